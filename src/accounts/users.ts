@@ -1,0 +1,21 @@
+/** @module Users and groups in D1. */
+import { asc, eq } from 'drizzle-orm'
+import type { Db } from '../db/client'
+import { groups, users } from '../db/schema'
+
+export type User = typeof users.$inferSelect
+export type NewUser = typeof users.$inferInsert
+
+export const findUserByUsername = (db: Db, username: string): Promise<User | undefined> =>
+  db.select().from(users).where(eq(users.username, username)).get()
+
+export const findUser = (db: Db, id: number): Promise<User | undefined> =>
+  db.select().from(users).where(eq(users.id, id)).get()
+
+export const listUsers = (db: Db) => db.select().from(users).orderBy(asc(users.id))
+
+export const listGroups = (db: Db) => db.select().from(groups).orderBy(asc(groups.id))
+
+/** Django's UnicodeUsernameValidator: letters, digits and @/./+/-/_, at most 150 characters. */
+export const USERNAME_PATTERN = /^[\p{L}\p{N}_.@+-]+$/u
+export const USERNAME_MAX_LENGTH = 150

@@ -1,0 +1,28 @@
+/** @module DRF-style field validation: each check returns the cleaned value or collects DRF's message. */
+
+export type Errors = Record<string, string[]>
+
+type CharOptions = { required?: boolean; allowBlank?: boolean; maxLength: number; trim?: boolean }
+
+/** DRF's CharField: strings and numbers are accepted, whitespace trimmed, length checked. */
+export function charField(data: Record<string, unknown>, name: string, opts: CharOptions, errors: Errors): string | undefined {
+  const value = data[name]
+  const fail = (message: string) => {
+    errors[name] = [message]
+    return undefined
+  }
+  if (value === undefined) return opts.required ? fail('This field is required.') : undefined
+  if (value === null) return fail('This field may not be null.')
+  if (typeof value !== 'string' && (typeof value !== 'number' || !Number.isFinite(value))) return fail('Not a valid string.')
+  const text = opts.trim === false ? String(value) : String(value).trim()
+  if (text === '' && !opts.allowBlank) return fail('This field may not be blank.')
+  if ([...text].length > opts.maxLength) return fail(`Ensure this field has no more than ${opts.maxLength} characters.`)
+  return text
+}
+
+// Django's EmailValidator, simplified: a dot-atom local part, a domain of labels with a TLD.
+const EMAIL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/
+
+export function isValidEmail(value: string): boolean {
+  return value.length <= 254 && EMAIL.test(value)
+}

@@ -1,0 +1,15 @@
+/** @module `GET /groups/`, guarded as the tutorial's GroupList: an authenticated user's token with `groups`. */
+import { Hono } from 'hono'
+import type { AppEnv } from '../env'
+import { listGroups } from '../accounts/users'
+import { bearerAuth } from '../auth/bearer'
+import { requireScopes, requireUser } from '../auth/scopes'
+import { toGroupJson } from './serialize'
+import { allowMethods, methodNotAllowed, viewMetadata } from './view'
+
+export const groupRoutes = new Hono<AppEnv>()
+
+groupRoutes.use('/groups/', allowMethods('GET, HEAD, OPTIONS'), bearerAuth(), requireUser(), requireScopes('groups'))
+groupRoutes.get('/groups/', async (c) => c.json((await listGroups(c.var.db).all()).map(toGroupJson)))
+groupRoutes.options('/groups/', viewMetadata('Group List'))
+groupRoutes.all('/groups/', methodNotAllowed)

@@ -1,0 +1,70 @@
+/**
+ * @module `GET/POST /users/` and `GET /users/<pk>/`, guarded as the tutorial's UserList and
+ * UserDetails: an authenticated user's token with `read` for safe methods and `write` otherwise.
+ */
+import { Hono, type Context } from 'hono'
+import type { AppEnv } from '../env'
+import { ApiError, ValidationError } from '../errors'
+import { findUser, findUserByUsername, listUsers, USERNAME_MAX_LENGTH, USERNAME_PATTERN } from '../accounts/users'
+import { users } from '../db/schema'
+import { hashPassword, UNUSABLE_PASSWORD } from '../crypto/password'
+import { bearerAuth } from '../auth/bearer'
+import { readWriteScopes, requireUser } from '../auth/scopes'
+import { readApiBody } from './body'
+import { charField, type Errors, isValidEmail } from './fields'
+import { toUserJson } from './serialize'
+import { allowMethods, methodNotAllowed, viewMetadata } from './view'
+
+const USERNAME_TAKEN = 'A user with that username already exists.'
+const INVALID_USERNAME = 'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.'
+/** Long enough for any passphrase, short enough that hashing it is no denial of service. */
+const PASSWORD_MAX_LENGTH = 4096
+
+export const userRoutes = new Hono<AppEnv>()
+const guard = [bearerAuth(), requireUser(), readWriteScopes()] as const
+
+userRoutes.use('/users/', allowMethods('GET, POST, HEAD, OPTIONS'), ...guard)
+userRoutes.get('/users/', async (c) => c.json((await listUsers(c.var.db).all()).map(toUserJson)))
+userRoutes.post('/users/', async (c) => c.json(toUserJson(await createUserFromBody(c)), 201))
+userRoutes.options('/users/', viewMetadata('User List'))
+userRoutes.all('/users/', methodNotAllowed)
+
+userRoutes.use('/users/:pk/', allowMethods('GET, HEAD, OPTIONS'), ...guard)
+userRoutes.get('/users/:pk/', async (c) => {
+  const pk = c.req.param('pk')
+  // Django answers 404 for a primary key that is not an integer.
+  const user = /^[0-9]{1,15}$/.test(pk) ? await findUser(c.var.db, Number(pk)) : undefined
+  if (!user) throw new ApiError(404, 'Not found.')
+  return c.json(toUserJson(user))
+})
+userRoutes.options('/users/:pk/', viewMetadata('User Details'))
+userRoutes.all('/users/:pk/', methodNotAllowed)
+
+/** Validates as DRF's ModelSerializer would, then inserts; `password` is optional and write-only. */
+async function createUserFromBody(c: Context<AppEnv>) {
+  const data = await readApiBody(c)
+  const errors: Errors = {}
+  const username = charField(data, 'username', { required: true, maxLength: USERNAME_MAX_LENGTH }, errors)
+  if (username !== undefined && !USERNAME_PATTERN.test(username)) errors.username = [INVALID_USERNAME]
+  const email = charField(data, 'email', { allowBlank: true, maxLength: 254 }, errors)
+  if (email && !isValidEmail(email)) errors.email = ['Enter a valid email address.']
+  const firstName = charField(data, 'first_name', { allowBlank: true, maxLength: 150 }, errors)
+  const lastName = charField(data, 'last_name', { allowBlank: true, maxLength: 150 }, errors)
+  const password = charField(data, 'password', { maxLength: PASSWORD_MAX_LENGTH, trim: false }, errors)
+  if (username !== undefined && !errors.username && (await findUserByUsername(c.var.db, username))) {
+    errors.username = [USERNAME_TAKEN]
+  }
+  if (Object.keys(errors).length > 0) throw new ValidationError(errors)
+
+  const values = {
+    username: username!,
+    email: email ?? '',
+    firstName: firstName ?? '',
+    lastName: lastName ?? '',
+    password: password ? await hashPassword(password) : UNUSABLE_PASSWORD,
+  }
+  // The unique index decides between concurrent creations of one username: exactly one wins.
+  const created = await c.var.db.insert(users).values(values).onConflictDoNothing({ target: users.username }).returning().get()
+  if (!created) throw new ValidationError({ username: [USERNAME_TAKEN] })
+  return created
+}

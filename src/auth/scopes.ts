@@ -1,0 +1,43 @@
+/**
+ * @module Permission middleware after `bearerAuth()`: DRF's IsAuthenticated and DOT's
+ * TokenHasScope / TokenHasReadWriteScope.
+ */
+import { createMiddleware } from 'hono/factory'
+import type { AppEnv } from '../env'
+import type { Scope } from '../config'
+import { ApiError } from '../errors'
+import { scopeSet } from '../oauth/scopes'
+import { bearerChallenge } from './bearer'
+
+const DENIED = 'You do not have permission to perform this action.'
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/** IsAuthenticated: the token must act for a user (a client_credentials token does not). */
+export const requireUser = () =>
+  createMiddleware<AppEnv>(async function requireUser(c, next) {
+    if (c.var.auth.userId === null) throw new ApiError(403, DENIED)
+    await next()
+  })
+
+function checkScopes(granted: string, needed: readonly Scope[]) {
+  const have = scopeSet(granted)
+  if (!needed.every((s) => have.has(s))) {
+    // RFC 6750 §3.1: name the scope that would have been enough.
+    const challenge = bearerChallenge({ error: 'insufficient_scope', scope: needed.join(' ') })
+    throw new ApiError(403, DENIED, { 'WWW-Authenticate': challenge })
+  }
+}
+
+/** TokenHasScope: the token must carry every one of `scopes`. */
+export const requireScopes = (...scopes: Scope[]) =>
+  createMiddleware<AppEnv>(async function requireScopes(c, next) {
+    checkScopes(c.var.auth.scope, scopes)
+    await next()
+  })
+
+/** TokenHasReadWriteScope: `read` for safe methods, `write` for the others. */
+export const readWriteScopes = () =>
+  createMiddleware<AppEnv>(async function readWriteScopes(c, next) {
+    checkScopes(c.var.auth.scope, [SAFE_METHODS.has(c.req.method) ? 'read' : 'write'])
+    await next()
+  })

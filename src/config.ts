@@ -1,0 +1,50 @@
+/**
+ * @module Settings: scopes, lifetimes and switches. Wrangler vars (strings) are read here and
+ * nowhere else, so every unit lives in a name.
+ */
+
+/** The scopes this server defines, with the descriptions the consent page shows (DOT's SCOPES). */
+export const SCOPES = {
+  read: 'Read scope',
+  write: 'Write scope',
+  groups: 'Access to your groups',
+} as const satisfies Record<string, string>
+
+export type Scope = keyof typeof SCOPES
+
+/** The scope a token gets when the request names none: every scope the server defines. */
+export const DEFAULT_SCOPES: readonly Scope[] = Object.keys(SCOPES) as Scope[]
+
+/** KV refuses an expirationTtl under 60 s; records shorter than that still expire on read. */
+export const KV_MIN_TTL_SECONDS = 60
+
+export type Settings = {
+  accessTokenExpireSeconds: number
+  refreshTokenExpireSeconds: number
+  authorizationCodeExpireSeconds: number
+  sessionExpireSeconds: number
+  passwordGrantEnabled: boolean
+  issuer: string
+  pageSize: number | null
+  maxPageSize: number
+}
+
+const positiveInt = (value: string | undefined, fallback: number): number => {
+  const n = Number.parseInt(value ?? '', 10)
+  return Number.isFinite(n) && n > 0 ? n : fallback
+}
+
+/** Reads the settings from the Worker's vars, with DOT's defaults where a var is unset. */
+export function readSettings(env: Partial<Env>): Settings {
+  const pageSize = positiveInt(env.PAGE_SIZE, 0)
+  return {
+    accessTokenExpireSeconds: positiveInt(env.ACCESS_TOKEN_EXPIRE_SECONDS, 36000),
+    refreshTokenExpireSeconds: positiveInt(env.REFRESH_TOKEN_EXPIRE_SECONDS, 2592000),
+    authorizationCodeExpireSeconds: positiveInt(env.AUTHORIZATION_CODE_EXPIRE_SECONDS, 60),
+    sessionExpireSeconds: positiveInt(env.SESSION_EXPIRE_SECONDS, 1209600),
+    passwordGrantEnabled: (env.PASSWORD_GRANT_ENABLED ?? 'true').toLowerCase() !== 'false',
+    issuer: (env.ISSUER ?? '').replace(/\/+$/, ''),
+    pageSize: pageSize > 0 ? pageSize : null,
+    maxPageSize: positiveInt(env.MAX_PAGE_SIZE, 1000),
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * @module The two wire formats for errors, and the one place each is rendered.
+ * OAuth endpoints answer RFC 6749 §5.2 bodies; the API answers DRF's `{"detail": …}`.
+ */
+import type { Context, ErrorHandler } from 'hono'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import type { AppEnv } from './env'
+import { log } from './log'
+
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'access_denied'
+  | 'unsupported_response_type'
+  | 'unsupported_token_type'
+  | 'server_error'
+  | 'temporarily_unavailable'
+  | 'invalid_token'
+  | 'insufficient_scope'
+
+/** RFC 6749 §5.2 error. `description` goes on the wire: never put a secret or token in it. */
+export class OAuthError extends Error {
+  constructor(
+    readonly code: OAuthErrorCode,
+    readonly description?: string,
+    readonly status: ContentfulStatusCode = 400,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(description ?? code)
+    this.name = 'OAuthError'
+  }
+}
+
+/** DRF-style API error: `{"detail": …}` with the given status and headers. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly detail: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail)
+    this.name = 'ApiError'
+  }
+}
+
+/** DRF's field validation error: `{"field": ["message", …]}` with 400. */
+export class ValidationError extends Error {
+  constructor(readonly fields: Record<string, string[]>) {
+    super('validation failed')
+    this.name = 'ValidationError'
+  }
+}
+
+/** RFC 6749 §5.1: token responses, errors included, must not be cached. */
+export const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const
+
+/** Renders an OAuthError as RFC 6749 §5.2 JSON. */
+export function oauthErrorResponse(c: Context, err: OAuthError): Response {
+  const body: Record<string, string> = { error: err.code }
+  if (err.description) body.error_description = err.description
+  return c.json(body, err.status, { ...NO_STORE, ...err.headers })
+}
+
+/** Storage (D1 or KV) failed or timed out: the request can be retried. */
+export class StorageUnavailable extends Error {
+  constructor(cause: unknown) {
+    super('storage unavailable', { cause })
+    this.name = 'StorageUnavailable'
+  }
+}
+
+/** The app's error handler: every thrown error becomes one of the two formats, never a stack trace. */
+export const onError: ErrorHandler<AppEnv> = (err, c) => {
+  if (err instanceof OAuthError) return oauthErrorResponse(c, err)
+  if (err instanceof ApiError) return c.json({ detail: err.detail }, err.status, err.headers)
+  if (err instanceof ValidationError) return c.json(err.fields, 400)
+  const unavailable = err instanceof StorageUnavailable
+  // Log the error's class only: a message from a binding may echo a statement's parameters.
+  log(c, 'error', { event: unavailable ? 'storage_unavailable' : 'unhandled_error', error: err.name })
+  const status = unavailable ? 503 : 500
+  const headers: Record<string, string> = unavailable ? { 'Retry-After': '1' } : {}
+  if (c.req.path.startsWith('/o/')) {
+    const code = unavailable ? 'temporarily_unavailable' : 'server_error'
+    return oauthErrorResponse(c, new OAuthError(code, 'The server could not complete the request.', status, headers))
+  }
+  const detail = unavailable ? 'Service temporarily unavailable, try again later.' : 'A server error occurred.'
+  return c.json({ detail }, status, headers)
+}

@@ -1,0 +1,40 @@
+/**
+ * @module The Worker: the OAuth 2 provider under /o/ and the users/groups API, one Hono app.
+ */
+import { Hono } from 'hono'
+import type { AppEnv } from './env'
+import { createDb } from './db/client'
+import { ApiError, onError } from './errors'
+import { tokenRoutes } from './oauth/token'
+import { userRoutes } from './api/users'
+import { groupRoutes } from './api/groups'
+
+export const app = new Hono<AppEnv>()
+
+app.use('*', async function requestContext(c, next) {
+  c.set('requestId', c.req.header('CF-Ray') ?? crypto.randomUUID())
+  c.set('db', createDb(c.env.DB))
+  await next()
+  c.header('X-Request-Id', c.var.requestId)
+  c.header('X-Content-Type-Options', 'nosniff')
+})
+
+app.route('/', tokenRoutes)
+app.route('/', userRoutes)
+app.route('/', groupRoutes)
+
+app.notFound((c) => {
+  // Django's APPEND_SLASH: every route here ends in "/", so send slash-less paths there.
+  const url = new URL(c.req.url)
+  if (!url.pathname.endsWith('/')) {
+    url.pathname += '/'
+    const safe = c.req.method === 'GET' || c.req.method === 'HEAD'
+    return c.redirect(url.pathname + url.search, safe ? 301 : 308)
+  }
+  throw new ApiError(404, 'Not found.')
+})
+app.onError(onError)
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>

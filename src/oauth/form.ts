@@ -1,0 +1,32 @@
+/** @module Reading an OAuth endpoint's form-encoded body (RFC 6749 §3.2, Appendix B). */
+import type { Context } from 'hono'
+import type { AppEnv } from '../env'
+import { OAuthError } from '../errors'
+import { readText } from '../http/body'
+
+/**
+ * The body's parameters. Only `application/x-www-form-urlencoded` carries parameters; any other
+ * body reads as empty, so the request fails on its first missing parameter, as in DOT.
+ * A parameter sent twice is `invalid_request` (§3.1, §3.2: "MUST NOT be included more than once").
+ */
+export async function readOAuthForm(c: Context<AppEnv>): Promise<URLSearchParams> {
+  const type = (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase()
+  const form = type === 'application/x-www-form-urlencoded' ? new URLSearchParams(await readText(c)) : new URLSearchParams()
+  const seen = new Set<string>()
+  for (const key of form.keys()) {
+    if (seen.has(key)) {
+      // error_description may only hold printable ASCII without quotes or backslashes (§5.2).
+      const name = /^[A-Za-z0-9_.-]{1,64}$/.test(key) ? `${key} ` : ''
+      throw new OAuthError('invalid_request', `Duplicate ${name}parameter.`)
+    }
+    seen.add(key)
+  }
+  return form
+}
+
+/** The value of a required parameter, or `invalid_request` with DOT's message naming it. */
+export function requireParam(form: URLSearchParams, name: string, message = `Request is missing ${name} parameter.`): string {
+  const value = form.get(name)
+  if (!value) throw new OAuthError('invalid_request', message)
+  return value
+}

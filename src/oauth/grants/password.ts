@@ -1,0 +1,33 @@
+/** @module The resource owner password credentials grant (RFC 6749 §4.3), as the tutorial uses it. */
+import type { Context } from 'hono'
+import type { AppEnv } from '../../env'
+import { OAuthError } from '../../errors'
+import { findUserByUsername } from '../../accounts/users'
+import { verifyPassword } from '../../crypto/password'
+import { clearFailures, recordFailure, retryAfter } from '../../auth/rate-limit'
+import { requireParam } from '../form'
+import { formatScope, scopeOrDefault } from '../scopes'
+import { issueUserTokens } from '../issue'
+import type { Application } from '../store/applications'
+
+export async function passwordGrant(c: Context<AppEnv>, form: URLSearchParams, app: Application) {
+  const username = requireParam(form, 'username')
+  const password = requireParam(form, 'password')
+  if (app.authorizationGrantType !== 'password') throw new OAuthError('unauthorized_client')
+  const scope = formatScope(scopeOrDefault(form.get('scope')))
+
+  // §4.3.2: the server MUST protect this endpoint against brute force.
+  const wait = await retryAfter(c, username)
+  if (wait > 0) {
+    throw new OAuthError('invalid_grant', 'Too many failed attempts. Try again later.', 429, { 'Retry-After': String(wait) })
+  }
+  const user = await findUserByUsername(c.var.db, username)
+  // Always one hash, so an unknown username answers in the time a wrong password does.
+  const valid = await verifyPassword(password, user?.password)
+  if (!user || !valid || !user.isActive) {
+    await recordFailure(c, username)
+    throw new OAuthError('invalid_grant', 'Invalid credentials given.')
+  }
+  await clearFailures(c, username)
+  return issueUserTokens(c, app, { userId: user.id, username: user.username }, scope)
+}

@@ -1,0 +1,64 @@
+/**
+ * @module Access and refresh tokens in KV, keyed by the SHA-256 of the token, never the token.
+ * Expiry is enforced twice: KV's TTL removes the record, and every read checks `exp`, because
+ * KV's minimum TTL is 60 s and a record may be read from a cache until it lapses.
+ * Layout: docs/storage.md.
+ */
+import { KV_MIN_TTL_SECONDS } from '../../config'
+import { sha256Hex } from '../../crypto/token'
+
+/** What the bearer middleware learns from one KV read: enough for the API and introspection. */
+export type AccessTokenInfo = {
+  applicationId: number
+  clientId: string
+  /** Null for client_credentials tokens: they act for the client, not for a user. */
+  userId: number | null
+  username: string | null
+  scope: string
+  iat: number
+  exp: number
+  /** The grant (token_families row) this token belongs to; null for client_credentials. */
+  familyId: string | null
+}
+
+export type RefreshTokenInfo = {
+  applicationId: number
+  clientId: string
+  userId: number | null
+  username: string | null
+  familyId: string
+  iat: number
+  exp: number
+}
+
+const accessKey = (hash: string) => `access:${hash}`
+const refreshKey = (hash: string) => `refresh:${hash}`
+
+export const nowSeconds = () => Math.floor(Date.now() / 1000)
+
+function ttl(exp: number): number {
+  return Math.max(exp - nowSeconds(), KV_MIN_TTL_SECONDS)
+}
+
+async function readRecord<T extends { exp: number }>(kv: KVNamespace, key: string): Promise<T | 'expired' | null> {
+  const record = await kv.get<T>(key, 'json')
+  if (!record) return null
+  return record.exp > nowSeconds() ? record : 'expired'
+}
+
+export const readAccessToken = (kv: KVNamespace, token: string) =>
+  readRecord<AccessTokenInfo>(kv, accessKey(sha256Hex(token)))
+
+export const readRefreshToken = (kv: KVNamespace, token: string) =>
+  readRecord<RefreshTokenInfo>(kv, refreshKey(sha256Hex(token)))
+
+export function putAccessToken(kv: KVNamespace, hash: string, info: AccessTokenInfo): Promise<void> {
+  return kv.put(accessKey(hash), JSON.stringify(info), { expirationTtl: ttl(info.exp) })
+}
+
+export function putRefreshToken(kv: KVNamespace, hash: string, info: RefreshTokenInfo): Promise<void> {
+  return kv.put(refreshKey(hash), JSON.stringify(info), { expirationTtl: ttl(info.exp) })
+}
+
+export const deleteAccessToken = (kv: KVNamespace, hash: string) => kv.delete(accessKey(hash))
+export const deleteRefreshToken = (kv: KVNamespace, hash: string) => kv.delete(refreshKey(hash))

@@ -1,0 +1,49 @@
+/** Test data, written straight to the test's D1 with unique defaults; override what a test cares about. */
+import { env } from 'cloudflare:workers'
+import { createDb } from '../../src/db/client'
+import { applications, groups, userGroups, users } from '../../src/db/schema'
+import { hashPassword } from '../../src/crypto/password'
+import { randomToken, sha256Hex } from '../../src/crypto/token'
+
+export const db = () => createDb(env.DB)
+
+let counter = 0
+export const unique = (prefix: string) => `${prefix}${++counter}_${randomToken(4).replace(/[^A-Za-z0-9]/g, 'x')}`
+
+// One hash for every seeded user: hashing is deliberately slow, and tests only need it to verify.
+export const PASSWORD = 'correct horse battery staple'
+let passwordHash: Promise<string> | undefined
+
+export async function createUser(overrides: Partial<typeof users.$inferInsert> = {}) {
+  passwordHash ??= hashPassword(PASSWORD)
+  return db()
+    .insert(users)
+    .values({ username: unique('user'), email: 'someone@example.com', password: await passwordHash, ...overrides })
+    .returning()
+    .get()
+}
+
+export async function createGroup(name = unique('group'), members: number[] = []) {
+  const group = await db().insert(groups).values({ name }).returning().get()
+  for (const userId of members) await db().insert(userGroups).values({ userId, groupId: group.id }).run()
+  return group
+}
+
+export type TestApp = typeof applications.$inferSelect & { clientSecret: string | null }
+
+export async function createApplication(overrides: Partial<typeof applications.$inferInsert> = {}): Promise<TestApp> {
+  const clientSecret = overrides.clientType === 'public' ? null : randomToken()
+  const app = await db()
+    .insert(applications)
+    .values({
+      clientId: randomToken(24),
+      clientSecretHash: clientSecret && sha256Hex(clientSecret),
+      name: unique('app'),
+      clientType: 'confidential',
+      authorizationGrantType: 'password',
+      ...overrides,
+    })
+    .returning()
+    .get()
+  return { ...app, clientSecret }
+}
