@@ -16,7 +16,8 @@ import { safeEqual } from './compare'
 const PARAMS = { ln: 14, r: 8, p: 5 } as const
 const KEY_BYTES = 32
 const SALT_BYTES = 16
-const MAX_LN = 20
+// Bounds for parameters read back from storage: at most 64 MiB, so a bad row cannot exhaust the isolate.
+const MAX_MEMORY_BYTES = 64 * 1024 * 1024
 
 /** What `users.password` holds for an account that cannot sign in with a password (Django's "!"). */
 export const UNUSABLE_PASSWORD = '!'
@@ -43,7 +44,7 @@ function parse(stored: string): { params: Params; salt: Uint8Array; key: string 
   const m = /^\$scrypt\$ln=(\d+),r=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/.exec(stored)
   if (!m) return null
   const [ln, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])]
-  if (ln < 1 || ln > MAX_LN || r < 1 || r > 32 || p < 1 || p > 16) return null
+  if (ln < 1 || ln > 20 || r < 1 || r > 32 || p < 1 || p > 16 || 128 * 2 ** ln * r > MAX_MEMORY_BYTES) return null
   try {
     return { params: { ln, r, p }, salt: decodeBase64IgnorePadding(m[4]!), key: m[5]! }
   } catch {

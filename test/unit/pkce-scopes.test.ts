@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest'
+import { s256Challenge, verifyS256 } from '../../src/oauth/pkce'
+import { isSubset, parseScope } from '../../src/oauth/scopes'
+import { OAuthError } from '../../src/errors'
+
+describe('PKCE S256', () => {
+  it('matches RFC 7636 Appendix B', () => {
+    const verifier = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'
+    expect(s256Challenge(verifier)).toBe('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM')
+    expect(verifyS256(verifier, 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM')).toBe(true)
+  })
+
+  it.each(['short', 'a'.repeat(129), `${'a'.repeat(43)}!`])('refuses a malformed verifier %j', (v) => {
+    expect(verifyS256(v, s256Challenge(v))).toBe(false)
+  })
+})
+
+describe('scope parameter', () => {
+  it('treats an absent or empty scope as omitted', () => {
+    expect(parseScope(null)).toBeNull()
+    expect(parseScope('')).toBeNull()
+  })
+  it('keeps request order without repeats', () => expect(parseScope('groups read groups')).toEqual(['groups', 'read']))
+  it('refuses unknown scopes', () => expect(() => parseScope('read sudo')).toThrow(OAuthError))
+  it('checks subsets', () => {
+    expect(isSubset(['read'], 'read write')).toBe(true)
+    expect(isSubset(['groups'], 'read write')).toBe(false)
+  })
+})
