@@ -73,12 +73,20 @@ export class StorageUnavailable extends Error {
   }
 }
 
+/** Whether the error, or one it wraps (drizzle wraps driver errors), is a storage outage. */
+function isStorageFailure(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof StorageUnavailable) return true
+  }
+  return false
+}
+
 /** The app's error handler: every thrown error becomes one of the two formats, never a stack trace. */
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
   if (err instanceof OAuthError) return oauthErrorResponse(c, err)
   if (err instanceof ApiError) return c.json({ detail: err.detail }, err.status, err.headers)
   if (err instanceof ValidationError) return c.json(err.fields, 400)
-  const unavailable = err instanceof StorageUnavailable
+  const unavailable = isStorageFailure(err)
   // Log the error's class only: a message from a binding may echo a statement's parameters.
   log(c, 'error', { event: unavailable ? 'storage_unavailable' : 'unhandled_error', error: err.name })
   const status = unavailable ? 503 : 500

@@ -4,6 +4,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from './env'
 import { createDb } from './db/client'
+import { guardStorage } from './storage/guard'
 import { ApiError, onError } from './errors'
 import { tokenRoutes } from './oauth/token'
 import { userRoutes } from './api/users'
@@ -13,6 +14,8 @@ export const app = new Hono<AppEnv>()
 
 app.use('*', async function requestContext(c, next) {
   c.set('requestId', c.req.header('CF-Ray') ?? crypto.randomUUID())
+  // Every storage call below goes through the guard: an outage answers 503, never a stack trace.
+  c.env = { ...c.env, DB: guardStorage(c.env.DB), TOKENS: guardStorage(c.env.TOKENS) }
   c.set('db', createDb(c.env.DB))
   await next()
   c.header('X-Request-Id', c.var.requestId)

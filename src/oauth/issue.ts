@@ -67,7 +67,7 @@ export async function issueClientToken(c: Context<AppEnv>, app: Application, sco
 
 /**
  * A new grant for a user: a token family row in D1, then the access and refresh tokens in KV.
- * If a KV write fails, the family row points at tokens that were never stored: harmless.
+ * If a KV write fails, the family is revoked, so a refresh token that did get stored is useless.
  */
 export async function issueUserTokens(
   c: Context<AppEnv>,
@@ -101,7 +101,12 @@ export async function issueUserTokens(
     iat: at.info.iat,
     exp: refreshExp,
   }
-  await Promise.all([putAccessToken(c.env.TOKENS, at.hash, at.info), putRefreshToken(c.env.TOKENS, refreshHash, refreshInfo)])
+  try {
+    await putTokenPair(c.env.TOKENS, { hash: refreshHash, info: refreshInfo }, at)
+  } catch (err) {
+    await markFamilyRevoked(c.var.db, familyId).catch(() => {})
+    throw err
+  }
   return {
     response: {
       access_token: at.token,
@@ -115,9 +120,11 @@ export async function issueUserTokens(
 }
 
 /**
- * Refresh-token rotation (RFC 9700 §4.14.2). New tokens go to KV first; D1 then moves the
- * family from the old refresh token to the new one atomically. Only then are the old access
- * token deleted. A lost race or a replay revokes the whole family.
+ * Refresh-token rotation (RFC 9700 §4.14.2). D1 first moves the family from the old refresh token
+ * to the new one, atomically: of concurrent requests with one token exactly one wins, and a
+ * replayed token revokes the family. Then the old access token is deleted, then the new tokens are
+ * stored. If either KV step fails, the family is moved back, so the client can retry with the
+ * refresh token it holds, and nothing it never received stays valid.
  */
 export async function rotateRefreshToken(
   c: Context<AppEnv>,
@@ -145,30 +152,18 @@ export async function rotateRefreshToken(
   const refreshToken = randomToken()
   const refreshHash = sha256Hex(refreshToken)
   const refreshExp = at.info.iat + settings.refreshTokenExpireSeconds
-  await Promise.all([
-    putAccessToken(kv, at.hash, at.info),
-    putRefreshToken(kv, refreshHash, { ...presented.info, iat: at.info.iat, exp: refreshExp }),
-  ])
-  let won = false
-  try {
-    won = await rotateFamily(db, family.id, presented.hash, { refreshHash, accessHash: at.hash, expiresAt: refreshExp })
-  } finally {
-    if (!won) await Promise.allSettled([deleteAccessToken(kv, at.hash), deleteRefreshToken(kv, refreshHash)])
-  }
-  if (!won) {
+
+  if (!(await rotateFamily(db, family.id, presented.hash, { refreshHash, accessHash: at.hash, expiresAt: refreshExp }))) {
     // Another request rotated this token first: the same token was used twice.
     await revokeFamily(c, family.id)
     throw new OAuthError('invalid_grant')
   }
-  if (family.accessHash) {
-    try {
-      await deleteAccessToken(kv, family.accessHash)
-    } catch (err) {
-      // The old access token would outlive the rotation: put the family back, withdraw the new tokens.
-      await unrotateFamily(db, family.id, { refreshHash }, { refreshHash: presented.hash, accessHash: family.accessHash })
-      await Promise.allSettled([deleteAccessToken(kv, at.hash), deleteRefreshToken(kv, refreshHash)])
-      throw err
-    }
+  try {
+    if (family.accessHash) await deleteAccessToken(kv, family.accessHash)
+    await putTokenPair(kv, { hash: refreshHash, info: { ...presented.info, iat: at.info.iat, exp: refreshExp } }, at)
+  } catch (err) {
+    await unrotateFamily(db, family.id, { refreshHash }, { refreshHash: presented.hash, accessHash: family.accessHash })
+    throw err
   }
   return {
     response: {
@@ -179,6 +174,27 @@ export async function rotateRefreshToken(
       scope: granted,
     },
     familyId: family.id,
+  }
+}
+
+/**
+ * Stores a new refresh and access token side by side. If either write fails, the access token is
+ * withdrawn (best effort: KV may be down) and the error rethrown; the caller then makes the
+ * refresh token unusable in D1, so no token the client never received stays valid.
+ */
+async function putTokenPair(
+  kv: KVNamespace,
+  refresh: { hash: string; info: RefreshTokenInfo },
+  access: { hash: string; info: AccessTokenInfo },
+): Promise<void> {
+  const results = await Promise.allSettled([
+    putRefreshToken(kv, refresh.hash, refresh.info),
+    putAccessToken(kv, access.hash, access.info),
+  ])
+  const failed = results.find((r) => r.status === 'rejected')
+  if (failed) {
+    await deleteAccessToken(kv, access.hash).catch(() => {})
+    throw failed.reason
   }
 }
 

@@ -1,0 +1,52 @@
+/**
+ * @module Storage faults become one error. The D1 and KV bindings are wrapped so that any call
+ * that rejects, or takes longer than STORAGE_TIMEOUT_MS, throws StorageUnavailable, which the
+ * error handler answers with 503 (`temporarily_unavailable` on OAuth endpoints, `{"detail"}` on
+ * the API). Without this, a failing binding would be indistinguishable from a bug (500).
+ */
+import { StorageUnavailable } from '../errors'
+
+/** How long one D1 query or KV operation may take before the request gives up on it. */
+export const STORAGE_TIMEOUT_MS = 5_000
+
+const targets = new WeakMap<object, object>()
+
+function withTimeout<T>(promise: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('storage operation timed out')), STORAGE_TIMEOUT_MS)
+  })
+  return Promise.race([promise, timeout])
+    .catch((err: unknown) => {
+      // A constraint violation is the caller's logic, not an outage: let it through unchanged.
+      if (err instanceof Error && /constraint failed/i.test(err.message)) throw err
+      throw new StorageUnavailable(err)
+    })
+    .finally(() => clearTimeout(timer))
+}
+
+/** Unwraps guarded objects passed back in (D1's `batch([...statements])` wants the real ones). */
+const unwrap = (value: unknown): unknown =>
+  Array.isArray(value) ? value.map(unwrap) : (value !== null && typeof value === 'object' && targets.get(value)) || value
+
+/** Wraps a binding (and the statements it returns) so that every failure is StorageUnavailable. */
+export function guardStorage<T extends object>(binding: T): T {
+  const proxy = new Proxy(binding, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target)
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        let result: unknown
+        try {
+          result = value.apply(target, args.map(unwrap))
+        } catch (err) {
+          throw new StorageUnavailable(err)
+        }
+        if (result instanceof Promise) return withTimeout(result)
+        return result !== null && typeof result === 'object' ? guardStorage(result) : result
+      }
+    },
+  })
+  targets.set(proxy, binding)
+  return proxy
+}

@@ -1,0 +1,92 @@
+// When D1 or KV fails part-way: 503 in the endpoint's format, no stack trace, and no half state.
+import { env } from 'cloudflare:workers'
+import { describe, expect, it } from 'vitest'
+import { callWith, faultyD1, faultyKV } from '../helpers/faults'
+import { basicAuth, call, read } from '../helpers/http'
+import { passwordSetup, passwordToken, refresh } from '../helpers/password-flow'
+import { PASSWORD } from '../helpers/seed'
+
+const countKeys = async (prefix: string) => (await env.TOKENS.list({ prefix })).keys.length
+const countRows = async (table: string) => (await env.DB.prepare(`select count(*) as n from ${table}`).first<{ n: number }>())!.n
+
+function tokenRequest(form: Record<string, string>, authorization?: string): RequestInit {
+  const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded' }
+  if (authorization) headers.Authorization = authorization
+  return { method: 'POST', headers, body: new URLSearchParams(form).toString() }
+}
+
+function expectUnavailableOAuth(res: { status: number; body: unknown; headers: Headers }) {
+  expect(res.status).toBe(503)
+  expect(res.body).toEqual({ error: 'temporarily_unavailable', error_description: 'The server could not complete the request.' })
+  expect(res.headers.get('cache-control')).toBe('no-store')
+  expect(res.headers.get('retry-after')).toBe('1')
+}
+
+describe('storage faults', () => {
+  it('the API answers 503 {"detail"} when KV fails', async () => {
+    const { body } = await passwordToken(await passwordSetup())
+    const res = await read(await callWith({ TOKENS: faultyKV(['get']) }, '/users/', { headers: { Authorization: `Bearer ${body.access_token}` } }))
+    expect(res.status).toBe(503)
+    expect(res.body).toEqual({ detail: 'Service temporarily unavailable, try again later.' })
+  })
+
+  it('the token endpoint answers 503 temporarily_unavailable when D1 fails', async () => {
+    const { app, user } = await passwordSetup()
+    const res = await read(
+      await callWith(
+        { DB: faultyD1(/./) },
+        '/o/token/',
+        tokenRequest({ grant_type: 'password', username: user.username, password: PASSWORD }, basicAuth(app.clientId, app.clientSecret!)),
+      ),
+    )
+    expectUnavailableOAuth(res)
+  })
+
+  it('a password grant whose token writes fail leaves no valid token behind', async () => {
+    const { app, user } = await passwordSetup()
+    const before = await countKeys('access:')
+    const res = await read(
+      await callWith(
+        { TOKENS: faultyKV(['put']) },
+        '/o/token/',
+        tokenRequest({ grant_type: 'password', username: user.username, password: PASSWORD }, basicAuth(app.clientId, app.clientSecret!)),
+      ),
+    )
+    expectUnavailableOAuth(res)
+    expect(await countKeys('access:')).toBe(before)
+  })
+
+  // The old access token is deleted before the new tokens are written (a failed delete would
+  // otherwise leave an undelivered new token valid), so a failed write costs the client only it.
+  it.each([
+    ['the new tokens cannot be stored', { TOKENS: faultyKV(['put']) }, false],
+    ['the rotation in D1 fails', { DB: faultyD1(/^update "token_families"/) }, true],
+    ['the rotation in D1 hangs', { DB: faultyD1(/^update "token_families"/, 'hang') }, true],
+    ['the old access token cannot be deleted', { TOKENS: faultyKV(['delete']) }, true],
+  ])('when %s, a refresh answers 503 and the old refresh token still works', async (_, bindings, oldAccessSurvives) => {
+    const setup = await passwordSetup()
+    const first = (await passwordToken(setup)).body
+    const accessKeys = await countKeys('access:')
+    const form = { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: setup.app.clientId, client_secret: setup.app.clientSecret! }
+    const res = await read(await callWith(bindings, '/o/token/', tokenRequest(form)))
+    expectUnavailableOAuth(res)
+    // Nothing the client never received is valid, and nothing it holds was consumed.
+    expect(await countKeys('access:')).toBe(accessKeys - (oldAccessSurvives ? 0 : 1))
+    expect((await call('/users/', { token: first.access_token })).status).toBe(oldAccessSurvives ? 200 : 401)
+    expect((await refresh(setup.app, first.refresh_token)).status).toBe(200)
+  }, 30_000)
+
+  it('POST /users/ answers 503 and creates nothing when the insert fails', async () => {
+    const { body } = await passwordToken(await passwordSetup())
+    const users = await countRows('users')
+    const res = await read(
+      await callWith({ DB: faultyD1(/^insert into "users"/) }, '/users/', {
+        ...tokenRequest({ username: 'never-created', password: 'x' }),
+        headers: { Authorization: `Bearer ${body.access_token}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+      }),
+    )
+    expect(res.status).toBe(503)
+    expect(res.body).toEqual({ detail: 'Service temporarily unavailable, try again later.' })
+    expect(await countRows('users')).toBe(users)
+  })
+})
