@@ -15,6 +15,12 @@ export type Scope = keyof typeof SCOPES
 /** The scope a token gets when the request names none: every scope the server defines. */
 export const DEFAULT_SCOPES: readonly Scope[] = Object.keys(SCOPES) as Scope[]
 
+/** The largest request body any endpoint reads (a 413 beyond it). */
+export const MAX_BODY_BYTES = 64 * 1024
+
+/** The longest value an OAuth parameter may have (a 400 naming the parameter beyond it). */
+export const MAX_PARAM_LENGTH = 2048
+
 /** KV refuses an expirationTtl under 60 s; records shorter than that still expire on read. */
 export const KV_MIN_TTL_SECONDS = 60
 

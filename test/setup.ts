@@ -1,5 +1,14 @@
-// Storage is isolated per test file; migrations are applied once per file (the call is idempotent).
+// Runs before each test file. Storage is isolated per file; migrations are applied once per file.
 import { applyD1Migrations } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
+import { afterAll, expect } from 'vitest'
+import { captureConsole, leakedSecrets, logged } from './helpers/secrets'
 
 await applyD1Migrations(env.DB, env.TEST_MIGRATIONS)
+
+// No token, secret or password may ever reach the logs (issue: "nothing leaked").
+captureConsole()
+afterAll(() => {
+  expect(logged.length).toBeGreaterThan(0)
+  expect(leakedSecrets()).toEqual([])
+})

@@ -2,6 +2,7 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import { OAuthError } from '../errors'
+import { MAX_PARAM_LENGTH } from '../config'
 import { readText } from '../http/body'
 
 /**
@@ -13,12 +14,11 @@ export async function readOAuthForm(c: Context<AppEnv>): Promise<URLSearchParams
   const type = (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase()
   const form = type === 'application/x-www-form-urlencoded' ? new URLSearchParams(await readText(c)) : new URLSearchParams()
   const seen = new Set<string>()
-  for (const key of form.keys()) {
-    if (seen.has(key)) {
-      // error_description may only hold printable ASCII without quotes or backslashes (§5.2).
-      const name = /^[A-Za-z0-9_.-]{1,64}$/.test(key) ? `${key} ` : ''
-      throw new OAuthError('invalid_request', `Duplicate ${name}parameter.`)
-    }
+  for (const [key, value] of form) {
+    // error_description may only hold printable ASCII without quotes or backslashes (§5.2).
+    const name = /^[A-Za-z0-9_.-]{1,64}$/.test(key) ? `${key} ` : ''
+    if (seen.has(key)) throw new OAuthError('invalid_request', `Duplicate ${name}parameter.`)
+    if (value.length > MAX_PARAM_LENGTH) throw new OAuthError('invalid_request', `The ${name}parameter is too long.`)
     seen.add(key)
   }
   return form

@@ -4,6 +4,7 @@ import { createDb } from '../../src/db/client'
 import { applications, groups, userGroups, users } from '../../src/db/schema'
 import { hashPassword } from '../../src/crypto/password'
 import { randomToken, sha256Hex } from '../../src/crypto/token'
+import { rememberSecret } from './secrets'
 
 export const db = () => createDb(env.DB)
 
@@ -12,6 +13,7 @@ export const unique = (prefix: string) => `${prefix}${++counter}_${randomToken(4
 
 // One hash for every seeded user: hashing is deliberately slow, and tests only need it to verify.
 export const PASSWORD = 'correct horse battery staple'
+rememberSecret(PASSWORD)
 let passwordHash: Promise<string> | undefined
 
 export async function createUser(overrides: Partial<typeof users.$inferInsert> = {}) {
@@ -33,6 +35,7 @@ export type TestApp = typeof applications.$inferSelect & { clientSecret: string 
 
 export async function createApplication(overrides: Partial<typeof applications.$inferInsert> = {}): Promise<TestApp> {
   const clientSecret = overrides.clientType === 'public' ? null : randomToken()
+  rememberSecret(clientSecret)
   const app = await db()
     .insert(applications)
     .values({
