@@ -8,7 +8,14 @@ export default defineConfig(async () => {
       cloudflareTest({
         main: './src/index.ts',
         wrangler: { configPath: './wrangler.toml' },
-        miniflare: { bindings: { TEST_MIGRATIONS: migrations } },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            // `FUZZ_RUNS=5000 npm run test:workers -- test/resilience/fuzz` for a longer fuzzing run.
+            FUZZ_RUNS: process.env.FUZZ_RUNS ?? '150',
+            FUZZ_SEED: process.env.FUZZ_SEED ?? '20261128',
+          },
+        },
       }),
     ],
     test: {

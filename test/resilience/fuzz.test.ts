@@ -1,0 +1,67 @@
+// Property-based fuzzing of every endpoint with hostile requests (fixed seed; FUZZ_RUNS for more).
+import fc from 'fast-check'
+import { env, exports } from 'cloudflare:workers'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { ORIGIN } from '../helpers/http'
+import { passwordSetup, passwordToken } from '../helpers/password-flow'
+import { authorization, body, contentTypes, expectDocumentedFormat, type Known, methods, storageSnapshot } from '../helpers/fuzz'
+
+const PATHS = ['/o/token/', '/users/', '/users/1/', '/users/abc/', '/groups/', '/users', '/nope/', '/o/token', '/']
+
+let known: Known
+beforeAll(async () => {
+  const setup = await passwordSetup()
+  const tokens = (await passwordToken(setup)).body
+  known = {
+    accessToken: tokens.access_token,
+    refreshToken: tokens.refresh_token,
+    clientId: setup.app.clientId,
+    clientSecret: setup.app.clientSecret!,
+    username: setup.user.username,
+    userId: setup.user.id,
+  }
+})
+
+describe('fuzzing', () => {
+  it('never answers 5xx, always in the endpoint’s format, and a refusal stores nothing', async () => {
+    const runs = Number(env.FUZZ_RUNS)
+    let cases = 0
+    const statuses: Record<number, number> = {}
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          method: methods,
+          path: fc.oneof({ arbitrary: fc.constantFrom(...PATHS), weight: 6 }, { arbitrary: fc.webPath(), weight: 1 }),
+          authorization: authorization(known),
+          contentType: contentTypes,
+          body: body(known),
+          extraHeader: fc.option(fc.tuple(fc.constantFrom('X-Forwarded-For', 'Origin', 'Cookie', 'CF-Connecting-IP'), fc.string({ maxLength: 30 }))),
+        }),
+        async (req) => {
+          cases++
+          const headers = new Headers()
+          if (req.authorization !== undefined) headers.set('Authorization', req.authorization.replace(/[\r\n\0]/g, ''))
+          if (req.contentType) headers.set('Content-Type', req.contentType)
+          if (req.extraHeader) headers.set(req.extraHeader[0], req.extraHeader[1].replace(/[\r\n\0]/g, ''))
+          const hasBody = req.body !== undefined && req.method !== 'GET' && req.method !== 'HEAD'
+          const before = await storageSnapshot()
+          const path = req.path.startsWith('/') ? req.path : `/${req.path}`
+          const res = await exports.default.fetch(
+            new Request(`${ORIGIN}${path}`, {
+              method: req.method,
+              headers,
+              body: hasBody ? req.body : undefined,
+              redirect: 'manual',
+            }),
+          )
+          statuses[res.status] = (statuses[res.status] ?? 0) + 1
+          await expectDocumentedFormat(new URL(`${ORIGIN}${path}`).pathname, res)
+          if (res.status >= 400) expect(await storageSnapshot()).toEqual(before)
+        },
+      ),
+      { numRuns: runs, seed: Number(env.FUZZ_SEED), endOnFailure: true },
+    )
+    console.info(`fuzz: ${cases} cases, statuses ${JSON.stringify(statuses)}`)
+    expect(cases).toBe(runs)
+  }, 300_000)
+})
