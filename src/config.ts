@@ -8,12 +8,34 @@ export const SCOPES = {
   read: 'Read scope',
   write: 'Write scope',
   groups: 'Access to your groups',
+  openid: 'Sign you in to the application with your account',
+  profile: 'Your name and username',
+  email: 'Your email address',
+  introspection: 'Check tokens issued by this server (for resource servers)',
 } as const satisfies Record<string, string>
 
 export type Scope = keyof typeof SCOPES
 
-/** The scope a token gets when the request names none: every scope the server defines. */
-export const DEFAULT_SCOPES: readonly Scope[] = Object.keys(SCOPES) as Scope[]
+/** The scope a token gets when the request names none: the tutorial's three, whatever else exists. */
+export const DEFAULT_SCOPES: readonly Scope[] = ['read', 'write', 'groups']
+
+/** The ways a scope is asked for: a token request's grant type, or the authorization endpoint. */
+export type ScopeRequest = 'authorization_code' | 'password' | 'client_credentials' | 'refresh_token'
+
+/**
+ * Which scopes each kind of request may ask for; anything else is `invalid_scope`.
+ * - `openid`, `profile`, `email` describe a signed-in user to a client (OpenID Connect Core §3.1),
+ *   so only the authorization code flow, where the user signs in and consents, grants them.
+ * - `introspection` lets a resource server check other clients' tokens (RFC 7662 §2.1): only a
+ *   confidential client acting for itself (client_credentials) may hold it, never a user's token.
+ * - A refresh may ask for any known scope; it is then bounded by the grant's own (RFC 6749 §6).
+ */
+export const GRANTABLE_SCOPES: Record<ScopeRequest, readonly Scope[]> = {
+  authorization_code: ['read', 'write', 'groups', 'openid', 'profile', 'email'],
+  password: ['read', 'write', 'groups'],
+  client_credentials: ['read', 'write', 'groups', 'introspection'],
+  refresh_token: Object.keys(SCOPES) as Scope[],
+}
 
 /** The largest request body any endpoint reads (a 413 beyond it). */
 export const MAX_BODY_BYTES = 64 * 1024
@@ -28,6 +50,7 @@ export type Settings = {
   accessTokenExpireSeconds: number
   refreshTokenExpireSeconds: number
   authorizationCodeExpireSeconds: number
+  idTokenExpireSeconds: number
   sessionExpireSeconds: number
   passwordGrantEnabled: boolean
   issuer: string
@@ -47,6 +70,7 @@ export function readSettings(env: Partial<Env>): Settings {
     accessTokenExpireSeconds: positiveInt(env.ACCESS_TOKEN_EXPIRE_SECONDS, 36000),
     refreshTokenExpireSeconds: positiveInt(env.REFRESH_TOKEN_EXPIRE_SECONDS, 2592000),
     authorizationCodeExpireSeconds: positiveInt(env.AUTHORIZATION_CODE_EXPIRE_SECONDS, 60),
+    idTokenExpireSeconds: positiveInt(env.ID_TOKEN_EXPIRE_SECONDS, 3600),
     sessionExpireSeconds: positiveInt(env.SESSION_EXPIRE_SECONDS, 1209600),
     passwordGrantEnabled: (env.PASSWORD_GRANT_ENABLED ?? 'true').toLowerCase() !== 'false',
     issuer: (env.ISSUER ?? '').replace(/\/+$/, ''),

@@ -1,16 +1,26 @@
 /**
- * @module Bearer token middleware (RFC 6750) for any route: one KV read, no D1 query.
+ * @module Bearer tokens (RFC 6750) for any route: one KV read, no D1 query. Refusals carry the
+ * RFC 6750 §3 challenge, in the route's own body format: DRF's `{"detail"}` on the API, RFC 6749
+ * §5.2 JSON on the OAuth endpoints under `/o/` (the same split as the error handler's).
  *
  * @example
  * app.get('/reports/', bearerAuth(), requireUser(), requireScopes('read'), (c) => c.json(…))
  */
+import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
-import { ApiError } from '../errors'
-import { readAccessToken } from '../oauth/store/tokens'
+import { ApiError, OAuthError } from '../errors'
+import { readText } from '../http/body'
+import { type AccessTokenInfo, readAccessToken } from '../oauth/store/tokens'
 
 const REALM = 'realm="api"'
 const NOT_PROVIDED = 'Authentication credentials were not provided.'
+
+/** The RFC 6750 §3.1 error codes. */
+export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope'
+
+/** Why a bearer request was refused; no `code` when it carried no credentials at all (§3.1). */
+export type BearerRefusal = { code?: BearerErrorCode; description?: string; scope?: string }
 
 /** RFC 6750 §3 challenge: `Bearer realm="api"` plus any attributes, each quoted once. */
 export function bearerChallenge(attributes: Record<string, string> = {}): string {
@@ -18,28 +28,74 @@ export function bearerChallenge(attributes: Record<string, string> = {}): string
   return `Bearer ${REALM}${extra.join('')}`
 }
 
-const unauthorized = (attributes?: Record<string, string>) =>
-  new ApiError(401, NOT_PROVIDED, { 'WWW-Authenticate': bearerChallenge(attributes) })
+/**
+ * The error to throw for a refused bearer request. The challenge names the error (and the scope
+ * that was missing); the body is the route's format. Descriptions must not contain `"` or `\`.
+ */
+export function bearerRefusal(c: Context<AppEnv>, status: 400 | 401 | 403, refusal: BearerRefusal = {}): Error {
+  const attributes: Record<string, string> = {}
+  if (refusal.code) attributes.error = refusal.code
+  // The API keeps DOT's challenge (an error_description only for invalid tokens, steps 065/068).
+  const describe = c.req.path.startsWith('/o/') || refusal.code !== 'insufficient_scope'
+  if (refusal.description && describe) attributes.error_description = refusal.description
+  if (refusal.scope) attributes.scope = refusal.scope
+  const headers = { 'WWW-Authenticate': bearerChallenge(attributes) }
+  if (c.req.path.startsWith('/o/')) {
+    return new OAuthError(refusal.code ?? 'invalid_request', refusal.description ?? NOT_PROVIDED, status, headers)
+  }
+  if (status === 403) return new ApiError(403, 'You do not have permission to perform this action.', headers)
+  // DRF answers every 401 with this detail, whatever the challenge says (DOT steps 056-068).
+  return new ApiError(status, status === 400 ? refusal.description! : NOT_PROVIDED, headers)
+}
 
-/** The token in `Authorization: Bearer <token>`, the scheme matched case-insensitively (RFC 7235 §2.1). */
-export function readBearerToken(header: string | undefined): string | null {
-  const m = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header ?? '')
-  return m ? m[1]! : null
+/** RFC 6750 §2.1 b64token, after `Bearer` and one or more spaces. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
+
+/**
+ * The token in an Authorization header: null when there is none to read (no header, another
+ * scheme, `Bearer` alone), 'malformed' when the value after `Bearer` is not a b64token
+ * (e.g. two words). The scheme is matched case-insensitively (RFC 7235 §2.1).
+ */
+export function readBearerToken(header: string | undefined): string | null | 'malformed' {
+  const m = /^bearer(?:$| +(.*)$)/i.exec(header ?? '')
+  const value = m?.[1]?.trim()
+  if (!value) return null
+  return B64TOKEN.test(value) ? value : 'malformed'
+}
+
+const ONLY_IN_HEADER = 'The access token must be sent in the Authorization header only.'
+
+/** Whether the request also carries `access_token` in the query or in a form body (§2.2, §2.3). */
+async function hasTokenElsewhere(c: Context<AppEnv>): Promise<boolean> {
+  if (new URL(c.req.url).searchParams.has('access_token')) return true
+  const type = (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase()
+  if (type !== 'application/x-www-form-urlencoded' || c.req.method === 'GET' || c.req.method === 'HEAD') return false
+  return new URLSearchParams(await readText(c)).has('access_token')
 }
 
 /**
- * Authenticates the request by its bearer token and sets `c.var.auth`. Tokens are read from the
- * Authorization header only: never from the query string (RFC 9700 §4.3.2) or the body.
- * Without credentials: 401 with a bare challenge; with an unknown, revoked or expired token:
- * 401 with `error="invalid_token"` (RFC 6750 §3.1). Bodies are DRF's.
+ * Authenticates the request by its bearer token. Tokens are read from the Authorization header
+ * only: one in the query (RFC 9700 §4.3.2) or in the body, alone or besides the header (§2:
+ * "MUST NOT use more than one method"), is 400 `invalid_request`, as is a malformed header.
+ * Without credentials: 401 with a bare challenge (§3.1); an unknown, revoked or expired token:
+ * 401 `invalid_token`.
  */
+export async function authenticateBearer(c: Context<AppEnv>): Promise<AccessTokenInfo> {
+  const token = readBearerToken(c.req.header('Authorization'))
+  if (await hasTokenElsewhere(c)) throw bearerRefusal(c, 400, { code: 'invalid_request', description: ONLY_IN_HEADER })
+  if (token === 'malformed') {
+    throw bearerRefusal(c, 400, { code: 'invalid_request', description: 'The Authorization header is malformed.' })
+  }
+  if (token === null) throw bearerRefusal(c, 401)
+  const info = await readAccessToken(c.env.TOKENS, token)
+  if (info === null) throw bearerRefusal(c, 401, { code: 'invalid_token', description: 'The access token is invalid.' })
+  if (info === 'expired') throw bearerRefusal(c, 401, { code: 'invalid_token', description: 'The access token has expired.' })
+  return info
+}
+
+/** Middleware: authenticates the request by its bearer token and sets `c.var.auth`. */
 export const bearerAuth = () =>
   createMiddleware<AppEnv>(async function bearerAuth(c, next) {
-    const token = readBearerToken(c.req.header('Authorization'))
-    if (!token) throw unauthorized()
-    const info = await readAccessToken(c.env.TOKENS, token)
-    if (info === null) throw unauthorized({ error: 'invalid_token', error_description: 'The access token is invalid.' })
-    if (info === 'expired') throw unauthorized({ error: 'invalid_token', error_description: 'The access token has expired.' })
-    c.set('auth', info)
+    c.set('auth', await authenticateBearer(c))
     await next()
   })

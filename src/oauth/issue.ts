@@ -38,6 +38,14 @@ export const newFamilyId = () => randomToken(16)
 
 type Issued = { response: TokenResponse; familyId: string | null }
 
+const tokenResponse = (accessToken: string, expiresIn: number, scope: string, refreshToken?: string): TokenResponse => ({
+  access_token: accessToken,
+  token_type: 'Bearer',
+  expires_in: expiresIn,
+  ...(refreshToken ? { refresh_token: refreshToken } : {}),
+  scope,
+})
+
 function newAccessToken(app: Application, owner: TokenOwner, scope: string, familyId: string | null, lifetime: number) {
   const token = randomToken()
   const iat = nowSeconds()
@@ -60,7 +68,7 @@ export async function issueClientToken(c: Context<AppEnv>, app: Application, sco
   const at = newAccessToken(app, null, scope, null, accessTokenExpireSeconds)
   await putAccessToken(c.env.TOKENS, at.hash, at.info)
   return {
-    response: { access_token: at.token, token_type: 'Bearer', expires_in: accessTokenExpireSeconds, scope },
+    response: tokenResponse(at.token, accessTokenExpireSeconds, scope),
     familyId: null,
   }
 }
@@ -108,13 +116,7 @@ export async function issueUserTokens(
     throw err
   }
   return {
-    response: {
-      access_token: at.token,
-      token_type: 'Bearer',
-      expires_in: settings.accessTokenExpireSeconds,
-      refresh_token: refreshToken,
-      scope,
-    },
+    response: tokenResponse(at.token, settings.accessTokenExpireSeconds, scope, refreshToken),
     familyId,
   }
 }
@@ -166,13 +168,7 @@ export async function rotateRefreshToken(
     throw err
   }
   return {
-    response: {
-      access_token: at.token,
-      token_type: 'Bearer',
-      expires_in: settings.accessTokenExpireSeconds,
-      refresh_token: refreshToken,
-      scope: granted,
-    },
+    response: tokenResponse(at.token, settings.accessTokenExpireSeconds, granted, refreshToken),
     familyId: family.id,
   }
 }

@@ -1,22 +1,24 @@
 /** @module Parsing and checking the space-delimited `scope` parameter (RFC 6749 §3.3). */
-import { DEFAULT_SCOPES, SCOPES, type Scope } from '../config'
+import { DEFAULT_SCOPES, GRANTABLE_SCOPES, type Scope, type ScopeRequest } from '../config'
 import { OAuthError } from '../errors'
-
-const isScope = (s: string): s is Scope => Object.hasOwn(SCOPES, s)
 
 /**
  * The scopes a request names, in its order without repeats; null when `scope` is absent or
- * empty, which RFC 6749 §3.1 says to treat alike. An unknown scope is `invalid_scope`.
+ * empty, which RFC 6749 §3.1 says to treat alike. A scope that is unknown, or that this kind of
+ * request may not obtain (GRANTABLE_SCOPES; the authorization endpoint's rules by default), is
+ * `invalid_scope`.
  */
-export function parseScope(raw: string | null | undefined): Scope[] | null {
+export function parseScope(raw: string | null | undefined, request: ScopeRequest = 'authorization_code'): Scope[] | null {
   const names = (raw ?? '').split(' ').filter(Boolean)
   if (names.length === 0) return null
-  if (!names.every(isScope)) throw new OAuthError('invalid_scope')
-  return [...new Set(names)]
+  const grantable: readonly string[] = GRANTABLE_SCOPES[request]
+  if (!names.every((name) => grantable.includes(name))) throw new OAuthError('invalid_scope')
+  return [...new Set(names)] as Scope[]
 }
 
 /** The requested scopes, or the server's defaults when none were requested. */
-export const scopeOrDefault = (raw: string | null | undefined): Scope[] => parseScope(raw) ?? [...DEFAULT_SCOPES]
+export const scopeOrDefault = (raw: string | null | undefined, request: ScopeRequest = 'authorization_code'): Scope[] =>
+  parseScope(raw, request) ?? [...DEFAULT_SCOPES]
 
 export const formatScope = (scopes: readonly string[]) => scopes.join(' ')
 

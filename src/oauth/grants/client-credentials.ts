@@ -11,5 +11,5 @@ export async function clientCredentialsGrant(c: Context<AppEnv>, form: URLSearch
   if (app.authorizationGrantType !== 'client-credentials' || app.clientType !== 'confidential') {
     throw new OAuthError('unauthorized_client')
   }
-  return issueClientToken(c, app, formatScope(scopeOrDefault(form.get('scope'))))
+  return issueClientToken(c, app, formatScope(scopeOrDefault(form.get('scope'), 'client_credentials')))
 }

@@ -14,7 +14,7 @@ export async function passwordGrant(c: Context<AppEnv>, form: URLSearchParams, a
   const username = requireParam(form, 'username')
   const password = requireParam(form, 'password')
   if (app.authorizationGrantType !== 'password') throw new OAuthError('unauthorized_client')
-  const scope = formatScope(scopeOrDefault(form.get('scope')))
+  const scope = formatScope(scopeOrDefault(form.get('scope'), 'password'))
 
   // §4.3.2: the server MUST protect this endpoint against brute force.
   const wait = await retryAfter(c, username)

@@ -12,7 +12,7 @@ import { readRefreshToken } from '../store/tokens'
 export async function refreshTokenGrant(c: Context<AppEnv>, form: URLSearchParams, app: Application) {
   const token = requireParam(form, 'refresh_token', 'Missing refresh token parameter.')
   if (app.authorizationGrantType === 'client-credentials') throw new OAuthError('unauthorized_client')
-  const requested = parseScope(form.get('scope'))
+  const requested = parseScope(form.get('scope'), 'refresh_token')
   const info = await readRefreshToken(c.env.TOKENS, token)
   // §10.4: a refresh token is bound to the client it was issued to.
   if (info === null || info === 'expired' || info.applicationId !== app.id) throw new OAuthError('invalid_grant')
