@@ -8,7 +8,15 @@ import type { AppEnv } from '../env'
 import { readSettings } from '../config'
 import { randomToken, sha256Hex } from '../crypto/token'
 import type { Application } from './store/applications'
-import { findFamily, insertFamily, markFamilyRevoked, rotateFamily, unrotateFamily } from './store/families'
+import {
+  findFamily,
+  insertFamily,
+  isFamilyRevoked,
+  markFamilyRevoked,
+  type NewFamily,
+  rotateFamily,
+  unrotateFamily,
+} from './store/families'
 import {
   type AccessTokenInfo,
   deleteAccessToken,
@@ -32,9 +40,6 @@ export type TokenResponse = {
 }
 
 export type TokenOwner = { userId: number; username: string } | null
-
-/** Ids of token families (grants); random so they reveal nothing about how many exist. */
-export const newFamilyId = () => randomToken(16)
 
 type Issued = { response: TokenResponse; familyId: string | null }
 
@@ -73,52 +78,57 @@ export async function issueClientToken(c: Context<AppEnv>, app: Application, sco
   }
 }
 
+/** A user grant's tokens and family row, made but not yet stored. */
+export type PreparedGrant = {
+  family: NewFamily
+  access: ReturnType<typeof newAccessToken>
+  refresh: { token: string; hash: string; info: RefreshTokenInfo }
+  response: TokenResponse
+}
+
+/** Makes the tokens and the family row of a new user grant; nothing is stored yet. */
+export function prepareUserGrant(
+  c: Context<AppEnv>,
+  app: Application,
+  owner: { userId: number; username: string },
+  scope: string,
+  authTime: number | null = null,
+): PreparedGrant {
+  const settings = readSettings(c.env)
+  const familyId = randomToken(16)
+  const access = newAccessToken(app, owner, scope, familyId, settings.accessTokenExpireSeconds)
+  const token = randomToken()
+  const hash = sha256Hex(token)
+  const exp = access.info.iat + settings.refreshTokenExpireSeconds
+  const info: RefreshTokenInfo = { applicationId: app.id, clientId: app.clientId, ...owner, familyId, iat: access.info.iat, exp }
+  const family = { id: familyId, applicationId: app.id, userId: owner.userId, scope, refreshHash: hash, accessHash: access.hash, authTime, expiresAt: exp }
+  return { family, access, refresh: { token, hash, info }, response: tokenResponse(access.token, settings.accessTokenExpireSeconds, scope, token) }
+}
+
 /**
- * A new grant for a user: a token family row in D1, then the access and refresh tokens in KV.
- * If a KV write fails, the family is revoked, so a refresh token that did get stored is useless.
+ * Stores a prepared grant's tokens in KV, once its family row is in D1. If a KV write fails, the
+ * family is revoked, so a refresh token that did get stored is useless.
  */
+export async function storeUserGrant(c: Context<AppEnv>, grant: PreparedGrant): Promise<Issued> {
+  try {
+    await putTokenPair(c.env.TOKENS, grant.refresh, grant.access)
+  } catch (err) {
+    await markFamilyRevoked(c.var.db, grant.family.id).catch(() => {})
+    throw err
+  }
+  return { response: grant.response, familyId: grant.family.id }
+}
+
+/** A new grant for a user (password grant): the family row in D1, then the tokens in KV. */
 export async function issueUserTokens(
   c: Context<AppEnv>,
   app: Application,
   owner: { userId: number; username: string },
   scope: string,
-  options: { authTime?: number; familyId?: string } = {},
 ): Promise<Issued> {
-  const settings = readSettings(c.env)
-  const familyId = options.familyId ?? newFamilyId()
-  const at = newAccessToken(app, owner, scope, familyId, settings.accessTokenExpireSeconds)
-  const refreshToken = randomToken()
-  const refreshHash = sha256Hex(refreshToken)
-  const refreshExp = at.info.iat + settings.refreshTokenExpireSeconds
-  await insertFamily(c.var.db, {
-    id: familyId,
-    applicationId: app.id,
-    userId: owner.userId,
-    scope,
-    refreshHash,
-    accessHash: at.hash,
-    authTime: options.authTime ?? null,
-    expiresAt: refreshExp,
-  })
-  const refreshInfo: RefreshTokenInfo = {
-    applicationId: app.id,
-    clientId: app.clientId,
-    userId: owner.userId,
-    username: owner.username,
-    familyId,
-    iat: at.info.iat,
-    exp: refreshExp,
-  }
-  try {
-    await putTokenPair(c.env.TOKENS, { hash: refreshHash, info: refreshInfo }, at)
-  } catch (err) {
-    await markFamilyRevoked(c.var.db, familyId).catch(() => {})
-    throw err
-  }
-  return {
-    response: tokenResponse(at.token, settings.accessTokenExpireSeconds, scope, refreshToken),
-    familyId,
-  }
+  const grant = prepareUserGrant(c, app, owner, scope)
+  await insertFamily(c.var.db, grant.family)
+  return storeUserGrant(c, grant)
 }
 
 /**
@@ -167,6 +177,7 @@ export async function rotateRefreshToken(
     await unrotateFamily(db, family.id, { refreshHash }, { refreshHash: presented.hash, accessHash: family.accessHash })
     throw err
   }
+  await withdrawIfRevoked(c, family.id, at.hash)
   return {
     response: tokenResponse(at.token, settings.accessTokenExpireSeconds, granted, refreshToken),
     familyId: family.id,
@@ -192,6 +203,17 @@ async function putTokenPair(
     await deleteAccessToken(kv, access.hash).catch(() => {})
     throw failed.reason
   }
+}
+
+/**
+ * A concurrent replay (of a refresh token or a code) may have revoked the family, and deleted its
+ * access token from KV, just before this request stored the new one. Checking D1 after the write
+ * closes that gap: either the revoker's delete came after our write, or we see the revocation
+ * here and withdraw the token. The answer stays a success: to the client it is the same as being
+ * issued a token that is revoked a moment later, which is what the replay asked for.
+ */
+export async function withdrawIfRevoked(c: Context<AppEnv>, familyId: string, accessHash: string): Promise<void> {
+  if (await isFamilyRevoked(c.var.db, familyId)) await deleteAccessToken(c.env.TOKENS, accessHash)
 }
 
 /** Revokes a grant: D1 first (so no refresh can succeed), then its live tokens in KV. */

@@ -51,7 +51,7 @@ describe('refresh_token grant', () => {
     const ok = results.filter((r) => r.status === 200)
     expect(ok).toHaveLength(1)
     expect(results.filter((r) => r.status === 400 && r.body.error === 'invalid_grant')).toHaveLength(19)
-    // The race counts as reuse: the family is revoked, so even the winner's tokens are dead.
+    // The race counts as reuse (RFC 9700 §4.14.2): the family is revoked, so even the winner's tokens are dead.
     expect(await usersStatus(ok[0]!.body.access_token)).toBe(401)
   })
 

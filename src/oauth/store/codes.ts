@@ -3,6 +3,7 @@ import { and, eq, isNull } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { authorizationCodes } from '../../db/schema'
 import { nowSeconds } from './tokens'
+import type { NewFamily } from './families'
 
 export type AuthorizationCode = typeof authorizationCodes.$inferSelect
 
@@ -10,17 +11,48 @@ export async function insertCode(db: Db, code: typeof authorizationCodes.$inferI
   await db.insert(authorizationCodes).values(code).run()
 }
 
-/**
- * Spends a code: of any number of concurrent callers, exactly one gets the row back. The family
- * id its tokens will get is recorded in the same statement, so a replay can always find them.
- */
-export function spendCode(db: Db, codeHash: string, familyId: string): Promise<AuthorizationCode | undefined> {
-  return db
+const spend = (db: Db, codeHash: string, familyId: string | null) =>
+  db
     .update(authorizationCodes)
     .set({ usedAt: nowSeconds(), familyId })
     .where(and(eq(authorizationCodes.codeHash, codeHash), isNull(authorizationCodes.usedAt)))
-    .returning()
-    .get()
+
+/** Burns a code that failed its exchange, so it cannot be tried again. */
+export async function burnCode(db: Db, codeHash: string): Promise<void> {
+  await spend(db, codeHash, null).run()
+}
+
+/**
+ * Spends a code and creates the grant its tokens belong to, in one D1 transaction: of any number
+ * of concurrent callers exactly one succeeds, and from the moment the code is spent a replay finds
+ * the grant to revoke. False if the code was spent already. (Raw SQL: drizzle cannot batch an
+ * INSERT … SELECT guarded by the UPDATE before it.)
+ */
+export async function spendCodeIntoFamily(d1: D1Database, codeHash: string, family: NewFamily): Promise<boolean> {
+  const [spent] = await d1.batch([
+    d1
+      .prepare('update authorization_codes set used_at = ?, family_id = ? where code_hash = ? and used_at is null')
+      .bind(nowSeconds(), family.id, codeHash),
+    // Inserts only if the update above just recorded this family on the code.
+    d1
+      .prepare(
+        `insert into token_families (id, application_id, user_id, scope, refresh_hash, access_hash, auth_time, expires_at)
+         select ?, ?, ?, ?, ?, ?, ?, ? from authorization_codes where code_hash = ? and family_id = ?`,
+      )
+      .bind(
+        family.id,
+        family.applicationId,
+        family.userId ?? null,
+        family.scope,
+        family.refreshHash ?? null,
+        family.accessHash ?? null,
+        family.authTime ?? null,
+        family.expiresAt,
+        codeHash,
+        family.id,
+      ),
+  ])
+  return spent!.meta.changes === 1
 }
 
 export function findCode(db: Db, codeHash: string): Promise<AuthorizationCode | undefined> {

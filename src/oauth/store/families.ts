@@ -9,13 +9,20 @@ import { tokenFamilies } from '../../db/schema'
 import { nowSeconds } from './tokens'
 
 export type TokenFamily = typeof tokenFamilies.$inferSelect
+export type NewFamily = typeof tokenFamilies.$inferInsert
 
-export async function insertFamily(db: Db, family: typeof tokenFamilies.$inferInsert): Promise<void> {
+export async function insertFamily(db: Db, family: NewFamily): Promise<void> {
   await db.insert(tokenFamilies).values(family).run()
 }
 
 export async function findFamily(db: Db, id: string): Promise<TokenFamily | undefined> {
   return db.select().from(tokenFamilies).where(eq(tokenFamilies.id, id)).get()
+}
+
+/** Whether the family is revoked (or gone: cleanup removes revoked rows after a while). */
+export async function isFamilyRevoked(db: Db, id: string): Promise<boolean> {
+  const row = await db.select({ revokedAt: tokenFamilies.revokedAt }).from(tokenFamilies).where(eq(tokenFamilies.id, id)).get()
+  return !row || row.revokedAt !== null
 }
 
 /**
