@@ -4,4 +4,11 @@
 set -e
 cd "$(dirname "$0")/.."
 sh scripts/wrangler.sh d1 migrations apply DB --local >&2
+# A development-only OpenID Connect signing key, made on the first run and kept beside the local
+# state (.wrangler/ is gitignored). Deployments use the OIDC_PRIVATE_KEYS secret instead (README).
+mkdir -p .wrangler
+node_modules/.bin/tsx scripts/oidc-keygen.ts --dev-key-file .wrangler/oidc-dev-key.env
+# Naming env files makes wrangler skip its defaults, so name yours too; later files win.
+set -- --env-file .wrangler/oidc-dev-key.env "$@"
+if [ -f .dev.vars ]; then set -- "$@" --env-file .dev.vars; elif [ -f .env ]; then set -- "$@" --env-file .env; fi
 exec sh scripts/wrangler.sh dev --ip 127.0.0.1 --port "${PORT:-8787}" "$@"

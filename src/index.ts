@@ -10,8 +10,19 @@ import { ApiError, OAuthError, onError } from './errors'
 import { log } from './log'
 import { MAX_BODY_BYTES } from './config'
 import { tokenRoutes } from './oauth/token'
+import { revokeRoutes } from './oauth/revoke'
+import { introspectRoutes } from './oauth/introspect'
+import { discoveryRoutes } from './oauth/discovery'
+import { userinfoRoutes } from './oidc/userinfo'
 import { userRoutes } from './api/users'
 import { groupRoutes } from './api/groups'
+import { applicationCors } from './http/cors'
+import { scheduled } from './maintenance/scheduled'
+import { signInRoutes } from './auth/sign-in'
+import { authorizeRoutes } from './oauth/authorize'
+import { applicationRoutes } from './oauth/applications'
+import { authorizedTokenRoutes } from './oauth/authorized-tokens'
+import { homeRoutes } from './pages/routes'
 
 export const app = new Hono<AppEnv>()
 
@@ -39,9 +50,30 @@ app.use(
   }),
 )
 
+// CORS per application where browser clients call in (src/http/cors.ts); never /o/authorize/ or the pages.
+const CORS_ENDPOINTS = [
+  ['/o/token/', 'POST'],
+  ['/o/revoke_token/', 'POST'],
+  ['/o/introspect/', 'POST'],
+  ['/o/userinfo/', 'GET, POST'],
+  ['/users/*', 'GET, POST, HEAD, OPTIONS'],
+  ['/groups/*', 'GET, HEAD, OPTIONS'],
+] as const
+for (const [path, methods] of CORS_ENDPOINTS) app.use(path, applicationCors(methods))
+
 app.route('/', tokenRoutes)
+app.route('/', revokeRoutes)
+app.route('/', introspectRoutes)
+app.route('/', discoveryRoutes)
+app.route('/', userinfoRoutes)
 app.route('/', userRoutes)
 app.route('/', groupRoutes)
+// The pages: sign-in, consent, application management, authorized apps, home (src/pages/).
+app.route('/', signInRoutes)
+app.route('/', authorizeRoutes)
+app.route('/', applicationRoutes)
+app.route('/', authorizedTokenRoutes)
+app.route('/', homeRoutes)
 
 app.notFound((c) => {
   // Django's APPEND_SLASH: every route here ends in "/", so send slash-less paths there.
@@ -57,4 +89,5 @@ app.onError(onError)
 
 export default {
   fetch: app.fetch,
+  scheduled,
 } satisfies ExportedHandler<Env>

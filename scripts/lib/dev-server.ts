@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { ensureEnvFileKey } from './oidc-keys'
 
 const WRANGLER = join(import.meta.dirname, '..', 'wrangler.sh')
 
@@ -48,11 +49,17 @@ export function wranglerLocal(persistTo: string, args: string[]): string {
 export async function startDevServer(): Promise<DevServer> {
   const persistTo = mkdtempSync(join(tmpdir(), 'eot-state-'))
   wranglerLocal(persistTo, ['d1', 'migrations', 'apply', 'DB'])
+  // A throwaway OpenID Connect signing key; naming it also keeps a developer's .dev.vars out of the run.
+  const keyFile = join(persistTo, 'oidc-dev-key.env')
+  await ensureEnvFileKey(keyFile)
   const [port, inspector] = [await freePort(), await freePort()]
   let output = ''
   const child = spawn(
     'sh',
-    [WRANGLER, 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector), '--persist-to', persistTo],
+    [
+      ...[WRANGLER, 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector)],
+      ...['--persist-to', persistTo, '--env-file', keyFile],
+    ],
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   )
   child.stdout!.on('data', (d) => (output += d))

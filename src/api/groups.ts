@@ -5,11 +5,13 @@ import { listGroups } from '../accounts/users'
 import { bearerAuth } from '../auth/bearer'
 import { requireScopes, requireUser } from '../auth/scopes'
 import { toGroupJson } from './serialize'
+import { listResponse, pageOf } from './pagination'
+import { groups } from '../db/schema'
 import { allowMethods, methodNotAllowed, viewMetadata } from './view'
 
 export const groupRoutes = new Hono<AppEnv>()
 
 groupRoutes.use('/groups/', allowMethods('GET, HEAD, OPTIONS'), bearerAuth(), requireUser(), requireScopes('groups'))
-groupRoutes.get('/groups/', async (c) => c.json((await listGroups(c.var.db).all()).map(toGroupJson)))
+groupRoutes.get('/groups/', (c) => listResponse(c, pageOf(c.var.db, groups, listGroups), toGroupJson))
 groupRoutes.options('/groups/', viewMetadata('Group List'))
 groupRoutes.all('/groups/', methodNotAllowed)

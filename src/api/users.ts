@@ -13,6 +13,7 @@ import { readWriteScopes, requireUser } from '../auth/scopes'
 import { readApiBody } from './body'
 import { charField, type Errors, isValidEmail } from './fields'
 import { toUserJson } from './serialize'
+import { listResponse, pageOf } from './pagination'
 import { allowMethods, methodNotAllowed, viewMetadata } from './view'
 
 const USERNAME_TAKEN = 'A user with that username already exists.'
@@ -24,7 +25,7 @@ export const userRoutes = new Hono<AppEnv>()
 const guard = [bearerAuth(), requireUser(), readWriteScopes()] as const
 
 userRoutes.use('/users/', allowMethods('GET, POST, HEAD, OPTIONS'), ...guard)
-userRoutes.get('/users/', async (c) => c.json((await listUsers(c.var.db).all()).map(toUserJson)))
+userRoutes.get('/users/', (c) => listResponse(c, pageOf(c.var.db, users, listUsers), toUserJson))
 userRoutes.post('/users/', async (c) => c.json(toUserJson(await createUserFromBody(c)), 201))
 userRoutes.options('/users/', viewMetadata('User List'))
 userRoutes.all('/users/', methodNotAllowed)

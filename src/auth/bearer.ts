@@ -63,7 +63,8 @@ export function readBearerToken(header: string | undefined): string | null | 'ma
   return B64TOKEN.test(value) ? value : 'malformed'
 }
 
-const ONLY_IN_HEADER = 'The access token must be sent in the Authorization header only.'
+const TWO_METHODS = 'The access token must be sent in the Authorization header only.'
+const MALFORMED = 'The Authorization header is malformed.'
 
 /** Whether the request also carries `access_token` in the query or in a form body (§2.2, §2.3). */
 async function hasTokenElsewhere(c: Context<AppEnv>): Promise<boolean> {
@@ -75,17 +76,17 @@ async function hasTokenElsewhere(c: Context<AppEnv>): Promise<boolean> {
 
 /**
  * Authenticates the request by its bearer token. Tokens are read from the Authorization header
- * only: one in the query (RFC 9700 §4.3.2) or in the body, alone or besides the header (§2:
- * "MUST NOT use more than one method"), is 400 `invalid_request`, as is a malformed header.
- * Without credentials: 401 with a bare challenge (§3.1); an unknown, revoked or expired token:
- * 401 `invalid_token`.
+ * only, never from the query (RFC 9700 §4.3.2) or the body: a token there alone counts as no
+ * credentials, and besides the header it is 400 `invalid_request` (§2: "MUST NOT use more than
+ * one method"), as is a malformed header. Without credentials: 401 with a bare challenge (§3.1);
+ * an unknown, revoked or expired token: 401 `invalid_token`.
  */
 export async function authenticateBearer(c: Context<AppEnv>): Promise<AccessTokenInfo> {
   const token = readBearerToken(c.req.header('Authorization'))
-  if (await hasTokenElsewhere(c)) throw bearerRefusal(c, 400, { code: 'invalid_request', description: ONLY_IN_HEADER })
-  if (token === 'malformed') {
-    throw bearerRefusal(c, 400, { code: 'invalid_request', description: 'The Authorization header is malformed.' })
+  if (token !== null && (await hasTokenElsewhere(c))) {
+    throw bearerRefusal(c, 400, { code: 'invalid_request', description: TWO_METHODS })
   }
+  if (token === 'malformed') throw bearerRefusal(c, 400, { code: 'invalid_request', description: MALFORMED })
   if (token === null) throw bearerRefusal(c, 401)
   const info = await readAccessToken(c.env.TOKENS, token)
   if (info === null) throw bearerRefusal(c, 401, { code: 'invalid_token', description: 'The access token is invalid.' })

@@ -69,8 +69,9 @@ export async function authenticateClient(c: Context<AppEnv>, creds: ClientCreden
   if (!app) throw invalidClient()
   if (app.clientType === 'public') {
     if (creds.secret) throw invalidClient()
-    return app
+  } else if (creds.secret === null || !app.clientSecretHash || !safeEqual(presented, app.clientSecretHash)) {
+    throw invalidClient()
   }
-  if (creds.secret === null || !app.clientSecretHash || !safeEqual(presented, app.clientSecretHash)) throw invalidClient()
+  c.set('client', app)
   return app
 }

@@ -2,12 +2,13 @@
  * @module Permission middleware after `bearerAuth()`: DRF's IsAuthenticated and DOT's
  * TokenHasScope / TokenHasReadWriteScope.
  */
+import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
 import type { Scope } from '../config'
 import { ApiError } from '../errors'
 import { scopeSet } from '../oauth/scopes'
-import { bearerChallenge } from './bearer'
+import { bearerRefusal } from './bearer'
 
 const DENIED = 'You do not have permission to perform this action.'
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -19,25 +20,26 @@ export const requireUser = () =>
     await next()
   })
 
-function checkScopes(granted: string, needed: readonly Scope[]) {
-  const have = scopeSet(granted)
+function checkScopes(c: Context<AppEnv>, needed: readonly Scope[]) {
+  const have = scopeSet(c.var.auth.scope)
   if (!needed.every((s) => have.has(s))) {
-    // RFC 6750 §3.1: name the scope that would have been enough.
-    const challenge = bearerChallenge({ error: 'insufficient_scope', scope: needed.join(' ') })
-    throw new ApiError(403, DENIED, { 'WWW-Authenticate': challenge })
+    // RFC 6750 §3.1: 403 insufficient_scope, naming the scope that would have been enough.
+    const scope = needed.join(' ')
+    const description = `The access token lacks the ${scope} scope.`
+    throw bearerRefusal(c, 403, { code: 'insufficient_scope', description, scope })
   }
 }
 
 /** TokenHasScope: the token must carry every one of `scopes`. */
 export const requireScopes = (...scopes: Scope[]) =>
   createMiddleware<AppEnv>(async function requireScopes(c, next) {
-    checkScopes(c.var.auth.scope, scopes)
+    checkScopes(c, scopes)
     await next()
   })
 
 /** TokenHasReadWriteScope: `read` for safe methods, `write` for the others. */
 export const readWriteScopes = () =>
   createMiddleware<AppEnv>(async function readWriteScopes(c, next) {
-    checkScopes(c.var.auth.scope, [SAFE_METHODS.has(c.req.method) ? 'read' : 'write'])
+    checkScopes(c, [SAFE_METHODS.has(c.req.method) ? 'read' : 'write'])
     await next()
   })

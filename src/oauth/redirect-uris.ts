@@ -32,3 +32,23 @@ export function redirectUriProblems(list: string): string[] {
     .map(redirectUriProblem)
     .filter((p): p is string => p !== null)
 }
+
+// Scheme and loopback host, an optional port, then nothing or a path/query: the port is group 2.
+const LOOPBACK_URI = /^(https?:\/\/(?:127\.0\.0\.1|\[::1\]|localhost))(:\d{1,5})?([/?][^#]*)?$/
+
+/** A loopback URI with its port taken out, or null for any other URI. */
+function withoutLoopbackPort(uri: string): string | null {
+  const m = LOOPBACK_URI.exec(uri)
+  return m ? `${m[1]}${m[3] ?? ''}` : null
+}
+
+/**
+ * Whether `requested` is one of the `registered` redirect URIs: exact string equality (RFC 6749
+ * §3.1.2.3, RFC 9700 §2.1), except that a loopback redirect may name any port (RFC 8252 §7.3),
+ * since a native app gets whatever port is free. Scheme, host, path and query still match exactly.
+ */
+export function matchesRegisteredUri(registered: readonly string[], requested: string): boolean {
+  if (registered.includes(requested)) return true
+  const loose = withoutLoopbackPort(requested)
+  return loose !== null && registered.some((uri) => withoutLoopbackPort(uri) === loose)
+}

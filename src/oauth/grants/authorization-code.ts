@@ -14,6 +14,8 @@ import { verifyS256 } from '../pkce'
 import type { Application } from '../store/applications'
 import { type AuthorizationCode, burnCode, findCode, spendCodeIntoFamily } from '../store/codes'
 import { nowSeconds } from '../store/tokens'
+import { scopeSet } from '../scopes'
+import { signIdToken } from '../../oidc/id-token'
 
 /** The exchange's checks, in order; the first that fails is the answer. */
 function checkExchange(code: AuthorizationCode, app: Application, form: URLSearchParams): OAuthError | null {
@@ -54,6 +56,17 @@ export async function authorizationCodeGrant(c: Context<AppEnv>, form: URLSearch
     throw failure
   }
   const grant = prepareUserGrant(c, app, { userId: user!.id, username: user!.username }, code.scope, code.authTime)
+  // OpenID Connect Core §3.1.3.3: a grant with `openid` also gets an id_token. It is signed before
+  // anything is stored, so a missing signing key fails the exchange with nothing spent or stored.
+  if (scopeSet(code.scope).has('openid')) {
+    grant.response.id_token = await signIdToken(c, {
+      userId: user!.id,
+      clientId: app.clientId,
+      authTime: code.authTime,
+      nonce: code.nonce,
+      accessToken: grant.access.token,
+    })
+  }
   if (!(await spendCodeIntoFamily(c.env.DB, codeHash, grant.family))) return revokeReplayed(c, codeHash)
   const issued = await storeUserGrant(c, grant)
   await withdrawIfRevoked(c, grant.family.id, grant.access.hash)

@@ -46,11 +46,15 @@ async function readRecord<T extends { exp: number }>(kv: KVNamespace, key: strin
   return record.exp > nowSeconds() ? record : 'expired'
 }
 
-export const readAccessToken = (kv: KVNamespace, token: string) =>
-  readRecord<AccessTokenInfo>(kv, accessKey(sha256Hex(token)))
+/** An access token's record by the token's digest: null if unknown, 'expired' past its `exp`. */
+export const readAccessTokenByHash = (kv: KVNamespace, hash: string) => readRecord<AccessTokenInfo>(kv, accessKey(hash))
 
-export const readRefreshToken = (kv: KVNamespace, token: string) =>
-  readRecord<RefreshTokenInfo>(kv, refreshKey(sha256Hex(token)))
+/** A refresh token's record by the token's digest: null if unknown, 'expired' past its `exp`. */
+export const readRefreshTokenByHash = (kv: KVNamespace, hash: string) => readRecord<RefreshTokenInfo>(kv, refreshKey(hash))
+
+export const readAccessToken = (kv: KVNamespace, token: string) => readAccessTokenByHash(kv, sha256Hex(token))
+
+export const readRefreshToken = (kv: KVNamespace, token: string) => readRefreshTokenByHash(kv, sha256Hex(token))
 
 export function putAccessToken(kv: KVNamespace, hash: string, info: AccessTokenInfo): Promise<void> {
   return kv.put(accessKey(hash), JSON.stringify(info), { expirationTtl: ttl(info.exp) })

@@ -1,0 +1,110 @@
+/**
+ * @module List responses, paginated as DRF's LimitOffsetPagination when the `PAGE_SIZE` var is set:
+ * `{"count","next","previous","results"}` with `?limit=&offset=`. Unset keeps the tutorial's plain
+ * JSON array. One D1 round trip either way: the page and its COUNT(*) go in one batch, so a list
+ * never loads more rows than one page.
+ */
+import type { Context } from 'hono'
+import { count } from 'drizzle-orm'
+import type { BatchItem } from 'drizzle-orm/batch'
+import type { SQLiteTable } from 'drizzle-orm/sqlite-core'
+import type { AppEnv } from '../env'
+import type { Db } from '../db/client'
+import { readSettings } from '../config'
+
+/** The query parameters DRF's LimitOffsetPagination reads. */
+const LIMIT = 'limit'
+const OFFSET = 'offset'
+
+/** A page of an ordered list query: the caller applies LIMIT/OFFSET to its own select. */
+export type PageQuery<Row> = {
+  /** The table counted for `count`. */
+  table: SQLiteTable
+  /** The ordered select, without a LIMIT, for the plain list. */
+  all: () => Promise<Row[]>
+  /** The same select with LIMIT and OFFSET. */
+  page: (limit: number, offset: number) => BatchItem<'sqlite'>
+}
+
+/** The ordered select a list function builds (drizzle's SQLite select builder, narrowed). */
+type OrderedSelect<Row> = {
+  all: () => Promise<Row[]>
+  limit: (n: number) => { offset: (n: number) => BatchItem<'sqlite'> }
+}
+
+/** A PageQuery over `table` from a function that builds the list's ordered select. */
+export const pageOf = <Row>(db: Db, table: SQLiteTable, list: (db: Db) => OrderedSelect<Row>): PageQuery<Row> => ({
+  table,
+  all: () => list(db).all(),
+  page: (limit, offset) => list(db).limit(limit).offset(offset),
+})
+
+/**
+ * Python's `int()` as DRF's `_positive_int` uses it: surrounding whitespace, a sign and digit
+ * underscores are accepted; negative numbers (and 0 when `strict`) are not. Null means "fall back".
+ */
+export function parsePositiveInt(value: string | null, strict: boolean, cutoff?: number): number | null {
+  if (value === null || !/^\s*[+-]?\d+(_\d+)*\s*$/.test(value)) return null
+  const n = Number(value.trim().replaceAll('_', ''))
+  if (!Number.isSafeInteger(n) || n < 0 || (n === 0 && strict)) return null
+  return cutoff ? Math.min(n, cutoff) : n
+}
+
+/** Django's `request.query_params[key]`: the last value when a parameter repeats. */
+const lastQueryValue = (c: Context<AppEnv>, key: string) => c.req.queries(key)?.at(-1) ?? null
+
+/** Python's `urllib.parse.quote_plus`: only letters, digits and `_.-~` stay as they are. */
+const quotePlus = (s: string) =>
+  encodeURIComponent(s)
+    .replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+')
+
+/**
+ * DRF's `replace_query_param` / `remove_query_param`: the query string is re-encoded with its keys
+ * sorted (`urlencode(sorted(parse_qs(query).items()))`), other parameters kept.
+ */
+export function withQueryParam(url: URL, key: string, value: number | null): string {
+  const grouped = new Map<string, string[]>()
+  for (const [k, v] of url.searchParams) grouped.set(k, [...(grouped.get(k) ?? []), v])
+  if (value === null) grouped.delete(key)
+  else grouped.set(key, [String(value)])
+  const keys = [...grouped.keys()].sort()
+  const query = keys.flatMap((k) => grouped.get(k)!.map((v) => `${quotePlus(k)}=${quotePlus(v)}`)).join('&')
+  return `${url.origin}${url.pathname}${query ? `?${query}` : ''}`
+}
+
+/** `next` and `previous` exactly as LimitOffsetPagination's get_next_link / get_previous_link. */
+export function pageLinks(requestUrl: string, limit: number, offset: number, total: number) {
+  const url = new URL(requestUrl)
+  url.hash = ''
+  const withLimit = new URL(withQueryParam(url, LIMIT, limit))
+  const next = offset + limit >= total ? null : withQueryParam(withLimit, OFFSET, offset + limit)
+  let previous: string | null = null
+  if (offset > 0) {
+    // DRF drops `offset` rather than write `offset=0` (or a negative one).
+    previous = withQueryParam(withLimit, OFFSET, offset - limit <= 0 ? null : offset - limit)
+  }
+  return { next, previous }
+}
+
+/**
+ * Answers a list endpoint: the plain array without `PAGE_SIZE`, else one page as DRF's
+ * LimitOffsetPagination renders it. An invalid or negative `limit` falls back to `PAGE_SIZE`, an
+ * invalid `offset` to 0; `limit` is capped at `MAX_PAGE_SIZE` (DRF's `max_limit`).
+ */
+export async function listResponse<Row, Json>(c: Context<AppEnv>, query: PageQuery<Row>, toJson: (row: Row) => Json) {
+  const { pageSize, maxPageSize } = readSettings(c.env)
+  if (pageSize === null) return c.json((await query.all()).map(toJson))
+
+  const limit = parsePositiveInt(lastQueryValue(c, LIMIT), true, maxPageSize) ?? pageSize
+  const offset = parsePositiveInt(lastQueryValue(c, OFFSET), false) ?? 0
+  const db = c.var.db
+  // One round trip: COUNT(*) and the page in one D1 batch (DRF runs them as two queries).
+  const [[counted], rows] = await db.batch([db.select({ n: count() }).from(query.table), query.page(limit, offset)])
+  const total = counted?.n ?? 0
+  return c.json({
+    count: total,
+    ...pageLinks(c.req.url, limit, offset, total),
+    results: (rows as Row[]).map(toJson),
+  })
+}

@@ -1,0 +1,146 @@
+/**
+ * @module The application management pages under /o/applications/ (DOT's management views): list,
+ * register, detail, edit, delete, new secret. A user sees and changes only their own applications;
+ * anyone else's answer 404, as if they did not exist. Client secrets are random (RFC 6749 §10.10),
+ * stored as SHA-256 and shown once, in the answer that generated them.
+ */
+import { Hono, type Context } from 'hono'
+import type { AppEnv } from '../env'
+import { log } from '../log'
+import { randomToken, sha256Hex } from '../crypto/token'
+import { verifyCsrf } from '../auth/csrf'
+import { loadSession, requireLogin, signedIn } from '../auth/session'
+import { renderError } from '../pages/error'
+import { readForm } from '../pages/form'
+import { pageHeaders } from '../pages/security'
+import { renderApplicationList } from '../pages/applications/list'
+import { renderApplicationForm } from '../pages/applications/form'
+import { renderApplicationDetail } from '../pages/applications/detail'
+import { renderApplicationDelete } from '../pages/applications/delete'
+import { readApplicationForm } from './application-form'
+import { issuerUrl } from './issuer'
+import { revokeFamily } from './issue'
+import {
+  type Application,
+  deleteApplication,
+  findOwnApplication,
+  insertApplication,
+  listApplicationsOf,
+  updateApplication,
+} from './store/applications'
+import { liveFamilyIdsOf } from './store/user-grants'
+
+export const applicationRoutes = new Hono<AppEnv>()
+applicationRoutes.use('/o/applications/*', pageHeaders, loadSession, requireLogin)
+
+const BASE = '/o/applications'
+
+/** A fresh secret and the digest it is stored under. */
+function newSecret() {
+  const secret = randomToken()
+  return { secret, clientSecretHash: sha256Hex(secret) }
+}
+
+const refused = (c: Context<AppEnv>) =>
+  renderError(c, 403, 'Request refused', 'This form has expired or did not come from this site. Reload the page and try again.')
+
+const notFound = (c: Context<AppEnv>) => renderError(c, 404, 'Application not found', 'There is no application of yours at this address.')
+
+/** The signed-in user's application named by the `:id` in the path, or undefined. */
+async function ownApplication(c: Context<AppEnv>): Promise<Application | undefined> {
+  const id = Number(c.req.param('id'))
+  if (!Number.isSafeInteger(id) || id <= 0) return undefined
+  return findOwnApplication(c.var.db, signedIn(c).user.id, id)
+}
+
+const detail = (c: Context<AppEnv>, app: Application, extra: { secret?: string; notice?: string } = {}, status: 200 | 201 = 200) =>
+  renderApplicationDetail(c, { session: signedIn(c), app, tokenEndpoint: `${issuerUrl(c)}/o/token/`, ...extra }, status)
+
+applicationRoutes.get(`${BASE}/`, async (c) => {
+  const session = signedIn(c)
+  return renderApplicationList(c, { session, apps: await listApplicationsOf(c.var.db, session.user.id) })
+})
+
+applicationRoutes.get(`${BASE}/register/`, (c) =>
+  renderApplicationForm(c, { session: signedIn(c), action: `${BASE}/register/`, values: { clientType: 'confidential' }, cancel: `${BASE}/` }),
+)
+
+applicationRoutes.post(`${BASE}/register/`, async (c) => {
+  const form = await readForm(c)
+  if (!verifyCsrf(c, form)) return refused(c)
+  const session = signedIn(c)
+  const { fields, errors } = readApplicationForm(form)
+  if (Object.keys(errors).length) {
+    return renderApplicationForm(c, { session, action: `${BASE}/register/`, values: fields, errors, cancel: `${BASE}/` }, 400)
+  }
+  const credentials = fields.clientType === 'confidential' ? newSecret() : null
+  const app = await insertApplication(c.var.db, {
+    ...fields,
+    clientId: randomToken(24),
+    clientSecretHash: credentials?.clientSecretHash ?? null,
+    userId: session.user.id,
+  })
+  log(c, 'info', { event: 'application_registered', applicationId: app.id, userId: session.user.id })
+  return detail(c, app, { secret: credentials?.secret, notice: 'Application registered.' }, 201)
+})
+
+applicationRoutes.get(`${BASE}/:id/`, async (c) => {
+  const app = await ownApplication(c)
+  if (!app) return notFound(c)
+  return detail(c, app, { notice: c.req.query('saved') !== undefined ? 'Changes saved.' : undefined })
+})
+
+applicationRoutes.get(`${BASE}/:id/update/`, async (c) => {
+  const app = await ownApplication(c)
+  if (!app) return notFound(c)
+  return renderApplicationForm(c, { session: signedIn(c), action: `${BASE}/${app.id}/update/`, values: app, cancel: `${BASE}/${app.id}/` })
+})
+
+applicationRoutes.post(`${BASE}/:id/update/`, async (c) => {
+  const form = await readForm(c)
+  if (!verifyCsrf(c, form)) return refused(c)
+  const app = await ownApplication(c)
+  if (!app) return notFound(c)
+  const { fields, errors } = readApplicationForm(form)
+  if (Object.keys(errors).length) {
+    return renderApplicationForm(c, { session: signedIn(c), action: `${BASE}/${app.id}/update/`, values: fields, errors, cancel: `${BASE}/${app.id}/` }, 400)
+  }
+  // A client that becomes public loses its secret; one that becomes confidential gets one, shown now.
+  const becameConfidential = fields.clientType === 'confidential' && app.clientType === 'public'
+  const credentials = becameConfidential ? newSecret() : null
+  const clientSecretHash = fields.clientType === 'public' ? null : (credentials?.clientSecretHash ?? app.clientSecretHash)
+  await updateApplication(c.var.db, app.id, { ...fields, clientSecretHash })
+  log(c, 'info', { event: 'application_updated', applicationId: app.id })
+  if (credentials) return detail(c, { ...app, ...fields, clientSecretHash }, { secret: credentials.secret, notice: 'Changes saved.' })
+  return c.redirect(`${BASE}/${app.id}/?saved`, 302)
+})
+
+applicationRoutes.post(`${BASE}/:id/secret/`, async (c) => {
+  const form = await readForm(c)
+  if (!verifyCsrf(c, form)) return refused(c)
+  const app = await ownApplication(c)
+  if (!app) return notFound(c)
+  if (app.clientType !== 'confidential') return renderError(c, 400, 'No secret to replace', 'A public client has no client secret.')
+  const { secret, clientSecretHash } = newSecret()
+  await updateApplication(c.var.db, app.id, { clientSecretHash })
+  log(c, 'info', { event: 'client_secret_regenerated', applicationId: app.id })
+  return detail(c, { ...app, clientSecretHash }, { secret, notice: 'A new client secret was generated. The old one no longer works.' })
+})
+
+applicationRoutes.get(`${BASE}/:id/delete/`, async (c) => {
+  const app = await ownApplication(c)
+  if (!app) return notFound(c)
+  return renderApplicationDelete(c, { session: signedIn(c), app })
+})
+
+applicationRoutes.post(`${BASE}/:id/delete/`, async (c) => {
+  const form = await readForm(c)
+  if (!verifyCsrf(c, form)) return refused(c)
+  const app = await ownApplication(c)
+  if (!app) return notFound(c)
+  // Revoke first: the cascade would drop the grants' rows, but their tokens live on in KV.
+  for (const familyId of await liveFamilyIdsOf(c.var.db, app.id)) await revokeFamily(c, familyId)
+  await deleteApplication(c.var.db, app.id)
+  log(c, 'info', { event: 'application_deleted', applicationId: app.id })
+  return c.redirect(`${BASE}/`, 303)
+})

@@ -1,0 +1,135 @@
+/**
+ * @module The authorization endpoint /o/authorize/ (RFC 6749 §4.1.1-§4.1.2) with PKCE (RFC 7636).
+ * GET checks the request (authorize/steps.ts), sends anonymous users to sign in and back, then
+ * shows the consent page, or answers at once when consent is not needed. POST is the consent form:
+ * `allow` → a code, anything else → access_denied. Every redirect carries `iss` (RFC 9207).
+ */
+import { Hono, type Context } from 'hono'
+import type { AppEnv } from '../env'
+import { readSettings } from '../config'
+import { OAuthError } from '../errors'
+import { log } from '../log'
+import { randomToken, sha256Hex } from '../crypto/token'
+import { csrfTokenFor, verifyCsrf } from '../auth/csrf'
+import { currentPath, loadSession, loginUrl, type Session } from '../auth/session'
+import { renderConsent } from '../pages/consent'
+import { renderError } from '../pages/error'
+import { readForm } from '../pages/form'
+import { pageHeaders } from '../pages/security'
+import { issuerUrl } from './issuer'
+import { formatScope, isSubset } from './scopes'
+import { insertCode } from './store/codes'
+import { nowSeconds } from './store/tokens'
+import { liveGrantScopes } from './store/user-grants'
+import { type AuthorizationRequest, AuthorizePageError, type Draft, validateAuthorizationRequest } from './authorize/steps'
+
+export const authorizeRoutes = new Hono<AppEnv>()
+authorizeRoutes.use('/o/authorize/', pageHeaders, loadSession)
+
+/** 302 to the client's redirect URI with the response parameters, `state` and `iss` (§4.1.2, RFC 9207). */
+function redirectToClient(c: Context<AppEnv>, redirectUri: string, state: string | null, params: Record<string, string>) {
+  const url = new URL(redirectUri)
+  for (const [name, value] of Object.entries(params)) url.searchParams.append(name, value)
+  if (state !== null) url.searchParams.append('state', state)
+  url.searchParams.append('iss', issuerUrl(c))
+  return c.redirect(url.toString(), 302)
+}
+
+/** The request validated, or the response that refuses it: an error page, or an error sent to the client. */
+async function validate(c: Context<AppEnv>, params: URLSearchParams): Promise<AuthorizationRequest | Response> {
+  const draft: Draft = {}
+  try {
+    return await validateAuthorizationRequest(c, params, draft)
+  } catch (err) {
+    if (err instanceof AuthorizePageError) return renderError(c, 400, 'Error: invalid_request', err.detail)
+    if (err instanceof OAuthError && draft.redirectUri) {
+      const params: Record<string, string> = { error: err.code }
+      if (err.description) params.error_description = err.description
+      return redirectToClient(c, draft.redirectUri, draft.state ?? null, params)
+    }
+    throw err
+  }
+}
+
+/** §4.1.2: a random, single-use code, stored by digest, valid for AUTHORIZATION_CODE_EXPIRE_SECONDS. */
+async function issueCode(c: Context<AppEnv>, request: AuthorizationRequest, session: Session) {
+  const code = randomToken()
+  await insertCode(c.var.db, {
+    codeHash: sha256Hex(code),
+    applicationId: request.app.id,
+    userId: session.user.id,
+    redirectUri: request.sentRedirectUri,
+    scope: formatScope(request.scopes),
+    codeChallenge: request.codeChallenge,
+    codeChallengeMethod: request.codeChallengeMethod,
+    nonce: request.nonce,
+    authTime: session.created,
+    expiresAt: nowSeconds() + readSettings(c.env).authorizationCodeExpireSeconds,
+  })
+  log(c, 'info', { event: 'code_issued', applicationId: request.app.id, userId: session.user.id })
+  return redirectToClient(c, request.redirectUri, request.state, { code })
+}
+
+/** Consent is skipped for trusted apps, and with approval_prompt=auto when these scopes were granted already. */
+async function consentNeeded(c: Context<AppEnv>, request: AuthorizationRequest, session: Session): Promise<boolean> {
+  if (request.app.skipAuthorization) return false
+  if (request.approvalPrompt !== 'auto') return true
+  const granted = await liveGrantScopes(c.var.db, session.user.id, request.app.id)
+  return !granted.some((scope) => isSubset(request.scopes, scope))
+}
+
+/** The request's parameters as the consent form posts them back. */
+function hiddenFields(request: AuthorizationRequest): Record<string, string> {
+  const fields: Record<string, string> = {
+    client_id: request.app.clientId,
+    response_type: 'code',
+    scope: formatScope(request.scopes),
+  }
+  if (request.sentRedirectUri !== null) fields.redirect_uri = request.sentRedirectUri
+  if (request.state !== null) fields.state = request.state
+  if (request.codeChallenge) fields.code_challenge = request.codeChallenge
+  if (request.codeChallengeMethod) fields.code_challenge_method = request.codeChallengeMethod
+  if (request.nonce) fields.nonce = request.nonce
+  return fields
+}
+
+authorizeRoutes.get('/o/authorize/', async (c) => {
+  const request = await validate(c, new URL(c.req.url).searchParams)
+  if (request instanceof Response) return request
+  const session = c.var.session
+  if (!session) return c.redirect(loginUrl(currentPath(c)), 302)
+  if (!(await consentNeeded(c, request, session))) return issueCode(c, request, session)
+  return renderConsent(c, {
+    session,
+    csrfToken: csrfTokenFor(c),
+    appName: request.app.name || request.app.clientId,
+    scopes: request.scopes,
+    redirectUri: request.redirectUri,
+    hidden: hiddenFields(request),
+  })
+})
+
+const FORM_ONLY_FIELDS = ['csrfmiddlewaretoken', 'allow']
+
+authorizeRoutes.post('/o/authorize/', async (c) => {
+  const form = await readForm(c)
+  const session = c.var.session
+  if (!session) {
+    // The session ended while the consent page was open: sign in again, then see the page anew.
+    const query = new URLSearchParams([...form].filter(([name]) => !FORM_ONLY_FIELDS.includes(name)))
+    return c.redirect(loginUrl(`/o/authorize/?${query}`), 303)
+  }
+  // §10.12: a forged consent would hand a code for the victim's account to the attacker's client.
+  if (!verifyCsrf(c, form)) {
+    return renderError(c, 403, 'Request refused', 'This consent form has expired or did not come from this site. Go back to the application and try again.')
+  }
+  const allow = form.has('allow')
+  for (const name of FORM_ONLY_FIELDS) form.delete(name)
+  const request = await validate(c, form)
+  if (request instanceof Response) return request
+  if (!allow) {
+    log(c, 'info', { event: 'consent_denied', applicationId: request.app.id, userId: session.user.id })
+    return redirectToClient(c, request.redirectUri, request.state, { error: 'access_denied' })
+  }
+  return issueCode(c, request, session)
+})

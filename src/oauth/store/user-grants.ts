@@ -1,0 +1,62 @@
+/**
+ * @module The grants a user has given applications, as the pages see them: the live (neither
+ * revoked nor expired) token families of that user, with the application each was given to.
+ */
+import { and, desc, eq, gt, isNull } from 'drizzle-orm'
+import type { Db } from '../../db/client'
+import { applications, tokenFamilies } from '../../db/schema'
+import { nowSeconds } from './tokens'
+
+const live = (userId: number) =>
+  and(eq(tokenFamilies.userId, userId), isNull(tokenFamilies.revokedAt), gt(tokenFamilies.expiresAt, nowSeconds()))
+
+export type UserGrant = {
+  id: string
+  scope: string
+  created: number
+  expiresAt: number
+  application: { id: number; name: string; clientId: string }
+}
+
+/** The user's live grants, newest first. */
+export function listUserGrants(db: Db, userId: number): Promise<UserGrant[]> {
+  return db
+    .select({
+      id: tokenFamilies.id,
+      scope: tokenFamilies.scope,
+      created: tokenFamilies.created,
+      expiresAt: tokenFamilies.expiresAt,
+      application: { id: applications.id, name: applications.name, clientId: applications.clientId },
+    })
+    .from(tokenFamilies)
+    .innerJoin(applications, eq(applications.id, tokenFamilies.applicationId))
+    .where(live(userId))
+    .orderBy(desc(tokenFamilies.created))
+    .all()
+}
+
+/** The scopes of the user's live grants to one application (for `approval_prompt=auto`). */
+export async function liveGrantScopes(db: Db, userId: number, applicationId: number): Promise<string[]> {
+  const rows = await db
+    .select({ scope: tokenFamilies.scope })
+    .from(tokenFamilies)
+    .where(and(live(userId), eq(tokenFamilies.applicationId, applicationId)))
+    .all()
+  return rows.map((r) => r.scope)
+}
+
+/** Whether the family is a live grant of this user (so the user may revoke it). */
+export async function isLiveGrantOf(db: Db, userId: number, familyId: string): Promise<boolean> {
+  const row = await db.select({ id: tokenFamilies.id }).from(tokenFamilies).where(and(live(userId), eq(tokenFamilies.id, familyId))).get()
+  return row !== undefined
+}
+
+/** The ids of an application's live grants, to revoke (and delete their tokens) before it goes. */
+export async function liveFamilyIdsOf(db: Db, applicationId: number): Promise<string[]> {
+  const rows = await db
+    .select({ id: tokenFamilies.id })
+    .from(tokenFamilies)
+    .where(and(eq(tokenFamilies.applicationId, applicationId), isNull(tokenFamilies.revokedAt), gt(tokenFamilies.expiresAt, nowSeconds())))
+    .all()
+  return rows.map((r) => r.id)
+}

@@ -1,0 +1,10 @@
+/** @module The home page route. */
+import { Hono } from 'hono'
+import type { AppEnv } from '../env'
+import { loadSession } from '../auth/session'
+import { issuerUrl } from '../oauth/issuer'
+import { renderHome } from './home'
+import { pageHeaders } from './security'
+
+export const homeRoutes = new Hono<AppEnv>()
+homeRoutes.get('/', pageHeaders, loadSession, (c) => renderHome(c, { session: c.var.session, issuer: issuerUrl(c) }))
