@@ -41,10 +41,14 @@ export function loginCsrfToken(c: Context<AppEnv>): string {
 /** The token the forms on this page must carry: the session's, or before sign-in the cookie's. */
 export const csrfTokenFor = (c: Context<AppEnv>) => (c.var.session ? sessionCsrfToken(c.var.session) : loginCsrfToken(c))
 
-/** Whether the browser reports a POST from another site (only ever trusted to refuse, never to allow). */
+/**
+ * Whether the browser reports a POST from another site (only ever trusted to refuse, never to allow).
+ * `Origin: null` says nothing: browsers send it for every form POST from a page with
+ * `Referrer-Policy: no-referrer`, as ours are (Fetch standard, "serializing a request origin").
+ */
 function isCrossSite(c: Context): boolean {
   const origin = c.req.header('Origin')
-  if (origin !== undefined && origin !== new URL(c.req.url).origin) return true
+  if (origin !== undefined && origin !== 'null' && origin !== new URL(c.req.url).origin) return true
   const site = c.req.header('Sec-Fetch-Site')
   return site !== undefined && site !== 'same-origin' && site !== 'none'
 }

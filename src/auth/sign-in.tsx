@@ -14,6 +14,7 @@ import { log } from '../log'
 import { nowSeconds } from '../oauth/store/tokens'
 import { LoginPage } from '../pages/login'
 import { readForm } from '../pages/form'
+import { renderError } from '../pages/error'
 import { pageHeaders } from '../pages/security'
 import { clearFailures, recordFailure, retryAfter } from './rate-limit'
 import { csrfTokenFor, verifyCsrf } from './csrf'
@@ -70,7 +71,7 @@ signInRoutes.post('/accounts/logout/', async (c) => {
   const form = await readForm(c)
   const session = c.var.session
   if (!session) return c.redirect('/accounts/login/', 303)
-  if (!verifyCsrf(c, form)) return renderLogin(c, 403, { next: '/', error: 'Sign-out was refused: the form did not come from this site.' })
+  if (!verifyCsrf(c, form)) return renderError(c, 403, 'Request refused', 'Sign-out was refused: the form did not come from this site.')
   if (form.get('everywhere')) await endAllSessions(c.var.db, session.user.id)
   await endSession(c)
   log(c, 'info', { event: 'signed_out', userId: session.user.id })

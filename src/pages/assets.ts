@@ -12,13 +12,13 @@ color:var(--ink);background:var(--bg);line-height:1.5}
 *{box-sizing:border-box}body{margin:0;min-height:100vh;display:flex;flex-direction:column}
 a{color:var(--brand)}a:hover{text-decoration:none}
 header.top{background:var(--card);border-bottom:1px solid var(--line)}
-.bar{max-width:860px;margin:0 auto;padding:.75rem 1rem;display:flex;gap:1rem;align-items:center;flex-wrap:wrap}
+.bar{max-width:920px;margin:0 auto;padding:.75rem 1rem;display:flex;gap:1.5rem;align-items:center}
 .brand{font-weight:700;color:var(--ink);text-decoration:none;display:flex;gap:.5rem;align-items:center}
 .brand::before{content:"";width:1.25rem;height:1.25rem;border-radius:5px;background:linear-gradient(135deg,#2f5bd3,#7a5af8)}
-nav.main{display:flex;gap:1rem;flex-wrap:wrap;flex:1}nav.main a{color:var(--muted);text-decoration:none}
-nav.main a:hover,nav.main a[aria-current]{color:var(--ink)}
-.who{display:flex;gap:.5rem;align-items:center;color:var(--muted);font-size:.9rem}
-main{width:100%;max-width:860px;margin:0 auto;padding:1.5rem 1rem 3rem;flex:1}
+nav.main{display:flex;gap:1.25rem;flex:1 1 auto;white-space:nowrap}nav.main a{color:var(--muted);text-decoration:none;padding:.2rem 0}
+nav.main a:hover,nav.main a[aria-current]{color:var(--ink)}nav.main a[aria-current]{box-shadow:inset 0 -2px var(--brand)}
+.who{display:flex;gap:.5rem;align-items:center;color:var(--muted);font-size:.9rem;margin-left:auto;white-space:nowrap}
+main{width:100%;max-width:920px;margin:0 auto;padding:1.5rem 1rem 3rem;flex:1}
 main.narrow{max-width:440px}
 h1{font-size:1.6rem;margin:.2rem 0 1rem;line-height:1.25}h2{font-size:1.15rem;margin:1.5rem 0 .5rem}
 .card{background:var(--card);border:1px solid var(--line);border-radius:var(--radius);padding:1.25rem;margin:0 0 1rem}
@@ -30,7 +30,7 @@ border:1px solid #c5ccd6;border-radius:8px;background:#fff;color:inherit}
 textarea{min-height:4.5rem;resize:vertical}
 input:focus,textarea:focus,select:focus,button:focus-visible,a:focus-visible{outline:3px solid #b7c8f5;outline-offset:1px}
 .check{display:flex;gap:.6rem;align-items:flex-start;font-weight:600;margin:1rem 0 .3rem}.check input{margin-top:.3rem}
-.field-error,.invalid .hint{color:var(--danger)}.field-error{font-size:.9rem;margin:.3rem 0 0}
+.field-error{color:var(--danger)}.field-error{font-size:.9rem;margin:.3rem 0 0}
 .invalid input,.invalid textarea,.invalid select{border-color:var(--danger)}
 .actions{display:flex;gap:.6rem;flex-wrap:wrap;margin-top:1.25rem;align-items:center}
 button,.button{font:inherit;font-weight:600;border-radius:8px;padding:.55rem 1.1rem;border:1px solid var(--brand);
@@ -53,10 +53,12 @@ table.list th,table.list td{padding:.65rem .5rem;border-bottom:1px solid var(--l
 ul.scopes{list-style:none;padding:0;margin:.5rem 0 0}ul.scopes li{padding:.5rem 0 .5rem 1.75rem;position:relative;border-top:1px solid var(--line)}
 ul.scopes li::before{content:"✓";position:absolute;left:.35rem;color:var(--ok);font-weight:700}
 .consent-app{font-size:1.05rem}.muted{color:var(--muted)}.small{font-size:.875rem}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(230px,1fr));gap:1rem}
-.grid .card h2{margin-top:0}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(230px,1fr));gap:1rem;margin-bottom:1rem}.grid>.card{margin:0}
+.card>:first-child,.card>div:first-child>label{margin-top:0}.card>:last-child{margin-bottom:0}
+ul.links{list-style:none;padding:0;margin:0}ul.links li{padding:.55rem 0;border-top:1px solid var(--line)}ul.links li:first-child{border-top:0}
 footer{color:var(--muted);font-size:.85rem;text-align:center;padding:1rem}
-@media (max-width:600px){h1{font-size:1.35rem}.card{padding:1rem}dl.props{grid-template-columns:1fr;gap:.1rem}
+@media (max-width:600px){.bar{flex-wrap:wrap;row-gap:.35rem;column-gap:1rem}.who-label{display:none}
+nav.main{order:3;width:100%;overflow-x:auto}h1{font-size:1.35rem}.card{padding:1rem}dl.props{grid-template-columns:1fr;gap:.1rem}
 dl.props dd{margin-bottom:.6rem}table.list thead{display:none}table.list tr{display:block;border-bottom:1px solid var(--line);padding:.5rem 0}
 table.list td{display:block;border:0;padding:.2rem 0}.actions button,.actions .button{flex:1}}
 `

@@ -25,7 +25,7 @@ const DISCOVERY: Array<[string, string]> = [
 ]
 
 const LinkList: FC<{ links: Array<[string, string]>; clickable: boolean }> = ({ links, clickable }) => (
-  <ul class="scopes">
+  <ul class="links">
     {links.map(([path, label]) => (
       <li>
         {clickable ? <a href={path} class="mono">{path}</a> : <span class="mono">{path}</span>}

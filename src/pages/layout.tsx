@@ -22,7 +22,8 @@ const Account: FC<{ session: Session | null }> = ({ session }) =>
   session ? (
     <form class="who" method="post" action="/accounts/logout/">
       <span>
-        Signed in as <strong>{session.user.username}</strong>
+        <span class="who-label">Signed in as </span>
+        <strong>{session.user.username}</strong>
       </span>
       <CsrfInput token={sessionCsrfToken(session)} />
       <button type="submit" class="link">

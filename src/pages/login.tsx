@@ -30,8 +30,6 @@ export const LoginPage: FC<LoginProps> = ({ session, csrfToken, next, username =
           {error}
         </div>
       )}
-      <CsrfInput token={csrfToken} />
-      <input type="hidden" name="next" value={next} />
       <label for="id_username">Username</label>
       <input
         type="text"
@@ -47,6 +45,8 @@ export const LoginPage: FC<LoginProps> = ({ session, csrfToken, next, username =
       />
       <label for="id_password">Password</label>
       <input type="password" id="id_password" name="password" autocomplete="current-password" required />
+      <CsrfInput token={csrfToken} />
+      <input type="hidden" name="next" value={next} />
       <div class="actions">
         <button type="submit">Sign in</button>
       </div>

@@ -47,6 +47,8 @@ export function formBody(known: Known) {
   const key = fc.constantFrom(
     'grant_type', 'username', 'password', 'scope', 'refresh_token', 'code', 'redirect_uri', 'code_verifier',
     'client_id', 'client_secret', 'token', 'token_type_hint', 'email', 'first_name', 'last_name', 'x',
+    'response_type', 'state', 'code_challenge', 'code_challenge_method', 'allow', 'csrfmiddlewaretoken', 'next',
+    'name', 'client_type', 'authorization_grant_type', 'redirect_uris', 'nonce',
   )
   const value = fc.oneof(
     text,
@@ -82,7 +84,7 @@ export async function storageSnapshot() {
 
 const OAUTH_ERRORS = new Set([
   'invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope',
-  'unsupported_token_type', 'access_denied', 'unsupported_response_type',
+  'unsupported_token_type', 'access_denied', 'unsupported_response_type', 'invalid_token', 'insufficient_scope',
 ])
 
 /** The answer's format is the one its endpoint documents. */

@@ -138,7 +138,7 @@ describe('in a real browser', () => {
       body: new URLSearchParams({ grant_type: 'password', username, password }),
     })
     expect(res.status).toBe(200)
-    const token = await res.json()
+    const token = (await res.json()) as { access_token: string }
     expect(token).toMatchObject({ token_type: 'Bearer', expires_in: 36000, scope: 'read write groups' })
     const users = await fetch(`${baseUrl}/users/`, { headers: { Authorization: `Bearer ${token.access_token}` } })
     expect(users.status).toBe(200)
@@ -156,7 +156,8 @@ describe('in a real browser', () => {
     await expect.poll(() => page.locator('h1').textContent()).toBe('Notes for Desktop')
     const clientId = (await page.locator('#client-id').textContent())!.trim()
     await shoot('06-public-application')
-    await shootPhone('06-public-application')
+    const edit = await page.getByRole('link', { name: 'Edit' }).getAttribute('href')
+    await shootPhone('06-public-application', edit!.replace(/update\/$/, ''))
 
     const verifier = base64url(randomBytes(48))
     const challenge = base64url(createHash('sha256').update(verifier).digest())
@@ -187,11 +188,12 @@ describe('in a real browser', () => {
       body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: clientId, code_verifier: verifier }),
     })
     expect(res.status).toBe(200)
-    const tokens = await res.json()
+    const tokens = (await res.json()) as { access_token: string }
     expect(tokens).toMatchObject({ token_type: 'Bearer', scope: 'read write' })
     const me = await fetch(`${baseUrl}/users/`, { headers: { Authorization: `Bearer ${tokens.access_token}` } })
     expect(me.status).toBe(200)
-    expect((await me.json()).map((u: { username: string }) => u.username)).toContain(username)
+    const listed = (await me.json()) as Array<{ username: string }>
+    expect(listed.map((u) => u.username)).toContain(username)
   })
 
   it('shows the grant under Authorized apps, and the remaining pages', async () => {

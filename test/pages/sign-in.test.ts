@@ -5,6 +5,7 @@ import { sessions, users } from '../../src/db/schema'
 import { sha256Hex } from '../../src/crypto/token'
 import { Browser, formFor, textOf } from '../helpers/browser'
 import { createUser, db, PASSWORD } from '../helpers/seed'
+import { callWith, faultyD1 } from '../helpers/faults'
 
 const INVALID = 'Please enter a correct username and password. Note that both fields may be case-sensitive.'
 
@@ -70,6 +71,7 @@ describe('the sign-in page', () => {
     ['no token', { csrfmiddlewaretoken: null }, {}],
     ['a wrong token', { csrfmiddlewaretoken: 'y'.repeat(43) }, {}],
     ['a cross-site Origin', {}, { Origin: 'https://evil.example' }],
+    ['Origin: null but no token', { csrfmiddlewaretoken: null }, { Origin: 'null' }],
   ] as Array<[string, Record<string, string | null>, Record<string, string>]>)('refuses a sign-in POST with %s (login CSRF)', async (_name, changes, headers) => {
     const user = await createUser()
     const browser = new Browser(headers)
@@ -77,6 +79,12 @@ describe('the sign-in page', () => {
     const answer = await browser.submit(page, '/accounts/login/', { username: user.username, password: PASSWORD, ...changes })
     expect(answer.status).toBe(403)
     expect(browser.cookies.has('eot_session')).toBe(false)
+  })
+
+  it('accepts Origin: null, which browsers send for forms on no-referrer pages, when the token is right', async () => {
+    const user = await createUser()
+    const browser = new Browser({ Origin: 'null', 'Sec-Fetch-Site': 'same-origin' })
+    expect((await browser.signIn(user.username)).status).toBe(302)
   })
 
   it('refuses a sign-in POST from a browser that never loaded the form (no CSRF cookie)', async () => {
@@ -204,5 +212,23 @@ describe('sessions end server-side', () => {
     await browser.signIn(user.username)
     expect(browser.cookies.get('eot_session')).not.toBe(first)
     expect(await db().select().from(sessions).where(eq(sessions.idHash, sha256Hex(first))).get()).toBeUndefined()
+  })
+})
+
+describe('storage faults', () => {
+  it('a D1 outage during sign-in or on a page answers 503 with Retry-After, never 500', async () => {
+    const user = await createUser()
+    const browser = new Browser()
+    const page = await browser.get('/accounts/login/')
+    const cookie = [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
+    const body = new URLSearchParams({ ...formFor(page.html, '/accounts/login/').fields, username: user.username, password: PASSWORD })
+    const headers = { Cookie: cookie, 'Content-Type': 'application/x-www-form-urlencoded' }
+    const signIn = await callWith({ DB: faultyD1(/rate_limits/) }, '/accounts/login/', { method: 'POST', headers, body: body.toString() })
+    expect(signIn.status).toBe(503)
+    expect(signIn.headers.get('Retry-After')).toBe('1')
+    await browser.signIn(user.username)
+    const session = `eot_session=${browser.cookies.get('eot_session')}`
+    const list = await callWith({ DB: faultyD1(/sessions/) }, '/o/applications/', { headers: { Cookie: session } })
+    expect(list.status).toBe(503)
   })
 })

@@ -6,7 +6,14 @@ import { ORIGIN } from '../helpers/http'
 import { passwordSetup, passwordToken } from '../helpers/password-flow'
 import { authorization, body, contentTypes, expectDocumentedFormat, type Known, methods, storageSnapshot } from '../helpers/fuzz'
 
-const PATHS = ['/o/token/', '/users/', '/users/1/', '/users/abc/', '/groups/', '/users', '/nope/', '/o/token', '/']
+const PATHS = [
+  '/o/token/', '/o/revoke_token/', '/o/introspect/', '/o/userinfo/', '/o/authorize/',
+  '/o/authorize/?response_type=code&client_id=x&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb&state=s',
+  '/o/applications/', '/o/applications/register/', '/o/applications/1/', '/o/authorized_tokens/',
+  '/accounts/login/', '/accounts/login/?next=//evil.example/', '/accounts/logout/',
+  '/.well-known/oauth-authorization-server', '/o/.well-known/openid-configuration', '/o/.well-known/jwks.json',
+  '/users/', '/users/1/', '/users/abc/', '/groups/', '/users', '/nope/', '/o/token', '/',
+]
 
 let known: Known
 beforeAll(async () => {

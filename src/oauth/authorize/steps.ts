@@ -100,6 +100,10 @@ const checkResponseType: Step = (_c, params) => {
 /** §3.3: known scopes this flow may grant, or the defaults when none is asked for. */
 const checkScope: Step = (_c, params, draft) => {
   draft.scopes = scopeOrDefault(params.get('scope'), 'authorization_code')
+}
+
+/** Parameters that need no check: the OpenID Connect `nonce` (kept for the id_token) and DOT's `approval_prompt`. */
+const readOptions: Step = (_c, params, draft) => {
   draft.nonce = params.get('nonce') || null
   draft.approvalPrompt = params.get('approval_prompt') === 'auto' ? 'auto' : 'force'
 }
@@ -127,7 +131,15 @@ const checkPkce: Step = (_c, params, draft) => {
 }
 
 /** The steps, in order: the first that throws is the answer. */
-export const AUTHORIZE_STEPS: readonly Step[] = [loadClient, checkRedirectUri, checkParams, checkResponseType, checkScope, checkPkce]
+export const AUTHORIZE_STEPS: readonly Step[] = [
+  loadClient,
+  checkRedirectUri,
+  checkParams,
+  checkResponseType,
+  checkScope,
+  checkPkce,
+  readOptions,
+]
 
 /** Runs every step over the request's parameters. Throws AuthorizePageError or OAuthError; `draft` says where to send the latter. */
 export async function validateAuthorizationRequest(c: Context<AppEnv>, params: URLSearchParams, draft: Draft): Promise<AuthorizationRequest> {

@@ -69,7 +69,6 @@ export const ApplicationFormPage: FC<FormProps> = ({ session, action, values, er
             Please correct the errors below.
           </div>
         )}
-        <CsrfInput token={sessionCsrfToken(session)} />
         <Field id="id_name" label="Name" errors={errors.name}>
           <input type="text" id="id_name" name="name" value={values.name ?? ''} maxlength={255} required {...invalid('name')} />
         </Field>
@@ -96,6 +95,7 @@ export const ApplicationFormPage: FC<FormProps> = ({ session, action, values, er
             <span class="hint">Users are not asked to consent. Only for applications you fully trust.</span>
           </span>
         </label>
+        <CsrfInput token={sessionCsrfToken(session)} />
         <div class="actions">
           <button type="submit">{isNew ? 'Save' : 'Save changes'}</button>
           <a class="button secondary" href={cancel}>

@@ -1,0 +1,105 @@
+/**
+ * @module What `npm run bench` measures: the floors (bench/floor-worker.ts), our endpoints, each
+ * against the floor of the storage it cannot avoid, and the peer (bench/peer-worker.ts).
+ */
+import { sha256Hex } from '../src/crypto/token'
+import { HOSTS } from './serve'
+import type { Seeded } from './seed'
+import { basicFor } from './tokens'
+import type { WrkRequest } from './wrk'
+
+export type FloorName = 'json' | 'kv get' | 'd1 get' | 'kv get + d1 get' | 'kv put x2' | 'd1 get + kv put' | 'verify password'
+
+export type Scenario = {
+  name: string
+  request: WrkRequest
+  floor: FloorName
+  /** Our scenario this one is compared with, for the peer's rows. */
+  peerOf?: string
+}
+
+/** What the scenarios need from setup. */
+export type Fixtures = {
+  seeded: Seeded
+  userPk: number
+  accessToken: string
+  /** A file of refresh tokens, one a line, rewritten by each run (bench/lua/refresh-chain.lua). */
+  refreshPoolFile: string
+  peer: { accessToken: string; basic: string; refreshPoolFile: string }
+}
+
+const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' }
+
+/** The floors, with the same keys and ids the scenarios read. */
+export function floors(f: Fixtures): Record<FloorName, WrkRequest> {
+  const k = `access:${sha256Hex(f.accessToken)}`
+  const at = (path: string) => ({ host: HOSTS.floor, path })
+  return {
+    json: at('/json'),
+    'kv get': at(`/kv-get?k=${k}`),
+    'd1 get': at(`/d1-get?id=${f.userPk}`),
+    'kv get + d1 get': at(`/kv-get-d1-get?k=${k}&id=${f.userPk}`),
+    'kv put x2': at('/kv-put-2'),
+    'd1 get + kv put': at(`/d1-get-kv-put?client=${f.seeded.credentialsClient.clientId}`),
+    'verify password': at('/verify-password'),
+  }
+}
+
+/** Our endpoints, then the peer's. */
+export function scenarios(f: Fixtures, users: number): Scenario[] {
+  const bearer = { Authorization: `Bearer ${f.accessToken}` }
+  const cc = basicFor(f.seeded.credentialsClient)
+  const app = (path: string, more: Partial<WrkRequest> = {}) => ({ host: HOSTS.app, path, ...more })
+  const chain = (file: string) => ({ script: 'refresh-chain.lua', env: { BENCH_TOKENS: file } })
+  return [
+    { name: 'GET /users/<pk>/ (bearer)', floor: 'kv get + d1 get', request: app(`/users/${f.userPk}/`, { headers: bearer }) },
+    { name: 'GET /groups/ (bearer, 50 groups)', floor: 'kv get + d1 get', request: app('/groups/', { headers: bearer }) },
+    { name: `GET /users/ (${users} users, plain list)`, floor: 'kv get + d1 get', request: app('/users/', { headers: bearer }) },
+    {
+      name: `GET /users/ (${users} users, PAGE_SIZE=100)`,
+      floor: 'kv get + d1 get',
+      request: { host: HOSTS.paged, path: '/users/', headers: bearer },
+    },
+    {
+      name: 'GET /users/<pk>/ bad token (401)',
+      floor: 'kv get',
+      request: app(`/users/${f.userPk}/`, { headers: { Authorization: 'Bearer not-a-token' }, expect: 401 }),
+    },
+    {
+      name: 'POST /o/token/ client_credentials',
+      floor: 'd1 get + kv put',
+      request: app('/o/token/', { method: 'POST', headers: { ...FORM, Authorization: cc }, body: 'grant_type=client_credentials' }),
+    },
+    {
+      name: 'POST /o/token/ refresh_token',
+      floor: 'kv put x2',
+      request: app('/o/token/', { headers: { Authorization: basicFor(f.seeded.passwordClient) }, ...chain(f.refreshPoolFile) }),
+    },
+    {
+      name: 'POST /o/token/ password',
+      floor: 'verify password',
+      request: app('/o/token/', {
+        method: 'POST',
+        headers: { ...FORM, Authorization: basicFor(f.seeded.passwordClient) },
+        body: new URLSearchParams({ grant_type: 'password', username: f.seeded.firstUser, password: f.seeded.password, scope: 'read' }).toString(),
+      }),
+    },
+    {
+      name: 'POST /o/introspect/',
+      floor: 'kv get + d1 get',
+      request: app('/o/introspect/', { method: 'POST', headers: { ...FORM, Authorization: cc }, body: `token=${f.accessToken}` }),
+    },
+    {
+      name: 'peer: GET /api/users/<pk>/ (bearer)',
+      floor: 'kv get + d1 get',
+      peerOf: 'GET /users/<pk>/ (bearer)',
+      request: { host: HOSTS.peer, path: `/api/users/${f.userPk}/`, headers: { Authorization: `Bearer ${f.peer.accessToken}` } },
+    },
+    {
+      name: 'peer: POST /token refresh_token',
+      floor: 'kv put x2',
+      peerOf: 'POST /o/token/ refresh_token',
+      request: { host: HOSTS.peer, path: '/token', headers: { Authorization: f.peer.basic }, ...chain(f.peer.refreshPoolFile) },
+    },
+  ]
+}

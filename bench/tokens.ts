@@ -1,0 +1,54 @@
+/**
+ * @module Tokens for the scenarios, all from the real token endpoints (ours at /o/token/, the
+ * peer's at /token), requested through Miniflare's dispatchFetch before any load runs.
+ */
+import type { Miniflare } from 'miniflare'
+import { HOSTS } from './serve'
+import type { BenchClient, Seeded } from './seed'
+
+export type TokenPair = { access_token: string; refresh_token: string }
+
+export const basic = (id: string, secret: string) => `Basic ${btoa(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`)}`
+export const basicFor = (c: BenchClient) => basic(c.clientId, c.secret)
+
+async function post(mf: Miniflare, url: string, authorization: string, form: Record<string, string>) {
+  const res = await mf.dispatchFetch(url, {
+    method: 'POST',
+    headers: { Authorization: authorization, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form).toString(),
+  })
+  const text = await res.text()
+  if (res.status !== 200) throw new Error(`POST ${url}: ${res.status} ${text}`)
+  return JSON.parse(text)
+}
+
+/** One password grant for the first seeded user. */
+export function passwordTokens(mf: Miniflare, seeded: Seeded, scope = 'read write groups'): Promise<TokenPair> {
+  const form = { grant_type: 'password', username: seeded.firstUser, password: seeded.password, scope }
+  return post(mf, `http://${HOSTS.app}/o/token/`, basicFor(seeded.passwordClient), form)
+}
+
+/** A client_credentials token for the seeded client_credentials app. */
+export async function clientToken(mf: Miniflare, seeded: Seeded): Promise<string> {
+  const body = await post(mf, `http://${HOSTS.app}/o/token/`, basicFor(seeded.credentialsClient), { grant_type: 'client_credentials' })
+  return body.access_token
+}
+
+/** `n` refresh tokens from `n` password grants, a few at a time (each one costs a password hash). */
+export async function refreshPool(mf: Miniflare, seeded: Seeded, n: number): Promise<string[]> {
+  const pool: string[] = []
+  let started = 0
+  const worker = async () => {
+    for (; started < n; started++) pool.push((await passwordTokens(mf, seeded, 'read')).refresh_token)
+  }
+  await Promise.all([worker(), worker()])
+  return pool.slice(0, n)
+}
+
+/** The peer's client, `n` grants (from its own token endpoint) and their tokens. */
+export async function peerGrants(mf: Miniflare, n: number): Promise<{ client: BenchClient; grants: TokenPair[] }> {
+  const res = await mf.dispatchFetch(`http://${HOSTS.peer}/mint?n=${n}`)
+  if (res.status !== 200) throw new Error(`peer /mint: ${res.status} ${await res.text()}`)
+  const body = (await res.json()) as { client_id: string; client_secret: string; grants: TokenPair[] }
+  return { client: { clientId: body.client_id, secret: body.client_secret }, grants: body.grants }
+}
