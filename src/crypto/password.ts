@@ -22,7 +22,9 @@ const MAX_MEMORY_BYTES = 64 * 1024 * 1024
 /** What `users.password` holds for an account that cannot sign in with a password (Django's "!"). */
 export const UNUSABLE_PASSWORD = '!'
 
-type Params = { ln: number; r: number; p: number }
+/** scrypt cost parameters: N = 2^ln, block size r, parallelism p. */
+export type ScryptParams = { ln: number; r: number; p: number }
+type Params = ScryptParams
 
 function derive(password: string, salt: Uint8Array, { ln, r, p }: Params): Promise<Uint8Array> {
   const N = 2 ** ln
@@ -33,11 +35,14 @@ function derive(password: string, salt: Uint8Array, { ln, r, p }: Params): Promi
   })
 }
 
-/** Hashes a password with a fresh salt. */
-export async function hashPassword(password: string): Promise<string> {
+/**
+ * Hashes a password with a fresh salt. `params` exists for test fixtures only; every production
+ * caller uses the default, and verification reads the parameters back from the stored hash.
+ */
+export async function hashPassword(password: string, params: ScryptParams = PARAMS): Promise<string> {
   const salt = crypto.getRandomValues(new Uint8Array(SALT_BYTES))
-  const key = await derive(password, salt, PARAMS)
-  return `$scrypt$ln=${PARAMS.ln},r=${PARAMS.r},p=${PARAMS.p}$${encodeBase64NoPadding(salt)}$${encodeBase64NoPadding(key)}`
+  const key = await derive(password, salt, params)
+  return `$scrypt$ln=${params.ln},r=${params.r},p=${params.p}$${encodeBase64NoPadding(salt)}$${encodeBase64NoPadding(key)}`
 }
 
 function parse(stored: string): { params: Params; salt: Uint8Array; key: string } | null {
