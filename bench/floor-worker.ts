@@ -16,6 +16,8 @@ const randomKey = (prefix: string) => `${prefix}${crypto.randomUUID()}`
 const kvGet = (env: FloorEnv, q: URLSearchParams) => env.TOKENS.get(q.get('k') ?? '', 'json')
 const d1Get = (env: FloorEnv, q: URLSearchParams) =>
   env.DB.prepare('select * from users where id = ?').bind(Number(q.get('id'))).first()
+const clientRow = (env: FloorEnv, q: URLSearchParams) =>
+  env.DB.prepare('select * from applications where client_id = ?').bind(q.get('client') ?? '').first()
 
 // One password hash, made on first use, for the verify floor.
 let stored: Promise<string> | undefined
@@ -32,8 +34,13 @@ const FLOORS: Record<string, Floor> = {
     Promise.all([env.TOKENS.put(randomKey('floor:a:'), '{"x":1}', TTL), env.TOKENS.put(randomKey('floor:b:'), '{"x":1}', TTL)]),
   // What client_credentials needs: the client's row, then one token record.
   '/d1-get-kv-put': async (env, q) => {
-    await env.DB.prepare('select * from applications where client_id = ?').bind(q.get('client') ?? '').first()
+    await clientRow(env, q)
     await env.TOKENS.put(randomKey('floor:c:'), '{"x":1}', TTL)
+  },
+  // What introspection needs: the caller's client row, the token record, then its grant's row.
+  '/d1-get-kv-get-d1-get': async (env, q) => {
+    await clientRow(env, q)
+    return [await kvGet(env, q), await d1Get(env, q)]
   },
   // One password verification: the share of the password grant that is hashing.
   '/verify-password': async () => {

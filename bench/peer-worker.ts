@@ -67,8 +67,9 @@ const provider: OAuthProvider<PeerEnv> = new OAuthProvider<PeerEnv>({
   authorizeEndpoint: '/authorize',
   tokenEndpoint: '/token',
   scopesSupported: ['read'],
-  // RFC 9728: the protected resource's identifier; http is accepted on a loopback host.
-  resourceMetadata: { resource: 'http://127.0.0.1/api/' },
+  // RFC 9728: the protected resource's identifier. The provider checks it against the request's
+  // host and accepts http only on a loopback one, hence the peer is served as `localhost`.
+  resourceMetadata: { resource: 'http://localhost/api/' },
 })
 
 export default provider

@@ -1,61 +1,71 @@
-/** @module The bench's printed report: floors, scenarios with their ratio to a floor, the peer, the targets. */
-import type { FloorName, Scenario } from './scenarios'
-import type { Load, WrkResult } from './wrk'
+/** @module The bench's printed report: each scenario beside the floor measured just before it, the peer, the targets. */
+import type { Scenario } from './scenarios'
+import { type Load, SLICES, type WrkResult } from './wrk'
+
+export type Row = { scenario: Scenario; result: WrkResult; floor: WrkResult }
 
 export type Report = {
   machine: string
   load: Load
   users: number
-  floors: Record<FloorName, WrkResult>
-  rows: Array<{ scenario: Scenario; result: WrkResult }>
+  /** Floors measured alone at the start, for scale. */
+  references: Record<'json' | 'd1 get', WrkResult>
+  rows: Row[]
   seconds: number
 }
 
 const fixed = (n: number, digits = 0) => n.toFixed(digits)
 const ms = (n: number) => (n >= 100 ? fixed(n) : n >= 10 ? fixed(n, 1) : fixed(n, 2))
+const rps = (r: WrkResult) => (r.rps >= 10 ? fixed(r.rps) : fixed(r.rps, 1))
 const line = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`
-const bad = (r: WrkResult) => r.unexpected + r.socketErrors
+/** Unexpected statuses, and any socket errors (connect, read, write, timeout) beside them. */
+const unexpected = (r: WrkResult) => `${r.unexpected}${r.socketErrors ? ` (+${r.socketErrors} socket)` : ''}`
 
 /** The targets from issue 6, each as a ratio measured in this run. */
-function targets(report: Report): string[] {
-  const find = (prefix: string) => report.rows.find((r) => r.scenario.name.startsWith(prefix))?.result
+function targets(rows: Row[]): string[] {
+  const find = (name: string) => rows.find((r) => r.scenario.name.startsWith(name))
   const out: string[] = []
-  const check = (label: string, result: WrkResult | undefined, floor: FloorName, min: number) => {
-    if (!result) return
-    const ratio = result.rps / report.floors[floor].rps
-    out.push(`- ${label}: ${fixed(ratio, 2)} of "${floor}" (target ≥ ${min}) ${ratio >= min ? 'met' : 'MISSED'}`)
+  const check = (label: string, name: string, min: number) => {
+    const row = find(name)
+    if (!row) return
+    const ratio = row.result.rps / row.floor.rps
+    out.push(`- ${label}: ${fixed(ratio, 2)} of "${row.scenario.floor}" (target ≥ ${min}) ${ratio >= min ? 'met' : 'MISSED'}`)
   }
-  check('bearer-protected read, GET /users/<pk>/', find('GET /users/<pk>/ (bearer)'), 'kv get + d1 get', 0.8)
-  check('client_credentials', find('POST /o/token/ client_credentials'), 'd1 get + kv put', 0.6)
+  check('bearer-protected read, GET /users/<pk>/', 'GET /users/<pk>/ (bearer)', 0.8)
+  check('client_credentials', 'POST /o/token/ client_credentials', 0.6)
   const password = find('POST /o/token/ password')
   if (password) {
-    // Both are CPU-bound on the same isolate: time per request is 1 / throughput.
-    const share = report.floors['verify password'].rps / password.rps
-    out.push(`- password grant: one password hash is ${fixed(100 / share)}% of its time per request`)
+    // Both are CPU-bound on the same isolate, so time per request is 1 / throughput.
+    const share = password.result.rps / password.floor.rps
+    out.push(`- password grant: one password verification is ${fixed(100 * share)}% of its time per request`)
   }
-  for (const { scenario, result } of report.rows) {
+  for (const { scenario, result } of rows) {
     const ours = scenario.peerOf && find(scenario.peerOf)
-    if (ours) out.push(`- ${scenario.peerOf} vs the peer: ${fixed(ours.rps / result.rps, 2)}× its throughput (target ≥ 1)`)
+    if (ours) out.push(`- ${scenario.peerOf}: ${fixed(ours.result.rps / result.rps, 2)}× the peer's throughput (target ≥ 1)`)
   }
   return out
 }
 
+/** Prints the table (Markdown) and the targets. */
 export function printReport(report: Report) {
   const { load } = report
   const out = [
-    `edge-oauth-toolkit bench: ${report.users} users, wrk -t${load.threads} -c${load.connections}, ${load.warmupSeconds} s warm-up + ${load.seconds} s measured per row`,
+    `edge-oauth-toolkit bench: ${report.users} users, wrk -t${load.threads} -c${load.connections}, ` +
+      `per row: ${load.warmupSeconds} s warm-up of each, then ${SLICES} runs of each interleaved (FSSFFSSF), ${load.seconds} s in all per side; p50/p99 are the runs' mean`,
     report.machine,
     '',
     line(['scenario', 'req/s', 'p50 ms', 'p99 ms', 'unexpected', 'floor', 'floor req/s', 'ratio']),
     line(['---', '---:', '---:', '---:', '---:', '---', '---:', '---:']),
   ]
-  for (const [name, r] of Object.entries(report.floors)) {
-    out.push(line([`floor: ${name}`, fixed(r.rps), ms(r.p50Ms), ms(r.p99Ms), bad(r), '', '', '']))
+  for (const [name, r] of Object.entries(report.references)) {
+    out.push(line([`floor: ${name}`, rps(r), ms(r.p50Ms), ms(r.p99Ms), unexpected(r), '', '', '']))
   }
-  for (const { scenario, result: r } of report.rows) {
-    const floor = report.floors[scenario.floor]
-    out.push(line([scenario.name, fixed(r.rps), ms(r.p50Ms), ms(r.p99Ms), bad(r), scenario.floor, fixed(floor.rps), fixed(r.rps / floor.rps, 2)]))
+  for (const { scenario, result: r, floor } of report.rows) {
+    const latency = r.requests > 0 ? [ms(r.p50Ms), ms(r.p99Ms)] : ['–', '–']
+    const ratio = r.rps / floor.rps
+    out.push(line([scenario.name, rps(r), ...latency, unexpected(r), scenario.floor, rps(floor), ratio >= 0.1 ? fixed(ratio, 2) : fixed(ratio, 3)]))
   }
-  out.push('', ...targets(report), '', `(${fixed(report.seconds)} s in all)`)
+  out.push('', ...targets(report.rows), '', `(${fixed(report.seconds)} s in all)`)
   console.log(out.join('\n'))
 }
+

@@ -8,7 +8,15 @@ import type { Seeded } from './seed'
 import { basicFor } from './tokens'
 import type { WrkRequest } from './wrk'
 
-export type FloorName = 'json' | 'kv get' | 'd1 get' | 'kv get + d1 get' | 'kv put x2' | 'd1 get + kv put' | 'verify password'
+export type FloorName =
+  | 'json'
+  | 'kv get'
+  | 'd1 get'
+  | 'kv get + d1 get'
+  | 'kv put x2'
+  | 'd1 get + kv put'
+  | 'd1 get + kv get + d1 get'
+  | 'verify password'
 
 export type Scenario = {
   name: string
@@ -28,11 +36,18 @@ export type Fixtures = {
   peer: { accessToken: string; basic: string; refreshPoolFile: string }
 }
 
+/** For requests that take 0.1 s of CPU or more: enough to keep the isolate busy (two per wrk thread). */
+const HEAVY_CONNECTIONS = 4
+
+/** A password hash takes ~0.3 s here: 2 s slices, so the share it has of the grant is not a count of a few requests. */
+const HASHING = { connections: HEAVY_CONNECTIONS, seconds: 2 }
+
 const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' }
 
 /** The floors, with the same keys and ids the scenarios read. */
 export function floors(f: Fixtures): Record<FloorName, WrkRequest> {
   const k = `access:${sha256Hex(f.accessToken)}`
+  const client = f.seeded.credentialsClient.clientId
   const at = (path: string) => ({ host: HOSTS.floor, path })
   return {
     json: at('/json'),
@@ -40,12 +55,13 @@ export function floors(f: Fixtures): Record<FloorName, WrkRequest> {
     'd1 get': at(`/d1-get?id=${f.userPk}`),
     'kv get + d1 get': at(`/kv-get-d1-get?k=${k}&id=${f.userPk}`),
     'kv put x2': at('/kv-put-2'),
-    'd1 get + kv put': at(`/d1-get-kv-put?client=${f.seeded.credentialsClient.clientId}`),
-    'verify password': at('/verify-password'),
+    'd1 get + kv put': at(`/d1-get-kv-put?client=${client}`),
+    'd1 get + kv get + d1 get': at(`/d1-get-kv-get-d1-get?client=${client}&k=${k}&id=${f.userPk}`),
+    'verify password': { ...at('/verify-password'), ...HASHING },
   }
 }
 
-/** Our endpoints, then the peer's. */
+/** Our endpoints; each of the peer's right after the one of ours it is compared with. */
 export function scenarios(f: Fixtures, users: number): Scenario[] {
   const bearer = { Authorization: `Bearer ${f.accessToken}` }
   const cc = basicFor(f.seeded.credentialsClient)
@@ -53,8 +69,19 @@ export function scenarios(f: Fixtures, users: number): Scenario[] {
   const chain = (file: string) => ({ script: 'refresh-chain.lua', env: { BENCH_TOKENS: file } })
   return [
     { name: 'GET /users/<pk>/ (bearer)', floor: 'kv get + d1 get', request: app(`/users/${f.userPk}/`, { headers: bearer }) },
+    {
+      name: 'peer: GET /api/users/<pk>/ (bearer)',
+      floor: 'kv get + d1 get',
+      peerOf: 'GET /users/<pk>/ (bearer)',
+      request: { host: HOSTS.peer, path: `/api/users/${f.userPk}/`, headers: { Authorization: `Bearer ${f.peer.accessToken}` } },
+    },
     { name: 'GET /groups/ (bearer, 50 groups)', floor: 'kv get + d1 get', request: app('/groups/', { headers: bearer }) },
-    { name: `GET /users/ (${users} users, plain list)`, floor: 'kv get + d1 get', request: app('/users/', { headers: bearer }) },
+    {
+      name: `GET /users/ (${users} users, plain list)`,
+      floor: 'kv get + d1 get',
+      // Every user in one answer: at 100,000 users each takes seconds, so fewer connections, longer runs.
+      request: app('/users/', { headers: bearer, ...(users > 10_000 && { connections: HEAVY_CONNECTIONS, seconds: 5 }) }),
+    },
     {
       name: `GET /users/ (${users} users, PAGE_SIZE=100)`,
       floor: 'kv get + d1 get',
@@ -73,7 +100,13 @@ export function scenarios(f: Fixtures, users: number): Scenario[] {
     {
       name: 'POST /o/token/ refresh_token',
       floor: 'kv put x2',
-      request: app('/o/token/', { headers: { Authorization: basicFor(f.seeded.passwordClient) }, ...chain(f.refreshPoolFile) }),
+      request: app('/o/token/', { headers: { Authorization: basicFor(f.seeded.codeClient) }, ...chain(f.refreshPoolFile) }),
+    },
+    {
+      name: 'peer: POST /token refresh_token',
+      floor: 'kv put x2',
+      peerOf: 'POST /o/token/ refresh_token',
+      request: { host: HOSTS.peer, path: '/token', headers: { Authorization: f.peer.basic }, ...chain(f.peer.refreshPoolFile) },
     },
     {
       name: 'POST /o/token/ password',
@@ -81,25 +114,14 @@ export function scenarios(f: Fixtures, users: number): Scenario[] {
       request: app('/o/token/', {
         method: 'POST',
         headers: { ...FORM, Authorization: basicFor(f.seeded.passwordClient) },
+        ...HASHING,
         body: new URLSearchParams({ grant_type: 'password', username: f.seeded.firstUser, password: f.seeded.password, scope: 'read' }).toString(),
       }),
     },
     {
       name: 'POST /o/introspect/',
-      floor: 'kv get + d1 get',
+      floor: 'd1 get + kv get + d1 get',
       request: app('/o/introspect/', { method: 'POST', headers: { ...FORM, Authorization: cc }, body: `token=${f.accessToken}` }),
-    },
-    {
-      name: 'peer: GET /api/users/<pk>/ (bearer)',
-      floor: 'kv get + d1 get',
-      peerOf: 'GET /users/<pk>/ (bearer)',
-      request: { host: HOSTS.peer, path: `/api/users/${f.userPk}/`, headers: { Authorization: `Bearer ${f.peer.accessToken}` } },
-    },
-    {
-      name: 'peer: POST /token refresh_token',
-      floor: 'kv put x2',
-      peerOf: 'POST /o/token/ refresh_token',
-      request: { host: HOSTS.peer, path: '/token', headers: { Authorization: f.peer.basic }, ...chain(f.peer.refreshPoolFile) },
     },
   ]
 }

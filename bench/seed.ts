@@ -14,7 +14,13 @@ export type SeedSize = { users: number; groups: number; apps: number }
 /** A confidential client the bench authenticates as. */
 export type BenchClient = { clientId: string; secret: string }
 
-export type Seeded = { password: string; passwordClient: BenchClient; credentialsClient: BenchClient; firstUser: string }
+export type Seeded = {
+  password: string
+  passwordClient: BenchClient
+  credentialsClient: BenchClient
+  codeClient: BenchClient & { id: number }
+  firstUser: string
+}
 
 export const BENCH_PASSWORD = 'bench-password-not-secret'
 
@@ -60,15 +66,36 @@ export async function seed(mf: Miniflare, size: SeedSize): Promise<Seeded> {
   await insertRows(db, 'users', ['username', 'password', 'email', 'first_name', 'last_name'], users)
   const groups = Array.from({ length: size.groups }, (_, i) => [`group${i + 1}`])
   await insertRows(db, 'groups', ['name'], groups)
-  // Half the apps use the password grant, half client_credentials; the bench uses the first of each.
-  const clients = Array.from({ length: size.apps }, (_, i) => ({ clientId: randomToken(24), secret: randomToken(), i }))
+  // The apps take turns at the three grant types; the bench uses the first of each (ids 1, 2, 3).
+  const grantTypes = ['password', 'client-credentials', 'authorization-code'] as const
+  const clients = Array.from({ length: Math.max(size.apps, 3) }, (_, i) => ({ clientId: randomToken(24), secret: randomToken(), i }))
   const apps = clients.map(({ clientId, secret, i }) => [
     clientId,
     sha256Hex(secret),
     `bench app ${i + 1}`,
     'confidential',
-    i % 2 === 0 ? 'password' : 'client-credentials',
+    grantTypes[i % 3]!,
   ])
   await insertRows(db, 'applications', ['client_id', 'client_secret_hash', 'name', 'client_type', 'authorization_grant_type'], apps)
-  return { password: BENCH_PASSWORD, passwordClient: clients[0]!, credentialsClient: clients[1]!, firstUser: username(1) }
+  return {
+    password: BENCH_PASSWORD,
+    passwordClient: clients[0]!,
+    credentialsClient: clients[1]!,
+    codeClient: { ...clients[2]!, id: 3 },
+    firstUser: username(1),
+  }
+}
+
+/**
+ * Authorization codes for the code client and the first user, written to D1 as the consent page
+ * would (src/oauth/store/codes.ts), for the bench to exchange at the token endpoint: a grant
+ * without a password hash. They expire in 60 s, so they are made just before the exchange.
+ */
+export async function insertCodes(mf: Miniflare, seeded: Seeded, n: number): Promise<string[]> {
+  const db = await mf.getD1Database('DB', 'app')
+  const codes = Array.from({ length: n }, () => randomToken())
+  const now = Math.floor(Date.now() / 1000)
+  const rows = codes.map((code) => [sha256Hex(code), seeded.codeClient.id, 1, 'read', now, now + 60])
+  await insertRows(db, 'authorization_codes', ['code_hash', 'application_id', 'user_id', 'scope', 'auth_time', 'expires_at'], rows)
+  return codes
 }

@@ -3,7 +3,7 @@
  * Miniflare's API on loopback, beside the bench-only floor and peer workers, all on one local
  * D1 and KV state in a temporary folder. Workers are picked by Host header: the app answers any
  * host, `paged.bench` is the same bundle with PAGE_SIZE set, `floor.bench` the floors and
- * `peer.bench` @cloudflare/workers-oauth-provider (with its own KV, and our D1 for its route).
+ * `localhost` @cloudflare/workers-oauth-provider (with its own KV, and our D1 for its route).
  */
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { build } from 'esbuild'
 import { Miniflare, type WorkerOptions } from 'miniflare'
 
-export const HOSTS = { app: 'app.bench', paged: 'paged.bench', floor: 'floor.bench', peer: 'peer.bench' } as const
+export const HOSTS = { app: 'app.bench', paged: 'paged.bench', floor: 'floor.bench', peer: 'localhost' } as const
 
 /** The page size the paginated instance serves (DRF's PAGE_SIZE), and its MAX_PAGE_SIZE. */
 export const BENCH_PAGE_SIZE = '100'
@@ -51,7 +51,7 @@ async function buildBenchWorker(entry: string, outfile: string): Promise<string>
 }
 
 /** Starts Miniflare with the app, its paginated twin, the floors and the peer. */
-export async function serve(): Promise<Served> {
+export async function serve(opts: { inspectorPort?: number } = {}): Promise<Served> {
   Object.assign(process.env, OFFLINE)
   const dir = mkdtempSync(join(tmpdir(), 'eot-bench-'))
   const appScript = buildApp(join(dir, 'app'))
@@ -69,6 +69,7 @@ export async function serve(): Promise<Served> {
     host: '127.0.0.1',
     port: 0,
     defaultPersistRoot: join(dir, 'state'),
+    inspectorPort: opts.inspectorPort,
     // The app logs one JSON line per request; the bench drops them instead of printing them.
     handleRuntimeStdio: (stdout, stderr) => {
       stdout.resume()

@@ -1,66 +1,55 @@
 /**
  * `npm run admin -- <command>`: seeds users, groups and applications in D1 (the D1 console, made
- * usable). Local database by default, `--remote` for the deployed one; `--json` prints exactly
- * one JSON object on stdout; `--print-sql` prints the SQL instead of running it.
+ * usable). Local database by default (pending local migrations are applied first, so it works on a
+ * fresh clone), `--remote` for the deployed one; `--json` prints exactly one JSON object on stdout;
+ * `--print-sql` prints the SQL instead of running it. Usage: scripts/admin/commands.ts.
  */
 import { parseArgs } from 'node:util'
 import { plan, USAGE } from './admin/commands'
-import { applyMigrations, execute, query, type Target } from './admin/d1'
+import { applyLocalMigrations, type Target } from './admin/d1'
+import { runPlan } from './admin/plan'
 import { UsageError } from './admin/sql'
 
-async function main(): Promise<number> {
+const text = { type: 'string' } as const
+const flag = { type: 'boolean' } as const
+
+async function main(): Promise<void> {
   const { values: opts, positionals } = parseArgs({
     allowPositionals: true,
     options: {
-      json: { type: 'boolean' },
-      'print-sql': { type: 'boolean' },
-      remote: { type: 'boolean' },
-      'persist-to': { type: 'string' },
-      username: { type: 'string' },
-      email: { type: 'string' },
-      password: { type: 'string' },
-      'first-name': { type: 'string' },
-      'last-name': { type: 'string' },
-      staff: { type: 'boolean' },
-      group: { type: 'string' },
-      name: { type: 'string' },
-      'client-type': { type: 'string' },
-      'grant-type': { type: 'string' },
-      'redirect-uris': { type: 'string' },
-      'allowed-origins': { type: 'string' },
-      owner: { type: 'string' },
-      'skip-authorization': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
+      ...{ json: flag, 'print-sql': flag, remote: flag, 'persist-to': text, help: { ...flag, short: 'h' } },
+      ...{ username: text, email: text, password: text, 'first-name': text, 'last-name': text, staff: flag, group: text },
+      ...{ name: text, 'client-type': text, 'grant-type': text, 'redirect-uris': text, 'allowed-origins': text, owner: text },
+      'skip-authorization': flag,
     },
   })
   if (opts.help) {
     console.log(USAGE)
-    return 0
+    return
   }
+  if (opts.remote && opts['persist-to'] !== undefined) throw new UsageError('--persist-to selects a local state: not with --remote')
   const [command, ...rest] = positionals
   const steps = await plan(command, rest, opts)
   if (opts['print-sql']) {
     console.log(steps.sql)
-    return 0
+    if (steps.printNote) console.error(steps.printNote)
+    return
   }
   const target: Target = { remote: opts.remote === true, persistTo: opts['persist-to'] }
-  applyMigrations(target)
-  for (const check of steps.prechecks ?? []) {
-    const rows = query(target, check.sql)
-    if ((check.failIf === 'rows') === rows.length > 0) throw new UsageError(check.message)
-  }
-  const results = execute(target, steps.sql)
-  const answer = steps.result(results[results.length - 1]?.results ?? [], results)
-  console.log(opts.json ? JSON.stringify(answer) : Object.entries(answer).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`).join('\n'))
-  return 0
+  // The deployed database's migrations are the operator's step (README, "Deploying"), not a side effect.
+  if (!target.remote) applyLocalMigrations(target)
+  const answer = runPlan(target, steps)
+  const line = ([k, v]: [string, unknown]) => `${k}: ${typeof v === 'object' && v !== null ? JSON.stringify(v) : v}`
+  console.log(opts.json ? JSON.stringify(answer) : Object.entries(answer).map(line).join('\n'))
 }
 
 main().then(
-  (code) => process.exit(code),
+  () => process.exit(0),
   (err: unknown) => {
-    // One clear line; never a stack trace, never the SQL (it can hold a password hash).
+    // One clear line; never a stack trace, never the SQL (it holds a password hash).
     const usage = err instanceof UsageError || String((err as { code?: string }).code).startsWith('ERR_PARSE_ARGS')
-    console.error(`error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`)
+    const message = err instanceof Error ? err.message : String(err)
+    console.error(usage && message === USAGE ? USAGE : `error: ${message.split('\n')[0]}`)
     process.exit(usage ? 2 : 1)
   },
 )

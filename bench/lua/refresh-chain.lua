@@ -1,7 +1,7 @@
 -- The refresh_token grant, each request with a refresh token no request has used yet. Rotation
 -- makes each one single-use, so the script keeps a queue per thread: it starts from the pool in
 -- BENCH_TOKENS (thread i takes every n-th line), sends one token per request and queues the new
--- refresh token from each response. The tokens left at the end go to BENCH_TOKENS_OUT for the
+-- refresh token from each response. The tokens left at the end replace the file's contents for the
 -- next run. Client authentication comes from wrk -H (Basic).
 dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
 wrk.method = "POST"
@@ -35,7 +35,7 @@ response = function(status, headers, body)
 end
 
 function collect(threads)
-  local out = assert(io.open(os.getenv("BENCH_TOKENS_OUT"), "w"))
+  local out = assert(io.open(os.getenv("BENCH_TOKENS"), "w"))
   for _, t in ipairs(threads) do
     for _, token in ipairs(t:get("queue") or {}) do out:write(token, "\n") end
   end

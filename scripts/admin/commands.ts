@@ -1,25 +1,16 @@
 /**
- * The admin commands. Each validates its input as the API and pages do (same modules), checks
- * what it depends on in D1 for a clear error, then writes with one statement.
+ * @module The admin commands. Each validates its input with the modules the API and the pages use
+ * (username and email rules, the application form), then plans one guarded write (plan.ts).
  */
 import { hashPassword } from '../../src/crypto/password'
 import { randomToken, sha256Hex } from '../../src/crypto/token'
 import { USERNAME_MAX_LENGTH, USERNAME_PATTERN } from '../../src/accounts/users'
 import { isValidEmail } from '../../src/api/fields'
-import { CLIENT_TYPES, type ClientType, GRANT_TYPES, type GrantType } from '../../src/oauth/store/applications'
-import { redirectUriProblems } from '../../src/oauth/redirect-uris'
+import { type FieldErrors, readApplicationForm } from '../../src/oauth/application-form'
+import { CLIENT_TYPES, GRANT_TYPES } from '../../src/oauth/store/applications'
 import { cleanupStatements } from '../../src/maintenance/cleanup'
+import { type Guard, holds, insertedRow, type Plan } from './plan'
 import { bool, str, UsageError } from './sql'
-import type { StatementResult } from './d1'
-
-/** What a command does: SQL to run (checked first by `precheck`), and how to read its result. */
-export type Plan = {
-  /** Existence checks to run before writing: a query, and the error when it returns rows (or none). */
-  prechecks?: Array<{ sql: string; failIf: 'rows' | 'empty'; message: string }>
-  sql: string
-  /** The answer, from the rows of the write's last statement (and every statement's result). */
-  result: (rows: Record<string, unknown>[], statements: StatementResult[]) => Record<string, unknown>
-}
 
 type Options = Record<string, string | boolean | undefined>
 
@@ -34,37 +25,51 @@ const optional = (opts: Options, name: string): string => {
   return typeof value === 'string' ? value : ''
 }
 
-function checkUsername(username: string) {
-  if (username.length > USERNAME_MAX_LENGTH || !USERNAME_PATTERN.test(username)) {
-    throw new UsageError(`invalid username "${username}": letters, digits and @/./+/-/_ only, at most ${USERNAME_MAX_LENGTH} characters`)
-  }
-}
+/** Django's auth.Group.name max_length. */
+const GROUP_NAME_MAX_LENGTH = 150
 
-const userExists = (username: string) => `select 1 from users where username = ${str(username)}`
+const userByName = (username: string) => `select 1 from users where username = ${str(username)}`
+const groupByName = (name: string) => `select 1 from groups where name = ${str(name)}`
+const userExists = (username: string): Guard => ({ select: userByName(username), expect: true, message: `no user named "${username}"` })
 
 async function createUser(opts: Options, superuser: boolean): Promise<Plan> {
   const username = required(opts, 'username')
-  checkUsername(username)
-  const password = required(opts, 'password')
+  if (username.length > USERNAME_MAX_LENGTH || !USERNAME_PATTERN.test(username)) {
+    throw new UsageError(`invalid username "${username}": letters, digits and @/./+/-/_ only, at most ${USERNAME_MAX_LENGTH} characters`)
+  }
   const email = superuser ? required(opts, 'email') : optional(opts, 'email')
   if (email && !isValidEmail(email)) throw new UsageError(`invalid email "${email}"`)
+  const password = await hashPassword(required(opts, 'password'))
   const staff = superuser || opts.staff === true
+  const taken = `a user named "${username}" already exists`
+  const guards: Guard[] = [{ select: userByName(username), expect: false, message: taken }]
   return {
-    prechecks: [{ sql: userExists(username), failIf: 'rows', message: `a user named "${username}" already exists` }],
+    guards,
+    taken,
     sql: `insert into users (username, password, email, first_name, last_name, is_staff, is_superuser)
-  values (${str(username)}, ${str(await hashPassword(password))}, ${str(email)}, ${str(optional(opts, 'first-name'))}, ${str(optional(opts, 'last-name'))}, ${bool(staff)}, ${bool(superuser)})
+  select ${str(username)}, ${str(password)}, ${str(email)}, ${str(optional(opts, 'first-name'))}, ${str(optional(opts, 'last-name'))}, ${bool(staff)}, ${bool(superuser)}
+  where ${holds(guards)}
   returning id, username;`,
-    result: ([row]) => ({ id: row?.id, username: row?.username }),
+    result: (statements) => {
+      const row = insertedRow(statements)
+      return { id: row.id, username: row.username }
+    },
   }
 }
 
-function createGroup(name: string | undefined): Plan {
-  if (!name) throw new UsageError('creategroup needs a NAME')
-  if (name.length > 150) throw new UsageError('group names have at most 150 characters')
+function createGroup(name: string): Plan {
+  if (!name.trim()) throw new UsageError('creategroup needs a NAME')
+  if (name.length > GROUP_NAME_MAX_LENGTH) throw new UsageError(`group names have at most ${GROUP_NAME_MAX_LENGTH} characters`)
+  const taken = `a group named "${name}" already exists`
+  const guards: Guard[] = [{ select: groupByName(name), expect: false, message: taken }]
   return {
-    prechecks: [{ sql: `select 1 from groups where name = ${str(name)}`, failIf: 'rows', message: `a group named "${name}" already exists` }],
-    sql: `insert into groups (name) values (${str(name)}) returning id, name;`,
-    result: ([row]) => ({ id: row?.id, name: row?.name }),
+    guards,
+    taken,
+    sql: `insert into groups (name) select ${str(name)} where ${holds(guards)} returning id, name;`,
+    result: (statements) => {
+      const row = insertedRow(statements)
+      return { id: row.id, name: row.name }
+    },
   }
 }
 
@@ -72,10 +77,8 @@ function addToGroup(opts: Options): Plan {
   const username = required(opts, 'username')
   const group = required(opts, 'group')
   return {
-    prechecks: [
-      { sql: userExists(username), failIf: 'empty', message: `no user named "${username}"` },
-      { sql: `select 1 from groups where name = ${str(group)}`, failIf: 'empty', message: `no group named "${group}"` },
-    ],
+    guards: [userExists(username), { select: groupByName(group), expect: true, message: `no group named "${group}"` }],
+    // Already a member: nothing to do, and not an error (the command's end state holds).
     sql: `insert into user_groups (user_id, group_id)
   select u.id, g.id from users u, groups g where u.username = ${str(username)} and g.name = ${str(group)}
   on conflict do nothing;`,
@@ -83,65 +86,102 @@ function addToGroup(opts: Options): Plan {
   }
 }
 
+/** The CLI flag for each application form field, to name it in an error. */
+const APP_FLAGS: Record<keyof FieldErrors, string> = {
+  name: 'name',
+  clientType: 'client-type',
+  authorizationGrantType: 'grant-type',
+  redirectUris: 'redirect-uris',
+  allowedOrigins: 'allowed-origins',
+  skipAuthorization: 'skip-authorization',
+}
+
 function createApp(opts: Options): Plan {
-  const name = required(opts, 'name')
-  const clientType = required(opts, 'client-type') as ClientType
-  if (!CLIENT_TYPES.includes(clientType)) throw new UsageError(`--client-type must be one of: ${CLIENT_TYPES.join(', ')}`)
-  const grantType = required(opts, 'grant-type') as GrantType
-  if (!GRANT_TYPES.includes(grantType)) throw new UsageError(`--grant-type must be one of: ${GRANT_TYPES.join(', ')}`)
-  if (grantType === 'client-credentials' && clientType === 'public') throw new UsageError('client-credentials needs a confidential client')
-  const redirectUris = optional(opts, 'redirect-uris').trim()
-  const problems = redirectUriProblems(redirectUris)
-  if (problems.length > 0) throw new UsageError(problems[0]!)
-  if (grantType === 'authorization-code' && !redirectUris) throw new UsageError('authorization-code apps need --redirect-uris')
-  const origins = optional(opts, 'allowed-origins').trim()
+  // The same checks as the registration page (RFC 9700 §2.1 redirect URIs, origins, type pairs).
+  const { fields, errors } = readApplicationForm(
+    new URLSearchParams({
+      name: optional(opts, 'name'),
+      client_type: optional(opts, 'client-type'),
+      authorization_grant_type: optional(opts, 'grant-type'),
+      redirect_uris: optional(opts, 'redirect-uris'),
+      allowed_origins: optional(opts, 'allowed-origins'),
+      ...(opts['skip-authorization'] === true ? { skip_authorization: 'on' } : {}),
+    }),
+  )
+  const [field, messages] = (Object.entries(errors) as [keyof FieldErrors, string[]][])[0] ?? []
+  if (field && messages) {
+    const choices = { clientType: CLIENT_TYPES, authorizationGrantType: GRANT_TYPES }[field as string] as readonly string[] | undefined
+    const hint = choices && !choices.includes(String(fields[field])) ? ` One of: ${choices.join(', ')}.` : ''
+    throw new UsageError(`--${APP_FLAGS[field]}: ${messages[0]}${hint}`)
+  }
   const owner = optional(opts, 'owner')
+  const guards = owner ? [userExists(owner)] : []
   const clientId = randomToken(24)
-  const secret = clientType === 'confidential' ? randomToken() : null
+  const secret = fields.clientType === 'confidential' ? randomToken() : null
   return {
-    prechecks: owner ? [{ sql: userExists(owner), failIf: 'empty', message: `no user named "${owner}"` }] : [],
+    guards,
+    printNote: `client_id: ${clientId}\n${secret ? `client_secret: ${secret} (shown this once: the SQL holds only its SHA-256)` : 'client_secret: none (public client)'}`,
     sql: `insert into applications (client_id, client_secret_hash, name, user_id, client_type, authorization_grant_type, redirect_uris, allowed_origins, skip_authorization)
-  values (${str(clientId)}, ${secret ? str(sha256Hex(secret)) : 'null'}, ${str(name)}, ${owner ? `(select id from users where username = ${str(owner)})` : 'null'}, ${str(clientType)}, ${str(grantType)}, ${str(redirectUris)}, ${str(origins)}, ${bool(opts['skip-authorization'] === true)})
+  select ${str(clientId)}, ${secret ? str(sha256Hex(secret)) : 'null'}, ${str(fields.name)}, ${owner ? `(select id from users where username = ${str(owner)})` : 'null'}, ${str(fields.clientType)}, ${str(fields.authorizationGrantType)}, ${str(fields.redirectUris)}, ${str(fields.allowedOrigins)}, ${bool(fields.skipAuthorization)}${owner ? `
+  where ${holds(guards)}` : ''}
   returning client_id;`,
-    // The secret exists only here: D1 keeps its digest.
-    result: () => ({ client_id: clientId, client_secret: secret }),
+    // The secret exists only here and in the operator's terminal: D1 keeps its SHA-256.
+    result: (statements) => {
+      insertedRow(statements)
+      return { client_id: clientId, client_secret: secret }
+    },
   }
 }
 
 function cleanup(): Plan {
   const statements = cleanupStatements()
   return {
-    sql: statements.map((s) => `${s.sql};`).join('\n'),
-    result: (_, results) => ({ deleted: Object.fromEntries(statements.map((s, i) => [s.table, results[i]?.meta.changes ?? 0])) }),
+    guards: [],
+    // `changes()` after each delete: local wrangler reports no row counts in its JSON.
+    sql: statements.map((s) => `${s.sql};\nselect changes() as deleted;`).join('\n'),
+    result: (results) => ({
+      deleted: Object.fromEntries(statements.map((s, i) => [s.table, Number(results[2 * i + 1]?.results[0]?.deleted ?? 0)])),
+    }),
   }
 }
 
+type Command = { options: string[]; args?: string; plan: (opts: Options, positional: string[]) => Plan | Promise<Plan> }
+
+const COMMANDS: Record<string, Command> = {
+  createsuperuser: { options: ['username', 'email', 'password', 'first-name', 'last-name'], plan: (o) => createUser(o, true) },
+  createuser: { options: ['username', 'email', 'password', 'first-name', 'last-name', 'staff'], plan: (o) => createUser(o, false) },
+  creategroup: { options: [], args: 'NAME', plan: (_, [name]) => createGroup(name!) },
+  addtogroup: { options: ['username', 'group'], plan: addToGroup },
+  createapp: {
+    options: ['name', 'client-type', 'grant-type', 'redirect-uris', 'allowed-origins', 'owner', 'skip-authorization'],
+    plan: createApp,
+  },
+  cleanup: { options: [], plan: cleanup },
+}
+
+/** Options every command takes. */
+export const GLOBAL_OPTIONS = ['json', 'print-sql', 'remote', 'persist-to', 'help']
+
 export const USAGE = `usage: npm run admin -- [--json] [--print-sql] [--remote | --persist-to DIR] <command>
 
-  createsuperuser --username U --email E --password P
+  createsuperuser --username U --email E --password P [--first-name F] [--last-name L]
   createuser      --username U --password P [--email E] [--first-name F] [--last-name L] [--staff]
   creategroup     NAME
   addtogroup      --username U --group G
   createapp       --name N --client-type confidential|public
                   --grant-type password|authorization-code|client-credentials
                   [--redirect-uris "U1 U2"] [--allowed-origins "O1 O2"] [--owner USERNAME] [--skip-authorization]
-  cleanup         delete expired codes, grants, sessions and rate-limit windows`
+  cleanup         delete expired codes, grants, sessions and rate-limit windows (up to 1,000 rows a table)`
 
+/** The plan for `command`, after checking that it exists and takes the options and arguments given. */
 export async function plan(command: string | undefined, positional: string[], opts: Options): Promise<Plan> {
-  switch (command) {
-    case 'createsuperuser':
-      return createUser(opts, true)
-    case 'createuser':
-      return createUser(opts, false)
-    case 'creategroup':
-      return createGroup(positional[0])
-    case 'addtogroup':
-      return addToGroup(opts)
-    case 'createapp':
-      return createApp(opts)
-    case 'cleanup':
-      return cleanup()
-    default:
-      throw new UsageError(command ? `unknown command "${command}"\n${USAGE}` : USAGE)
+  const spec = command ? COMMANDS[command] : undefined
+  if (!spec) throw new UsageError(command ? `unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(', ')})` : USAGE)
+  const stray = Object.keys(opts).find((o) => opts[o] !== undefined && !GLOBAL_OPTIONS.includes(o) && !spec.options.includes(o))
+  if (stray) throw new UsageError(`${command} does not take --${stray}`)
+  const wanted = spec.args ? 1 : 0
+  if (positional.length !== wanted) {
+    throw new UsageError(wanted ? `${command} takes one argument, ${spec.args}` : `${command} takes no argument ("${positional[0]}")`)
   }
+  return spec.plan(opts, positional)
 }

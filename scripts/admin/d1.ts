@@ -1,19 +1,23 @@
 /**
- * Running SQL through `wrangler d1 execute`, against the local database (default), a given local
- * state folder (`--persist-to`) or the deployed one (`--remote`). Wrangler's own output goes to
- * stderr, so the CLI's stdout carries only its answer.
+ * @module Running SQL through `wrangler d1 execute`, against the local database (default), a given
+ * local state folder (`--persist-to`) or the deployed one (`--remote`). Wrangler's output is
+ * captured, never copied to stdout, so the CLI's stdout carries only its answer.
  */
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 
 const WRANGLER = join(import.meta.dirname, '..', 'wrangler.sh')
 
+/** Which database: the deployed one, or the local one (in wrangler's default state folder or `persistTo`). */
 export type Target = { remote: boolean; persistTo?: string }
 
+/** The wrangler flags that select `target`. */
+export const targetFlags = (target: Target) =>
+  target.remote ? ['--remote'] : ['--local', ...(target.persistTo ? ['--persist-to', target.persistTo] : [])]
+
 function wrangler(target: Target, args: string[]): string {
-  const where = target.remote ? ['--remote'] : ['--local', ...(target.persistTo ? ['--persist-to', target.persistTo] : [])]
   try {
-    return execFileSync('sh', [WRANGLER, ...args, ...where], {
+    return execFileSync('sh', [WRANGLER, ...args, ...targetFlags(target)], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, CI: 'true' }, // never prompt
@@ -21,31 +25,46 @@ function wrangler(target: Target, args: string[]): string {
     })
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string }
-    throw new D1Error(`${e.stdout ?? ''}\n${e.stderr ?? ''}`)
+    // SQLite's code suffix (": SQLITE_CONSTRAINT (extended: …)") says nothing the text does not.
+    throw new D1Error(failureLine(e.stdout ?? '', e.stderr ?? '').replace(/:\s*SQLITE_[A-Z_]+.*$/, ''))
   }
 }
 
+/** The one line that says why wrangler failed: the `--json` error's text, else its first `[ERROR]` line. */
+function failureLine(stdout: string, stderr: string): string {
+  try {
+    const text = (JSON.parse(stdout.slice(stdout.indexOf('{'))) as { error?: { text?: string } }).error?.text
+    if (text) return text
+  } catch {}
+  // eslint-disable-next-line no-control-regex
+  const lines = `${stderr}\n${stdout}`.replace(/\x1b\[[0-9;]*m/g, '').split('\n')
+  const line = lines.find((l) => l.includes('[ERROR]')) ?? lines.find((l) => /error/i.test(l)) ?? 'wrangler failed'
+  return line.replace(/^[^A-Za-z]*\[ERROR\]\s*/, '').trim()
+}
+
+/** A failed wrangler call. `message` is one line, e.g. "UNIQUE constraint failed: users.username". */
 export class D1Error extends Error {
-  constructor(readonly output: string) {
-    // The first line wrangler marks as an error, without its decorations.
-    const line = output.split('\n').find((l) => /ERROR|error/.test(l)) ?? 'wrangler d1 execute failed'
-    super(line.replace(/\x1b\[[0-9;]*m/g, '').replace(/^[✘\s[\]A-Z]*ERROR\]?\s*/, '').trim())
+  constructor(message: string) {
+    super(message)
     this.name = 'D1Error'
   }
+
+  /** Whether a UNIQUE index refused the write: a name was taken between our check and the insert. */
+  get isUniqueViolation(): boolean {
+    return this.message.startsWith('UNIQUE constraint failed')
+  }
 }
 
-/** Applies pending migrations, so the CLI works on a fresh clone before `npm start` ever ran. */
-export function applyMigrations(target: Target): void {
+/** Applies pending migrations to the local database, so the CLI works before `npm start` ever ran. */
+export function applyLocalMigrations(target: Target): void {
+  if (target.remote) throw new Error('remote migrations are applied by the operator, not by the CLI')
   wrangler(target, ['d1', 'migrations', 'apply', 'DB'])
 }
 
-export type StatementResult = { results: Record<string, unknown>[]; meta: { changes?: number } }
+export type StatementResult = { results: Record<string, unknown>[]; success: boolean }
 
-/** Runs one or more statements; returns each statement's rows and meta (`changes`). */
+/** Runs one or more `;`-separated statements in order, in one wrangler call; returns each statement's rows. */
 export function execute(target: Target, sql: string): StatementResult[] {
-  const out = wrangler(target, ['d1', 'execute', 'DB', '--json', '--command', sql])
+  const out = wrangler(target, ['d1', 'execute', 'DB', '--json', '--yes', '--command', sql])
   return JSON.parse(out.slice(out.indexOf('['))) as StatementResult[]
 }
-
-/** The rows of a single query. */
-export const query = (target: Target, sql: string) => execute(target, sql)[0]?.results ?? []

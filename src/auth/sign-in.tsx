@@ -14,7 +14,7 @@ import { log } from '../log'
 import { nowSeconds } from '../oauth/store/tokens'
 import { LoginPage } from '../pages/login'
 import { readForm } from '../pages/form'
-import { renderError } from '../pages/error'
+import { methodNotAllowed, renderError } from '../pages/error'
 import { pageHeaders } from '../pages/security'
 import { clearFailures, recordFailure, retryAfter } from './rate-limit'
 import { csrfTokenFor, verifyCsrf } from './csrf'
@@ -77,3 +77,6 @@ signInRoutes.post('/accounts/logout/', async (c) => {
   log(c, 'info', { event: 'signed_out', userId: session.user.id })
   return c.redirect('/accounts/login/', 303)
 })
+
+signInRoutes.all('/accounts/login/', methodNotAllowed('GET, HEAD, POST'))
+signInRoutes.all('/accounts/logout/', methodNotAllowed('GET, HEAD, POST'))

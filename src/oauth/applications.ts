@@ -10,7 +10,7 @@ import { log } from '../log'
 import { randomToken, sha256Hex } from '../crypto/token'
 import { verifyCsrf } from '../auth/csrf'
 import { loadSession, requireLogin, signedIn } from '../auth/session'
-import { renderError } from '../pages/error'
+import { methodNotAllowed, renderError } from '../pages/error'
 import { readForm } from '../pages/form'
 import { pageHeaders } from '../pages/security'
 import { renderApplicationList } from '../pages/applications/list'
@@ -144,3 +144,14 @@ applicationRoutes.post(`${BASE}/:id/delete/`, async (c) => {
   log(c, 'info', { event: 'application_deleted', applicationId: app.id })
   return c.redirect(`${BASE}/`, 303)
 })
+
+// Any other method on these addresses: 405 with the methods each one takes (RFC 9110 §15.5.6).
+const ALLOWED_METHODS = [
+  [`${BASE}/`, 'GET, HEAD'],
+  [`${BASE}/register/`, 'GET, HEAD, POST'],
+  [`${BASE}/:id/`, 'GET, HEAD'],
+  [`${BASE}/:id/update/`, 'GET, HEAD, POST'],
+  [`${BASE}/:id/secret/`, 'POST'],
+  [`${BASE}/:id/delete/`, 'GET, HEAD, POST'],
+] as const
+for (const [path, allow] of ALLOWED_METHODS) applicationRoutes.all(path, methodNotAllowed(allow))

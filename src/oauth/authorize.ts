@@ -13,7 +13,7 @@ import { randomToken, sha256Hex } from '../crypto/token'
 import { csrfTokenFor, verifyCsrf } from '../auth/csrf'
 import { currentPath, loadSession, loginUrl, type Session } from '../auth/session'
 import { renderConsent } from '../pages/consent'
-import { renderError } from '../pages/error'
+import { methodNotAllowed, renderError } from '../pages/error'
 import { readForm } from '../pages/form'
 import { pageHeaders } from '../pages/security'
 import { issuerUrl } from './issuer'
@@ -133,3 +133,5 @@ authorizeRoutes.post('/o/authorize/', async (c) => {
   }
   return issueCode(c, request, session)
 })
+
+authorizeRoutes.all('/o/authorize/', methodNotAllowed('GET, HEAD, POST'))

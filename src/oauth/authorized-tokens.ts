@@ -8,7 +8,7 @@ import { log } from '../log'
 import { verifyCsrf } from '../auth/csrf'
 import { loadSession, requireLogin, signedIn } from '../auth/session'
 import { renderAuthorizedTokens } from '../pages/authorized-tokens'
-import { renderError } from '../pages/error'
+import { methodNotAllowed, renderError } from '../pages/error'
 import { readForm } from '../pages/form'
 import { pageHeaders } from '../pages/security'
 import { revokeFamily } from './issue'
@@ -36,3 +36,6 @@ authorizedTokenRoutes.post('/o/authorized_tokens/:id/delete/', async (c) => {
   log(c, 'info', { event: 'grant_revoked_by_user', userId: session.user.id })
   return c.redirect('/o/authorized_tokens/?revoked', 303)
 })
+
+authorizedTokenRoutes.all('/o/authorized_tokens/', methodNotAllowed('GET, HEAD'))
+authorizedTokenRoutes.all('/o/authorized_tokens/:id/delete/', methodNotAllowed('POST'))

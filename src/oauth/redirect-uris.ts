@@ -36,10 +36,14 @@ export function redirectUriProblems(list: string): string[] {
 // Scheme and loopback host, an optional port, then nothing or a path/query: the port is group 2.
 const LOOPBACK_URI = /^(https?:\/\/(?:127\.0\.0\.1|\[::1\]|localhost))(:\d{1,5})?([/?][^#]*)?$/
 
-/** A loopback URI with its port taken out, or null for any other URI. */
+const MAX_PORT = 65535
+
+/** A loopback URI with its port taken out, or null for any other URI (or a port no URL can have). */
 function withoutLoopbackPort(uri: string): string | null {
   const m = LOOPBACK_URI.exec(uri)
-  return m ? `${m[1]}${m[3] ?? ''}` : null
+  // `http://127.0.0.1:99999/cb` would match the pattern but is no URL: redirecting to it would fail.
+  if (!m || (m[2] && Number(m[2].slice(1)) > MAX_PORT)) return null
+  return `${m[1]}${m[3] ?? ''}`
 }
 
 /**

@@ -22,3 +22,13 @@ export const ErrorPage = ({ title, detail, session }: ErrorProps) => (
 export function renderError(c: Context<AppEnv>, status: ContentfulStatusCode, title: string, detail: string) {
   return c.html(<ErrorPage title={title} detail={detail} session={c.var.session ?? null} />, status)
 }
+
+/**
+ * The answer to a method a page does not take: 405 with `Allow` (RFC 9110 §15.5.6), as a page
+ * rather than the API's JSON, since browsers are who call these routes.
+ */
+export const methodNotAllowed = (allow: string) =>
+  function methodNotAllowed(c: Context<AppEnv>) {
+    c.header('Allow', allow)
+    return renderError(c, 405, 'Method not allowed', `This address answers ${allow} requests only.`)
+  }

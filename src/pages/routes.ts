@@ -5,6 +5,8 @@ import { loadSession } from '../auth/session'
 import { issuerUrl } from '../oauth/issuer'
 import { renderHome } from './home'
 import { pageHeaders } from './security'
+import { methodNotAllowed } from './error'
 
 export const homeRoutes = new Hono<AppEnv>()
 homeRoutes.get('/', pageHeaders, loadSession, (c) => renderHome(c, { session: c.var.session, issuer: issuerUrl(c) }))
+homeRoutes.all('/', pageHeaders, loadSession, methodNotAllowed('GET, HEAD'))

@@ -10,6 +10,9 @@ import { StorageUnavailable } from '../errors'
 export const STORAGE_TIMEOUT_MS = 5_000
 
 const targets = new WeakMap<object, object>()
+// One proxy per binding, so a request's guarded DB is the same object as the last one's and the
+// drizzle client made for it (src/db/client.ts) is reused.
+const proxies = new WeakMap<object, object>()
 
 function withTimeout<T>(promise: Promise<T>): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -31,6 +34,8 @@ const unwrap = (value: unknown): unknown =>
 
 /** Wraps a binding (and the statements it returns) so that every failure is StorageUnavailable. */
 export function guardStorage<T extends object>(binding: T): T {
+  const known = proxies.get(binding)
+  if (known) return known as T
   const proxy = new Proxy(binding, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target)
@@ -48,5 +53,6 @@ export function guardStorage<T extends object>(binding: T): T {
     },
   })
   targets.set(proxy, binding)
+  proxies.set(binding, proxy)
   return proxy
 }

@@ -1,9 +1,9 @@
 // List endpoints with PAGE_SIZE set answer as DRF's LimitOffsetPagination; unset, the tutorial's plain list.
 import { describe, expect, it } from 'vitest'
-import { env } from 'cloudflare:workers'
 import { callWith } from '../helpers/faults'
 import { ORIGIN, read } from '../helpers/http'
 import { passwordSetup, passwordToken } from '../helpers/password-flow'
+import { recordingD1 } from '../helpers/recording'
 import { createGroup, createUser } from '../helpers/seed'
 
 const PAGED = { PAGE_SIZE: '2', MAX_PAGE_SIZE: '3' }
@@ -15,8 +15,8 @@ async function seeded(scope = 'read groups') {
   return res.body.access_token as string
 }
 
-const get = (token: string, path: string, bindings: Partial<Env> = PAGED) =>
-  callWith(bindings, path, { headers: { Authorization: `Bearer ${token}` } }).then(read)
+const get = async (token: string, path: string, bindings: Partial<Env> = PAGED) =>
+  read(await callWith(bindings, path, { headers: { Authorization: `Bearer ${token}` } }))
 
 /** Every row, in order, from the unpaginated list: what each page must be a slice of. */
 const plainList = async (token: string, path: string) => (await get(token, path, { PAGE_SIZE: '' })).body as unknown[]
@@ -106,21 +106,12 @@ describe('pagination settings', () => {
 
   it('reads one page and a COUNT(*) from D1, never the whole table', async () => {
     const token = await seeded()
-    // drizzle prepares a parameterless statement twice but sends one: count the SQL texts and the batches.
-    const statements = new Set<string>()
-    const batches: number[] = []
-    const DB = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop === 'prepare') return (sql: string) => (statements.add(sql), target.prepare(sql))
-        if (prop === 'batch') return (stmts: D1PreparedStatement[]) => (batches.push(stmts.length), target.batch(stmts))
-        const value = Reflect.get(target, prop, target)
-        return typeof value === 'function' ? value.bind(target) : value
-      },
-    })
+    const { DB, calls } = recordingD1()
     const res = await get(token, '/users/?offset=1', { ...PAGED, DB })
     expect(res.body.results).toHaveLength(2)
-    expect(batches).toEqual([2])
-    expect([...statements]).toEqual([
+    expect(calls.batches).toEqual([2])
+    expect(calls.runs).toBe(0)
+    expect([...calls.sql]).toEqual([
       expect.stringMatching(/^select count\(\*\) from "users"$/),
       expect.stringMatching(/^select .* from "users" order by "users"\."id" asc limit \? offset \?$/),
     ])

@@ -202,6 +202,7 @@ describe('errors before the redirect URI is known: an error page, never a redire
     ['userinfo', (id) => ({ client_id: id, redirect_uri: 'http://evil@127.0.0.1:8009/cb' }), 'Mismatching redirect URI'],
     ['loopback-looking host', (id) => ({ client_id: id, redirect_uri: 'http://127.0.0.1.evil.example:8009/cb' }), 'Mismatching redirect URI'],
     ['another site', (id) => ({ client_id: id, redirect_uri: 'https://evil.example/cb' }), 'Mismatching redirect URI'],
+    ['a loopback port no URL can have', (id) => ({ client_id: id, redirect_uri: 'http://127.0.0.1:99999/cb' }), 'Mismatching redirect URI'],
     ['client_id twice', (id) => ({ client_id: id, redirect_uri: REDIRECT, 'client_id ': '' }), 'more than once'],
   ]
   it.each(cases)('%s', async (_name, params, message) => {

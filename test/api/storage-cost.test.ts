@@ -1,0 +1,54 @@
+// What the bearer check costs in storage (issue 6): one KV read and no D1 query. The API's reads
+// add only their own query; a refused token costs the KV read alone.
+import { describe, expect, it } from 'vitest'
+import { callWith } from '../helpers/faults'
+import { read } from '../helpers/http'
+import { passwordSetup, passwordToken } from '../helpers/password-flow'
+import { recordingD1, recordingKV } from '../helpers/recording'
+
+async function userToken() {
+  const setup = await passwordSetup()
+  const res = await passwordToken(setup, { scope: 'read groups' })
+  return { user: setup.user, token: res.body.access_token as string }
+}
+
+async function recorded(path: string, token: string) {
+  const { DB, calls: d1 } = recordingD1()
+  const { TOKENS, calls: kv } = recordingKV()
+  const res = await read(await callWith({ DB, TOKENS }, path, { headers: { Authorization: `Bearer ${token}` } }))
+  return { status: res.status, kv, sql: [...d1.sql], runs: d1.runs, batches: d1.batches }
+}
+
+describe('storage per bearer-protected request', () => {
+  it('GET /users/<pk>/: one KV get for the token, then the one user select', async () => {
+    const { user, token } = await userToken()
+    expect(await recorded(`/users/${user.id}/`, token)).toEqual({
+      status: 200,
+      kv: ['get access:'],
+      sql: [expect.stringMatching(/^select .* from "users" where "users"\."id" = \?$/)],
+      runs: 1,
+      batches: [],
+    })
+  })
+
+  it('GET /groups/: one KV get, then the list query', async () => {
+    const { token } = await userToken()
+    expect(await recorded('/groups/', token)).toEqual({
+      status: 200,
+      kv: ['get access:'],
+      sql: [expect.stringMatching(/^select .* from "groups" order by "groups"\."id" asc$/)],
+      runs: 1,
+      batches: [],
+    })
+  })
+
+  it.each([
+    ['an unknown token', 'not-a-token'],
+    ['a malformed header value', 'two words'],
+  ])('refuses %s with at most one KV get and no D1 query', async (_, token) => {
+    const { kv, sql, runs, status } = await recorded('/users/1/', token)
+    expect(status).toBe(token.includes(' ') ? 400 : 401)
+    expect(kv).toEqual(token.includes(' ') ? [] : ['get access:'])
+    expect({ sql, runs }).toEqual({ sql: [], runs: 0 })
+  })
+})
