@@ -8,7 +8,7 @@ import { USERNAME_MAX_LENGTH, USERNAME_PATTERN } from '../../src/accounts/users'
 import { isValidEmail } from '../../src/api/fields'
 import { type FieldErrors, readApplicationForm } from '../../src/oauth/application-form'
 import { CLIENT_TYPES, GRANT_TYPES } from '../../src/oauth/store/applications'
-import { cleanupStatements } from '../../src/maintenance/cleanup'
+import { CLEANUP_BATCH, cleanupStatements } from '../../src/maintenance/cleanup'
 import { type Guard, holds, insertedRow, type Plan } from './plan'
 import { bool, str, UsageError } from './sql'
 
@@ -135,13 +135,20 @@ function createApp(opts: Options): Plan {
 
 function cleanup(): Plan {
   const statements = cleanupStatements()
+  const deleted: Record<string, number> = Object.fromEntries(statements.map((s) => [s.table, 0]))
+  let backlog = false
   return {
     guards: [],
     // `changes()` after each delete: local wrangler reports no row counts in its JSON.
     sql: statements.map((s) => `${s.sql};\nselect changes() as deleted;`).join('\n'),
-    result: (results) => ({
-      deleted: Object.fromEntries(statements.map((s, i) => [s.table, Number(results[2 * i + 1]?.results[0]?.deleted ?? 0)])),
-    }),
+    result: (results) => {
+      const counts = statements.map((_, i) => Number(results[2 * i + 1]?.results[0]?.deleted ?? 0))
+      statements.forEach((s, i) => (deleted[s.table]! += counts[i]!))
+      backlog = counts.some((n) => n >= CLEANUP_BATCH)
+      return { deleted }
+    },
+    // Each statement deletes at most CLEANUP_BATCH rows: run again until none was full.
+    again: () => backlog,
   }
 }
 
@@ -171,7 +178,7 @@ export const USAGE = `usage: npm run admin -- [--json] [--print-sql] [--remote |
   createapp       --name N --client-type confidential|public
                   --grant-type password|authorization-code|client-credentials
                   [--redirect-uris "U1 U2"] [--allowed-origins "O1 O2"] [--owner USERNAME] [--skip-authorization]
-  cleanup         delete expired codes, grants, sessions and rate-limit windows (up to 1,000 rows a table)`
+  cleanup         delete expired codes, grants, sessions and rate-limit windows`
 
 /** The plan for `command`, after checking that it exists and takes the options and arguments given. */
 export async function plan(command: string | undefined, positional: string[], opts: Options): Promise<Plan> {

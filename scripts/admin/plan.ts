@@ -20,6 +20,8 @@ export type Plan = {
   taken?: string
   /** The answer, from the rows of each statement of `sql`. */
   result: (statements: StatementResult[]) => Record<string, unknown>
+  /** Asked after each run: true runs the plan again (a batched delete with rows left). */
+  again?: () => boolean
 }
 
 const exists = (g: Guard) => `${g.expect ? '' : 'not '}exists (${g.select})`
@@ -27,8 +29,15 @@ const exists = (g: Guard) => `${g.expect ? '' : 'not '}exists (${g.select})`
 /** A SQL condition true only when every guard holds (`1` when there are none). */
 export const holds = (guards: Guard[]) => (guards.length ? guards.map(exists).join(' and ') : '1')
 
-/** Runs the plan: one wrangler call selects the guards, then runs the guarded write. */
+/** Runs the plan (again while it asks to): one wrangler call selects the guards, then runs the guarded write. */
 export function runPlan(target: Target, plan: Plan): Record<string, unknown> {
+  for (;;) {
+    const answer = runOnce(target, plan)
+    if (!plan.again?.()) return answer
+  }
+}
+
+function runOnce(target: Target, plan: Plan): Record<string, unknown> {
   const check = plan.guards.length ? `select ${plan.guards.map((g, i) => `${exists(g)} as ok${i}`).join(', ')};\n` : ''
   let statements: StatementResult[]
   try {

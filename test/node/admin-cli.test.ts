@@ -157,6 +157,19 @@ describe('admin CLI', () => {
     expect(run.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(message)])
   })
 
+
+  it('cleanup deletes a backlog larger than one batch, and keeps what still counts', async () => {
+    // 1,200 rate-limit windows long over (one statement deletes at most 1,000), and one current.
+    d1(`insert into rate_limits (key, window_start, failures)
+      with recursive n(i) as (select 1 union all select i + 1 from n where i < 1200)
+      select 'old-${suffix}-' || i, 0, 1 from n`)
+    d1(`insert into rate_limits (key, window_start, failures) values ('now-${suffix}', unixepoch(), 1)`)
+    const answer = await adminJson('cleanup')
+    expect((answer.deleted as Record<string, number>).rate_limits).toBeGreaterThanOrEqual(1200)
+    expect(d1(`select count(*) as n from rate_limits where key like 'old-${suffix}-%'`)).toEqual([[{ n: 0 }]])
+    expect(d1(`select count(*) as n from rate_limits where key = 'now-${suffix}'`)).toEqual([[{ n: 1 }]])
+  })
+
   it('reports a UNIQUE constraint failure from wrangler as one line', () => {
     // The CLI's guarded inserts leave this to a concurrent writer; here it is provoked directly.
     const target = { remote: false, persistTo: inject('persistTo') }

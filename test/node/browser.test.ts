@@ -14,17 +14,9 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { freePort, wranglerLocal } from '../../scripts/lib/dev-server'
 import { hashPassword } from '../../src/crypto/password'
+import { CHROMIUM } from './chromium'
 
 const SCREENSHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'screenshots')
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-]
 const PHONE = { width: 390, height: 844 }
 
 const baseUrl = inject('baseUrl')
@@ -73,8 +65,7 @@ beforeAll(async () => {
   ])
   userDataDir = mkdtempSync(join(tmpdir(), 'eot-chromium-'))
   context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
+    ...CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 860 },
   })

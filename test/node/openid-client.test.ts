@@ -7,6 +7,7 @@ import { promisify } from 'node:util'
 import * as client from 'openid-client'
 import { type Browser, chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { CHROMIUM } from './chromium'
 
 const REDIRECT = 'http://127.0.0.1:8009/cb'
 const PASSWORD = 'correct horse battery staple'
@@ -19,10 +20,7 @@ async function admin(...args: string[]) {
 
 let browser: Browser
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  })
+  browser = await chromium.launch(CHROMIUM)
 })
 afterAll(() => browser?.close())
 

@@ -1,0 +1,18 @@
+/**
+ * How the Node-side tests start Debian's Chromium (installed by .ci/run). This machine's network
+ * is closed: without the background-networking flags Chromium keeps dialling Google's hosts.
+ */
+import type { LaunchOptions } from 'playwright-core'
+
+export const CHROMIUM: LaunchOptions = {
+  executablePath: '/usr/bin/chromium',
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+    '--disable-sync',
+  ],
+}
