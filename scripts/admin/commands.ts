@@ -5,6 +5,7 @@
 import { hashPassword } from '../../src/crypto/password'
 import { randomToken, sha256Hex } from '../../src/crypto/token'
 import { USERNAME_MAX_LENGTH, USERNAME_PATTERN } from '../../src/accounts/users'
+import { passwordProblems } from '../../src/accounts/passwords'
 import { isValidEmail } from '../../src/api/fields'
 import { type FieldErrors, readApplicationForm } from '../../src/oauth/application-form'
 import { CLIENT_TYPES, GRANT_TYPES } from '../../src/oauth/store/applications'
@@ -54,6 +55,23 @@ async function createUser(opts: Options, superuser: boolean): Promise<Plan> {
       const row = insertedRow(statements)
       return { id: row.id, username: row.username }
     },
+  }
+}
+
+/** A new password, as the password change page sets it: every session of the user ends with it. */
+async function changePassword(opts: Options): Promise<Plan> {
+  const username = required(opts, 'username')
+  const password = required(opts, 'password')
+  const [problem] = passwordProblems(username, password)
+  if (problem) throw new UsageError(`--password: ${problem}`)
+  const guards = [userExists(username)]
+  const user = `select id from users where username = ${str(username)}`
+  return {
+    guards,
+    sql: `update users set password = ${str(await hashPassword(password))} where username = ${str(username)};
+delete from sessions where user_id in (${user});
+select changes() as ended;`,
+    result: (statements) => ({ username, sessions_ended: Number(statements[statements.length - 1]?.results[0]?.ended ?? 0) }),
   }
 }
 
@@ -159,6 +177,7 @@ const COMMANDS: Record<string, Command> = {
   createuser: { options: ['username', 'email', 'password', 'first-name', 'last-name', 'staff'], plan: (o) => createUser(o, false) },
   creategroup: { options: [], args: 'NAME', plan: (_, [name]) => createGroup(name!) },
   addtogroup: { options: ['username', 'group'], plan: addToGroup },
+  changepassword: { options: ['username', 'password'], plan: changePassword },
   createapp: {
     options: ['name', 'client-type', 'grant-type', 'redirect-uris', 'allowed-origins', 'owner', 'skip-authorization'],
     plan: createApp,
@@ -175,6 +194,7 @@ export const USAGE = `usage: npm run admin -- [--json] [--print-sql] [--remote |
   createuser      --username U --password P [--email E] [--first-name F] [--last-name L] [--staff]
   creategroup     NAME
   addtogroup      --username U --group G
+  changepassword  --username U --password P   (signs the user out everywhere)
   createapp       --name N --client-type confidential|public
                   --grant-type password|authorization-code|client-credentials
                   [--redirect-uris "U1 U2"] [--allowed-origins "O1 O2"] [--owner USERNAME] [--skip-authorization]

@@ -7,7 +7,7 @@ import type { AppEnv } from '../env'
 import { ApiError, ValidationError } from '../errors'
 import { findUser, findUserByUsername, listUsers, USERNAME_MAX_LENGTH, USERNAME_PATTERN } from '../accounts/users'
 import { users } from '../db/schema'
-import { hashPassword, UNUSABLE_PASSWORD } from '../crypto/password'
+import { hashPassword, PASSWORD_MAX_LENGTH, UNUSABLE_PASSWORD } from '../crypto/password'
 import { bearerAuth } from '../auth/bearer'
 import { readWriteScopes, requireUser } from '../auth/scopes'
 import { readApiBody } from './body'
@@ -18,8 +18,6 @@ import { allowMethods, methodNotAllowed, viewMetadata } from './view'
 
 const USERNAME_TAKEN = 'A user with that username already exists.'
 const INVALID_USERNAME = 'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.'
-/** Long enough for any passphrase, short enough that hashing it is no denial of service. */
-const PASSWORD_MAX_LENGTH = 4096
 
 export const userRoutes = new Hono<AppEnv>()
 const guard = [bearerAuth(), requireUser(), readWriteScopes()] as const

@@ -75,7 +75,7 @@ export async function endSession(c: Context<AppEnv>): Promise<void> {
   deleteCookie(c, SESSION_COOKIE, { path: '/', secure: isHttps(c) })
 }
 
-/** Ends every session of a user: "sign out everywhere", and after a password change. */
+/** Ends every session of a user: "sign out everywhere" (a password change does it in its own batch). */
 export async function endAllSessions(db: Db, userId: number): Promise<void> {
   await db.delete(sessions).where(eq(sessions.userId, userId)).run()
 }

@@ -20,11 +20,14 @@ import { clearFailures, recordFailure, retryAfter } from './rate-limit'
 import { csrfTokenFor, verifyCsrf } from './csrf'
 import { safeNext } from './next-url'
 import { endAllSessions, endSession, loadSession, startSession } from './session'
+import { passwordChangeRoutes } from './password-change'
 
 export const INVALID_LOGIN = 'Please enter a correct username and password. Note that both fields may be case-sensitive.'
 
 export const signInRoutes = new Hono<AppEnv>()
 signInRoutes.use('/accounts/*', pageHeaders, loadSession)
+// Behind the same headers and session loading.
+signInRoutes.route('/', passwordChangeRoutes)
 
 function renderLogin(c: Context<AppEnv>, status: 200 | 400 | 403 | 429, props: { next: string; username?: string; error?: string }) {
   return c.html(<LoginPage session={c.var.session} csrfToken={csrfTokenFor(c)} {...props} />, status)

@@ -22,6 +22,9 @@ const MAX_MEMORY_BYTES = 64 * 1024 * 1024
 /** What `users.password` holds for an account that cannot sign in with a password (Django's "!"). */
 export const UNUSABLE_PASSWORD = '!'
 
+/** Long enough for any passphrase, short enough that hashing it is no denial of service. */
+export const PASSWORD_MAX_LENGTH = 4096
+
 /** scrypt cost parameters: N = 2^ln, block size r, parallelism p. */
 export type ScryptParams = { ln: number; r: number; p: number }
 type Params = ScryptParams

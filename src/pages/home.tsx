@@ -54,6 +54,11 @@ export const HomePage: FC<HomeProps> = ({ session, issuer }) => (
           <p class="muted small">Applications you let use your account {session.user.username}. Withdraw access at any time.</p>
           <a class="button secondary" href="/o/authorized_tokens/">Review access</a>
         </section>
+        <section class="card">
+          <h2>Your account</h2>
+          <p class="muted small">Change your password; every other browser signed in as you is signed out.</p>
+          <a class="button secondary" href="/accounts/password_change/">Change password</a>
+        </section>
       </div>
     ) : (
       <section class="card">

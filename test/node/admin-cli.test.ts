@@ -148,6 +148,8 @@ describe('admin CLI', () => {
     [['createapp', '--name', 'x', '--client-type', 'public', '--grant-type', 'client-credentials'], /^error: --client-type: Client credentials need a confidential client/],
     [['createapp', '--name', 'x', '--client-type', 'public', '--grant-type', 'authorization-code', '--redirect-uris', 'http://example.com/cb'], /^error: --redirect-uris: .*must use https/],
     [['createapp', '--name', 'x', '--client-type', 'public', '--grant-type', 'authorization-code', '--redirect-uris', 'https://a.example/cb#x'], /^error: --redirect-uris: .*fragment/],
+    [['changepassword', '--username', `nobody-${suffix}`, '--password', 'long enough pw'], /^error: no user named "nobody-/],
+    [['changepassword', '--username', admin1, '--password', '12345678901'], /^error: --password: This password is entirely numeric\.$/],
     [['creategroup', 'g', '--staff'], /^error: creategroup does not take --staff$/],
     [['frobnicate'], /^error: unknown command "frobnicate"/],
   ])('refuses %j: non-zero exit, one line on stderr, nothing on stdout', async (args, message) => {
@@ -157,6 +159,19 @@ describe('admin CLI', () => {
     expect(run.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(message)])
   })
 
+
+
+  it('changepassword sets a new password and signs the user out everywhere', async () => {
+    const username = `changing-${suffix}`
+    const user = await adminJson('createuser', '--username', username, '--password', 'the first password')
+    const app = await adminJson('createapp', '--name', 'pw', '--client-type', 'confidential', '--grant-type', 'password')
+    d1(`insert into sessions (id_hash, user_id, csrf_secret, expires_at) values ('${sha256Hex(`s-${suffix}`)}', ${user.id}, 'x', unixepoch() + 3600)`)
+    expect(await adminJson('changepassword', '--username', username, '--password', 'the second password')).toEqual({ username, sessions_ended: 1 })
+    expect(d1(`select count(*) as n from sessions where user_id = ${user.id}`)).toEqual([[{ n: 0 }]])
+    const grant = (password: string) => tokenRequest(app.client_id as string, app.client_secret as string, { grant_type: 'password', username, password })
+    expect((await grant('the first password')).status).toBe(400)
+    expect((await grant('the second password')).status).toBe(200)
+  })
 
   it('cleanup deletes a backlog larger than one batch, and keeps what still counts', async () => {
     // 1,200 rate-limit windows long over (one statement deletes at most 1,000), and one current.

@@ -10,7 +10,7 @@ const PATHS = [
   '/o/token/', '/o/revoke_token/', '/o/introspect/', '/o/userinfo/', '/o/authorize/',
   '/o/authorize/?response_type=code&client_id=x&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb&state=s',
   '/o/applications/', '/o/applications/register/', '/o/applications/1/', '/o/authorized_tokens/',
-  '/accounts/login/', '/accounts/login/?next=//evil.example/', '/accounts/logout/',
+  '/accounts/login/', '/accounts/login/?next=//evil.example/', '/accounts/logout/', '/accounts/password_change/',
   '/.well-known/oauth-authorization-server', '/o/.well-known/openid-configuration', '/o/.well-known/jwks.json',
   '/users/', '/users/1/', '/users/abc/', '/groups/', '/users', '/nope/', '/o/token', '/',
 ]

@@ -1,6 +1,6 @@
 /** @module Registering and editing an application: every field labelled, each error beside its field. */
 import type { Context } from 'hono'
-import type { Child, FC } from 'hono/jsx'
+import type { FC } from 'hono/jsx'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv } from '../../env'
 import type { Session } from '../../auth/session'
@@ -8,6 +8,7 @@ import { sessionCsrfToken } from '../../auth/csrf'
 import { CLIENT_TYPE_LABELS, type FieldErrors, GRANT_TYPE_LABELS } from '../../oauth/application-form'
 import type { ApplicationFields } from '../../oauth/store/applications'
 import { CsrfInput, Layout } from '../layout'
+import { Field, invalidAttrs } from '../field'
 
 type FormProps = {
   session: Session
@@ -17,24 +18,6 @@ type FormProps = {
   errors?: FieldErrors
   cancel: string
 }
-
-type FieldProps = { id: string; label: string; hint?: string; errors?: string[]; children?: Child }
-
-/** A labelled field, its hint, and its errors (linked to the input for screen readers). */
-const Field: FC<FieldProps> = ({ id, label, hint, errors, children }) => (
-  <div class={errors?.length ? 'invalid' : undefined}>
-    <label for={id}>
-      {label}
-      {hint && <span class="hint">{hint}</span>}
-    </label>
-    {children}
-    {errors?.map((message) => (
-      <p class="field-error" id={`${id}-error`}>
-        {message}
-      </p>
-    ))}
-  </div>
-)
 
 const Select: FC<{ id: string; name: string; value?: string; options: Record<string, string>; invalid: boolean }> = (p) => (
   <select id={p.id} name={p.name} required aria-invalid={p.invalid ? 'true' : undefined} aria-describedby={p.invalid ? `${p.id}-error` : undefined}>
@@ -59,7 +42,7 @@ const FIELD_NAMES: Record<keyof ApplicationFields, string> = {
 
 export const ApplicationFormPage: FC<FormProps> = ({ session, action, values, errors = {}, cancel }) => {
   const isNew = action.endsWith('/register/')
-  const invalid = (k: keyof ApplicationFields) => errors[k]?.length ? { 'aria-invalid': 'true', 'aria-describedby': `id_${FIELD_NAMES[k]}-error` } : {}
+  const invalid = (k: keyof ApplicationFields) => invalidAttrs(`id_${FIELD_NAMES[k]}`, errors[k])
   return (
     <Layout title={isNew ? 'Register a new application' : `Edit ${values.name ?? 'application'}`} session={session} nav="applications">
       <h1>{isNew ? 'Register a new application' : `Edit ${values.name}`}</h1>
