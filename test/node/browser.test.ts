@@ -210,4 +210,32 @@ describe('in a real browser', () => {
     await shoot('12-register-errors')
     await shootPhone('12-register-errors', '/o/applications/register/')
   })
+
+  it('changes the password through its form, each error beside its field; the new one signs in', async () => {
+    const changeTo = async (next: string) => {
+      await page.locator('#id_old_password').fill(password)
+      await page.locator('#id_new_password1').fill(next)
+      await page.locator('#id_new_password2').fill(next)
+      await page.getByRole('button', { name: 'Change my password' }).click()
+    }
+    await page.goto(`${baseUrl}/`)
+    await page.getByRole('link', { name: 'Change password' }).click()
+    await changeTo('12345678')
+    await expect.poll(() => page.locator('#id_new_password1-error').textContent()).toContain('This password is entirely numeric.')
+    await shoot('13-password-change-errors')
+    await shootPhone('13-password-change', '/accounts/password_change/')
+    const newPassword = `${password}-new`
+    await changeTo(newPassword)
+    await page.waitForURL(/\/accounts\/password_change\/done\/$/)
+    expect(await page.locator('main').textContent()).toContain('Your password was changed.')
+    await shoot('14-password-changed')
+
+    await page.getByRole('button', { name: 'Sign out' }).click()
+    await page.waitForURL(/\/accounts\/login\/$/)
+    await page.getByLabel('Username').fill(username)
+    await page.getByLabel('Password').fill(newPassword)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.waitForURL(`${baseUrl}/`)
+    expect(await page.locator('header').textContent()).toContain(username)
+  })
 })
