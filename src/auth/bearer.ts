@@ -1,5 +1,5 @@
 /**
- * @module Bearer tokens (RFC 6750) for any route: one KV read, no D1 query. Refusals carry the
+ * @module Bearer tokens (RFC 6750) for any route: one KV read, and no D1 query for a user's token. Refusals carry the
  * RFC 6750 §3 challenge, in the route's own body format: DRF's `{"detail"}` on the API, RFC 6749
  * §5.2 JSON on the OAuth endpoints under `/o/` (the same split as the error handler's).
  *
@@ -12,6 +12,7 @@ import type { AppEnv } from '../env'
 import { ApiError, OAuthError } from '../errors'
 import { readText } from '../http/body'
 import { type AccessTokenInfo, readAccessToken } from '../oauth/store/tokens'
+import { findApplication } from '../oauth/store/applications'
 
 const REALM = 'realm="api"'
 const NOT_PROVIDED = 'Authentication credentials were not provided.'
@@ -65,6 +66,7 @@ export function readBearerToken(header: string | undefined): string | null | 'ma
 
 const TWO_METHODS = 'The access token must be sent in the Authorization header only.'
 const MALFORMED = 'The Authorization header is malformed.'
+const INVALID_TOKEN = { code: 'invalid_token', description: 'The access token is invalid.' } as const
 
 /** Whether the request also carries `access_token` in the query or in a form body (§2.2, §2.3). */
 async function hasTokenElsewhere(c: Context<AppEnv>): Promise<boolean> {
@@ -89,8 +91,12 @@ export async function authenticateBearer(c: Context<AppEnv>): Promise<AccessToke
   if (token === 'malformed') throw bearerRefusal(c, 400, { code: 'invalid_request', description: MALFORMED })
   if (token === null) throw bearerRefusal(c, 401)
   const info = await readAccessToken(c.env.TOKENS, token)
-  if (info === null) throw bearerRefusal(c, 401, { code: 'invalid_token', description: 'The access token is invalid.' })
+  if (info === null) throw bearerRefusal(c, 401, INVALID_TOKEN)
   if (info === 'expired') throw bearerRefusal(c, 401, { code: 'invalid_token', description: 'The access token has expired.' })
+  // A client_credentials token has no grant row that deleting its application could revoke, so it
+  // lives exactly as long as its application (as DOT's cascade has it): one D1 primary-key read,
+  // for these tokens only. A user's token is revoked with its grant instead.
+  if (info.userId === null && !(await findApplication(c.var.db, info.applicationId))) throw bearerRefusal(c, 401, INVALID_TOKEN)
   return info
 }
 

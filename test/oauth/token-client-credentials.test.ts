@@ -1,7 +1,10 @@
 // The client_credentials grant: a token for the client itself, which the users API refuses.
 import { describe, expect, it } from 'vitest'
+import { eq } from 'drizzle-orm'
+import { applications } from '../../src/db/schema'
 import { call, read } from '../helpers/http'
-import { createApplication } from '../helpers/seed'
+import { createApplication, db } from '../helpers/seed'
+import { postAs } from '../helpers/grants'
 
 const ccApp = () => createApplication({ authorizationGrantType: 'client-credentials' })
 
@@ -47,5 +50,25 @@ describe('client_credentials grant', () => {
     const res = await read(await call(path, { method, token: body.access_token, form: method === 'POST' ? { username: 'x' } : undefined }))
     expect(res.status).toBe(403)
     expect(res.body).toEqual({ detail: 'You do not have permission to perform this action.' })
+  })
+
+  it('its token ends with its application: bearer 401 invalid_token, introspection inactive', async () => {
+    const app = await ccApp()
+    const { body } = await read(await call('/o/token/', { basic: [app.clientId, app.clientSecret!], form: { grant_type: 'client_credentials', scope: 'introspection read' } }))
+    const resourceServer = await ccApp()
+    const introspect = async () => (await postAs(resourceServer, '/o/introspect/', { token: body.access_token })).body
+    const introspectWithIt = () => call('/o/introspect/', { token: body.access_token, form: { token: body.access_token } })
+    expect(await introspect()).toMatchObject({ active: true, client_id: app.clientId })
+    expect((await introspectWithIt()).status).toBe(200)
+
+    // Deleted through the pages, or in the D1 console: either way the row goes.
+    await db().delete(applications).where(eq(applications.id, app.id)).run()
+    expect(await introspect()).toEqual({ active: false })
+    const refused = await introspectWithIt()
+    expect(refused.status).toBe(401)
+    expect(refused.headers.get('WWW-Authenticate')).toContain('error="invalid_token"')
+    const api = await read(await call('/users/', { token: body.access_token }))
+    expect(api.status).toBe(401)
+    expect(api.body).toEqual({ detail: 'Authentication credentials were not provided.' })
   })
 })
