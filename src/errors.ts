@@ -21,6 +21,9 @@ export type OAuthErrorCode =
   | 'temporarily_unavailable'
   | 'invalid_token'
   | 'insufficient_scope'
+  // OpenID Connect Core §3.1.2.6, for prompt=none.
+  | 'login_required'
+  | 'consent_required'
 
 /** RFC 6749 §5.2 error. `description` goes on the wire: never put a secret or token in it. */
 export class OAuthError extends Error {

@@ -11,7 +11,7 @@ import { OAuthError } from '../errors'
 import { log } from '../log'
 import { randomToken, sha256Hex } from '../crypto/token'
 import { csrfTokenFor, verifyCsrf } from '../auth/csrf'
-import { currentPath, loadSession, loginUrl, type Session } from '../auth/session'
+import { loadSession, loginUrl, type Session } from '../auth/session'
 import { renderConsent } from '../pages/consent'
 import { methodNotAllowed, renderError } from '../pages/error'
 import { readForm } from '../pages/form'
@@ -70,8 +70,36 @@ async function issueCode(c: Context<AppEnv>, request: AuthorizationRequest, sess
   return redirectToClient(c, request.redirectUri, request.state, { code })
 }
 
-/** Consent is skipped for trusted apps, and with approval_prompt=auto when these scopes were granted already. */
+/**
+ * Whether a signed-in user must sign in again first (OpenID Connect Core §3.1.2.1): the client asks
+ * for a fresh sign-in (`prompt=login`; `select_account`, as a person picks the account by signing
+ * in with it), or the sign-in is older than `max_age` seconds.
+ */
+function reauthenticationNeeded(request: AuthorizationRequest, session: Session): boolean {
+  if (request.prompt.has('login') || request.prompt.has('select_account')) return true
+  return request.maxAge !== null && nowSeconds() - session.created > request.maxAge
+}
+
+/**
+ * Where sign-in comes back to: this request without what asked for the sign-in, which the new
+ * session now satisfies (else `prompt=login` would send the person round again). The id_token's
+ * `auth_time` tells the client when that was.
+ */
+function afterSignIn(c: Context<AppEnv>): string {
+  const url = new URL(c.req.url)
+  const prompt = (url.searchParams.get('prompt') ?? '').split(' ').filter((v) => v && v !== 'login' && v !== 'select_account')
+  url.searchParams.delete('max_age')
+  if (prompt.length) url.searchParams.set('prompt', prompt.join(' '))
+  else url.searchParams.delete('prompt')
+  return url.pathname + url.search
+}
+
+/**
+ * Consent is asked when the client says `prompt=consent`; otherwise skipped for trusted apps, and
+ * with approval_prompt=auto when these scopes were granted already.
+ */
 async function consentNeeded(c: Context<AppEnv>, request: AuthorizationRequest, session: Session): Promise<boolean> {
+  if (request.prompt.has('consent')) return true
   if (request.app.skipAuthorization) return false
   if (request.approvalPrompt !== 'auto') return true
   const granted = await liveGrantScopes(c.var.db, session.user.id, request.app.id)
@@ -97,8 +125,14 @@ authorizeRoutes.get('/o/authorize/', async (c) => {
   const request = await validate(c, new URL(c.req.url).searchParams)
   if (request instanceof Response) return request
   const session = c.var.session
-  if (!session) return c.redirect(loginUrl(currentPath(c)), 302)
+  // prompt=none: the client wants an answer without any page; anything needing one is an error.
+  const silent = request.prompt.has('none')
+  if (!session || reauthenticationNeeded(request, session)) {
+    if (silent) return redirectToClient(c, request.redirectUri, request.state, { error: 'login_required' })
+    return c.redirect(loginUrl(afterSignIn(c)), 302)
+  }
   if (!(await consentNeeded(c, request, session))) return issueCode(c, request, session)
+  if (silent) return redirectToClient(c, request.redirectUri, request.state, { error: 'consent_required' })
   return renderConsent(c, {
     session,
     csrfToken: csrfTokenFor(c),

@@ -36,7 +36,14 @@ export type AuthorizationRequest = {
   nonce: string | null
   /** DOT's parameter: `auto` skips consent when the user already granted these scopes to this client. */
   approvalPrompt: 'auto' | 'force'
+  /** OpenID Connect `prompt` values (none, login, consent, select_account); empty when not sent. */
+  prompt: ReadonlySet<Prompt>
+  /** OpenID Connect `max_age`: the longest time in seconds since sign-in the client accepts, or null. */
+  maxAge: number | null
 }
+
+export const PROMPTS = ['none', 'login', 'consent', 'select_account'] as const
+export type Prompt = (typeof PROMPTS)[number]
 
 /** The request as the steps fill it in. */
 export type Draft = Partial<AuthorizationRequest>
@@ -109,6 +116,20 @@ const readOptions: Step = (_c, params, draft) => {
 }
 
 /**
+ * OpenID Connect Core §3.1.2.1: `prompt` is a space-separated set, `none` only alone; `max_age` a
+ * number of seconds. What they ask for is done in authorize.ts.
+ */
+const checkPrompt: Step = (_c, params, draft) => {
+  const values = (params.get('prompt') ?? '').split(' ').filter(Boolean)
+  if (values.some((v) => !(PROMPTS as readonly string[]).includes(v))) throw new OAuthError('invalid_request', 'Unsupported prompt value.')
+  if (values.includes('none') && values.length > 1) throw new OAuthError('invalid_request', 'prompt=none cannot be combined with other values.')
+  draft.prompt = new Set(values as Prompt[])
+  const maxAge = params.get('max_age') || null
+  if (maxAge !== null && !/^\d{1,10}$/.test(maxAge)) throw new OAuthError('invalid_request', 'Invalid max_age parameter: a number of seconds.')
+  draft.maxAge = maxAge === null ? null : Number(maxAge)
+}
+
+/**
  * RFC 7636 §4.3, §4.4.1: S256 only. A challenge without a method means `plain` (§4.3), which is
  * refused; public clients must send a challenge (RFC 9700 §2.1.1). Confidential clients may.
  */
@@ -138,6 +159,7 @@ export const AUTHORIZE_STEPS: readonly Step[] = [
   checkResponseType,
   checkScope,
   checkPkce,
+  checkPrompt,
   readOptions,
 ]
 
