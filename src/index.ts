@@ -33,7 +33,7 @@ app.use('*', async function requestContext(c, next) {
   c.set('db', createDb(c.env.DB))
   const started = Date.now()
   await next()
-  c.header('X-Request-Id', c.var.requestId)
+  c.header('X-Request-Id', c.get('requestId'))
   c.header('X-Content-Type-Options', 'nosniff')
   log(c, 'info', { event: 'request', status: c.res.status, ms: Date.now() - started })
 })

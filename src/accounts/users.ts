@@ -1,6 +1,6 @@
 /** @module Users and groups in D1. */
-import { asc, eq } from 'drizzle-orm'
-import type { Db } from '../db/client'
+import { asc, eq, sql } from 'drizzle-orm'
+import { type Db, preparedQuery } from '../db/client'
 import { groups, users } from '../db/schema'
 
 export type User = typeof users.$inferSelect
@@ -9,8 +9,10 @@ export type NewUser = typeof users.$inferInsert
 export const findUserByUsername = (db: Db, username: string): Promise<User | undefined> =>
   db.select().from(users).where(eq(users.username, username)).get()
 
-export const findUser = (db: Db, id: number): Promise<User | undefined> =>
-  db.select().from(users).where(eq(users.id, id)).get()
+// Prepared once: this is the query behind every `GET /users/<pk>/`.
+const userById = preparedQuery((db) => db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare())
+
+export const findUser = (db: Db, id: number): Promise<User | undefined> => userById(db).get({ id })
 
 export const listUsers = (db: Db) => db.select().from(users).orderBy(asc(users.id))
 

@@ -12,6 +12,6 @@ import { allowMethods, methodNotAllowed, viewMetadata } from './view'
 export const groupRoutes = new Hono<AppEnv>()
 
 groupRoutes.use('/groups/', allowMethods('GET, HEAD, OPTIONS'), bearerAuth(), requireUser(), requireScopes('groups'))
-groupRoutes.get('/groups/', (c) => listResponse(c, pageOf(c.var.db, groups, listGroups), toGroupJson))
+groupRoutes.get('/groups/', (c) => listResponse(c, pageOf(c.get('db'), groups, listGroups), toGroupJson))
 groupRoutes.options('/groups/', viewMetadata('Group List'))
 groupRoutes.all('/groups/', methodNotAllowed)

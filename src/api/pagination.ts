@@ -98,7 +98,7 @@ export async function listResponse<Row, Json>(c: Context<AppEnv>, query: PageQue
 
   const limit = parsePositiveInt(lastQueryValue(c, LIMIT), true, maxPageSize) ?? pageSize
   const offset = parsePositiveInt(lastQueryValue(c, OFFSET), false) ?? 0
-  const db = c.var.db
+  const db = c.get('db')
   // One round trip: COUNT(*) and the page in one D1 batch (DRF runs them as two queries).
   const [[counted], rows] = await db.batch([db.select({ n: count() }).from(query.table), query.page(limit, offset)])
   const total = counted?.n ?? 0

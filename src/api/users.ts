@@ -23,7 +23,7 @@ export const userRoutes = new Hono<AppEnv>()
 const guard = [bearerAuth(), requireUser(), readWriteScopes()] as const
 
 userRoutes.use('/users/', allowMethods('GET, POST, HEAD, OPTIONS'), ...guard)
-userRoutes.get('/users/', (c) => listResponse(c, pageOf(c.var.db, users, listUsers), toUserJson))
+userRoutes.get('/users/', (c) => listResponse(c, pageOf(c.get('db'), users, listUsers), toUserJson))
 userRoutes.post('/users/', async (c) => c.json(toUserJson(await createUserFromBody(c)), 201))
 userRoutes.options('/users/', viewMetadata('User List'))
 userRoutes.all('/users/', methodNotAllowed)
@@ -32,7 +32,7 @@ userRoutes.use('/users/:pk/', allowMethods('GET, HEAD, OPTIONS'), ...guard)
 userRoutes.get('/users/:pk/', async (c) => {
   const pk = c.req.param('pk')
   // Django answers 404 for a primary key that is not an integer.
-  const user = /^[0-9]{1,15}$/.test(pk) ? await findUser(c.var.db, Number(pk)) : undefined
+  const user = /^[0-9]{1,15}$/.test(pk) ? await findUser(c.get('db'), Number(pk)) : undefined
   if (!user) throw new ApiError(404, 'Not found.')
   return c.json(toUserJson(user))
 })
@@ -50,7 +50,7 @@ async function createUserFromBody(c: Context<AppEnv>) {
   const firstName = charField(data, 'first_name', { allowBlank: true, maxLength: 150 }, errors)
   const lastName = charField(data, 'last_name', { allowBlank: true, maxLength: 150 }, errors)
   const password = charField(data, 'password', { maxLength: PASSWORD_MAX_LENGTH, trim: false }, errors)
-  if (username !== undefined && !errors.username && (await findUserByUsername(c.var.db, username))) {
+  if (username !== undefined && !errors.username && (await findUserByUsername(c.get('db'), username))) {
     errors.username = [USERNAME_TAKEN]
   }
   if (Object.keys(errors).length > 0) throw new ValidationError(errors)
@@ -63,7 +63,7 @@ async function createUserFromBody(c: Context<AppEnv>) {
     password: password ? await hashPassword(password) : UNUSABLE_PASSWORD,
   }
   // The unique index decides between concurrent creations of one username: exactly one wins.
-  const created = await c.var.db.insert(users).values(values).onConflictDoNothing({ target: users.username }).returning().get()
+  const created = await c.get('db').insert(users).values(values).onConflictDoNothing({ target: users.username }).returning().get()
   if (!created) throw new ValidationError({ username: [USERNAME_TAKEN] })
   return created
 }

@@ -96,11 +96,11 @@ export async function authenticateBearer(c: Context<AppEnv>): Promise<AccessToke
   // A client_credentials token has no grant row that deleting its application could revoke, so it
   // lives exactly as long as its application (as DOT's cascade has it): one D1 primary-key read,
   // for these tokens only. A user's token is revoked with its grant instead.
-  if (info.userId === null && !(await findApplication(c.var.db, info.applicationId))) throw bearerRefusal(c, 401, INVALID_TOKEN)
+  if (info.userId === null && !(await findApplication(c.get('db'), info.applicationId))) throw bearerRefusal(c, 401, INVALID_TOKEN)
   return info
 }
 
-/** Middleware: authenticates the request by its bearer token and sets `c.var.auth`. */
+/** Middleware: authenticates the request by its bearer token and sets `c.get('auth')`. */
 export const bearerAuth = () =>
   createMiddleware<AppEnv>(async function bearerAuth(c, next) {
     c.set('auth', await authenticateBearer(c))

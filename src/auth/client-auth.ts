@@ -64,7 +64,7 @@ export function readClientCredentials(c: Context<AppEnv>, form: URLSearchParams)
  */
 export async function authenticateClient(c: Context<AppEnv>, creds: ClientCredentials): Promise<Application> {
   if (!creds.clientId) throw invalidClient()
-  const app = await findApplicationByClientId(c.var.db, creds.clientId)
+  const app = await findApplicationByClientId(c.get('db'), creds.clientId)
   const presented = sha256Hex(creds.secret ?? '')
   if (!app) throw invalidClient()
   if (app.clientType === 'public') {

@@ -39,7 +39,10 @@ export function loginCsrfToken(c: Context<AppEnv>): string {
 }
 
 /** The token the forms on this page must carry: the session's, or before sign-in the cookie's. */
-export const csrfTokenFor = (c: Context<AppEnv>) => (c.var.session ? sessionCsrfToken(c.var.session) : loginCsrfToken(c))
+export function csrfTokenFor(c: Context<AppEnv>): string {
+  const session = c.get('session')
+  return session ? sessionCsrfToken(session) : loginCsrfToken(c)
+}
 
 /**
  * Whether the browser reports a POST from another site (only ever trusted to refuse, never to allow).
@@ -60,7 +63,7 @@ function isCrossSite(c: Context): boolean {
 export function verifyCsrf(c: Context<AppEnv>, form: URLSearchParams): boolean {
   if (isCrossSite(c)) return false
   const given = form.get(CSRF_FIELD) ?? ''
-  const session = c.var.session
+  const session = c.get('session')
   const expected = session ? sessionCsrfToken(session) : getCookie(c, LOGIN_CSRF_COOKIE)
   return expected !== undefined && expected !== '' && safeEqual(given, expected)
 }

@@ -60,7 +60,7 @@ passwordChangeRoutes.post('/accounts/password_change/', async (c) => {
   }
   await clearFailures(c, user.username)
   const hash = await hashPassword(form.get('new_password1')!)
-  const db = c.var.db
+  const db = c.get('db')
   await db.batch([
     db.update(users).set({ password: hash }).where(eq(users.id, user.id)),
     db.delete(sessions).where(eq(sessions.userId, user.id)),

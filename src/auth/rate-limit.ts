@@ -34,7 +34,7 @@ function keysFor(c: Context<AppEnv>, username: string) {
 export async function retryAfter(c: Context<AppEnv>, username: string): Promise<number> {
   const keys = keysFor(c, username)
   const now = nowSeconds()
-  const rows = await c.var.db
+  const rows = await c.get('db')
     .select()
     .from(rateLimits)
     .where(sql`${rateLimits.key} in (${sql.join(keys.map((k) => sql`${k.key}`), sql`, `)})`)
@@ -52,9 +52,9 @@ export async function retryAfter(c: Context<AppEnv>, username: string): Promise<
 export async function recordFailure(c: Context<AppEnv>, username: string): Promise<void> {
   const now = nowSeconds()
   const expired = sql`${rateLimits.windowStart} <= ${now - WINDOW_SECONDS}`
-  await c.var.db.batch(
+  await c.get('db').batch(
     keysFor(c, username).map(({ key }) =>
-      c.var.db
+      c.get('db')
         .insert(rateLimits)
         .values({ key, windowStart: now, failures: 1 })
         .onConflictDoUpdate({
@@ -71,5 +71,5 @@ export async function recordFailure(c: Context<AppEnv>, username: string): Promi
 /** A correct password clears the failures of that username from that address. */
 export async function clearFailures(c: Context<AppEnv>, username: string): Promise<void> {
   const [userIp] = keysFor(c, username)
-  await c.var.db.delete(rateLimits).where(sql`${rateLimits.key} = ${userIp!.key}`).run()
+  await c.get('db').delete(rateLimits).where(sql`${rateLimits.key} = ${userIp!.key}`).run()
 }

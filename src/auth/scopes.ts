@@ -16,12 +16,12 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 /** IsAuthenticated: the token must act for a user (a client_credentials token does not). */
 export const requireUser = () =>
   createMiddleware<AppEnv>(async function requireUser(c, next) {
-    if (c.var.auth.userId === null) throw new ApiError(403, DENIED)
+    if (c.get('auth').userId === null) throw new ApiError(403, DENIED)
     await next()
   })
 
 function checkScopes(c: Context<AppEnv>, needed: readonly Scope[]) {
-  const have = scopeSet(c.var.auth.scope)
+  const have = scopeSet(c.get('auth').scope)
   if (!needed.every((s) => have.has(s))) {
     // RFC 6750 §3.1: 403 insufficient_scope, naming the scope that would have been enough.
     const scope = needed.join(' ')

@@ -30,7 +30,7 @@ export async function startSession(c: Context<AppEnv>, userId: number): Promise<
   await deleteSessionRow(c)
   const id = randomToken()
   const { sessionExpireSeconds } = readSettings(c.env)
-  await c.var.db
+  await c.get('db')
     .insert(sessions)
     .values({ idHash: sha256Hex(id), userId, csrfSecret: randomToken(), expiresAt: nowSeconds() + sessionExpireSeconds })
     .run()
@@ -47,7 +47,7 @@ export async function startSession(c: Context<AppEnv>, userId: number): Promise<
 async function findSession(c: Context<AppEnv>): Promise<Session | null> {
   const id = getCookie(c, SESSION_COOKIE)
   if (!id || id.length > 100) return null
-  const row = await c.var.db
+  const row = await c.get('db')
     .select({ session: sessions, user: users })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
@@ -58,7 +58,7 @@ async function findSession(c: Context<AppEnv>): Promise<Session | null> {
   return { idHash, user: row.user, csrfSecret, created, expiresAt }
 }
 
-/** Loads the session (or null) into `c.var.session`; every page route runs behind it. */
+/** Loads the session (or null) into `c.get('session')`; every page route runs behind it. */
 export const loadSession = createMiddleware<AppEnv>(async function loadSession(c, next) {
   c.set('session', await findSession(c))
   await next()
@@ -66,7 +66,7 @@ export const loadSession = createMiddleware<AppEnv>(async function loadSession(c
 
 async function deleteSessionRow(c: Context<AppEnv>): Promise<void> {
   const id = getCookie(c, SESSION_COOKIE)
-  if (id) await c.var.db.delete(sessions).where(eq(sessions.idHash, sha256Hex(id))).run()
+  if (id) await c.get('db').delete(sessions).where(eq(sessions.idHash, sha256Hex(id))).run()
 }
 
 /** Ends this browser's session, server-side and in the cookie. */
@@ -94,7 +94,7 @@ export const currentPath = (c: Context) => {
  * to the same path as a GET (303), since its form would be stale anyway.
  */
 export const requireLogin = createMiddleware<AppEnv>(async function requireLogin(c, next) {
-  if (!c.var.session) {
+  if (!c.get('session')) {
     const target = c.req.method === 'GET' || c.req.method === 'HEAD' ? currentPath(c) : new URL(c.req.url).pathname
     return c.redirect(loginUrl(target), c.req.method === 'GET' ? 302 : 303)
   }
@@ -103,7 +103,7 @@ export const requireLogin = createMiddleware<AppEnv>(async function requireLogin
 
 /** The signed-in session of a route behind requireLogin. */
 export function signedIn(c: Context<AppEnv>): Session {
-  const session = c.var.session
+  const session = c.get('session')
   if (!session) throw new Error('signedIn() used on a route without requireLogin')
   return session
 }

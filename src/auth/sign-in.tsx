@@ -30,7 +30,7 @@ signInRoutes.use('/accounts/*', pageHeaders, loadSession)
 signInRoutes.route('/', passwordChangeRoutes)
 
 function renderLogin(c: Context<AppEnv>, status: 200 | 400 | 403 | 429, props: { next: string; username?: string; error?: string }) {
-  return c.html(<LoginPage session={c.var.session} csrfToken={csrfTokenFor(c)} {...props} />, status)
+  return c.html(<LoginPage session={c.get('session')} csrfToken={csrfTokenFor(c)} {...props} />, status)
 }
 
 signInRoutes.get('/accounts/login/', (c) => renderLogin(c, 200, { next: safeNext(c.req.query('next')) }))
@@ -53,7 +53,7 @@ signInRoutes.post('/accounts/login/', async (c) => {
     const error = `Too many failed sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`
     return renderLogin(c, 429, { next, username, error })
   }
-  const user = await findUserByUsername(c.var.db, username)
+  const user = await findUserByUsername(c.get('db'), username)
   const valid = await verifyPassword(password, user?.password)
   if (!user || !valid || !user.isActive) {
     await recordFailure(c, username)
@@ -62,7 +62,7 @@ signInRoutes.post('/accounts/login/', async (c) => {
   }
   await clearFailures(c, username)
   await startSession(c, user.id)
-  await c.var.db.update(users).set({ lastLogin: nowSeconds() }).where(eq(users.id, user.id)).run()
+  await c.get('db').update(users).set({ lastLogin: nowSeconds() }).where(eq(users.id, user.id)).run()
   log(c, 'info', { event: 'signed_in', userId: user.id })
   return c.redirect(next, 302)
 })
@@ -72,10 +72,10 @@ signInRoutes.get('/accounts/logout/', (c) => c.redirect('/', 302))
 /** Sign-out; with `everywhere` set, every session of the user ends, on every device. */
 signInRoutes.post('/accounts/logout/', async (c) => {
   const form = await readForm(c)
-  const session = c.var.session
+  const session = c.get('session')
   if (!session) return c.redirect('/accounts/login/', 303)
   if (!verifyCsrf(c, form)) return renderError(c, 403, 'Request refused', 'Sign-out was refused: the form did not come from this site.')
-  if (form.get('everywhere')) await endAllSessions(c.var.db, session.user.id)
+  if (form.get('everywhere')) await endAllSessions(c.get('db'), session.user.id)
   await endSession(c)
   log(c, 'info', { event: 'signed_out', userId: session.user.id })
   return c.redirect('/accounts/login/', 303)

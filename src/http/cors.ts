@@ -31,7 +31,7 @@ function anyApplicationAllows(c: Context<AppEnv>, origin: string): Promise<boole
   // instr, not LIKE: an origin holds no wildcard to escape this way. Whitespace is normalised first.
   const spaced = sql`replace(replace(replace(${applications.allowedOrigins}, char(9), ' '), char(10), ' '), char(13), ' ')`
   const list = sql`' ' || ${spaced} || ' '`
-  return c.var.db
+  return c.get('db')
     .select({ id: applications.id })
     .from(applications)
     .where(sql`instr(${list}, ${` ${origin} `}) > 0`)
@@ -43,7 +43,7 @@ function anyApplicationAllows(c: Context<AppEnv>, origin: string): Promise<boole
 async function requestAllows(c: Context<AppEnv>, origin: string): Promise<boolean> {
   const client = c.get('client') as AppEnv['Variables']['client'] | undefined
   const auth = c.get('auth') as AccessTokenInfo | undefined
-  const app = client ?? (auth ? await findApplication(c.var.db, auth.applicationId) : undefined)
+  const app = client ?? (auth ? await findApplication(c.get('db'), auth.applicationId) : undefined)
   if (app) return allowedOriginList(app.allowedOrigins).includes(origin)
   return !client && !auth && anyApplicationAllows(c, origin)
 }

@@ -50,7 +50,7 @@ const notFound = (c: Context<AppEnv>) => renderError(c, 404, 'Application not fo
 async function ownApplication(c: Context<AppEnv>): Promise<Application | undefined> {
   const id = Number(c.req.param('id'))
   if (!Number.isSafeInteger(id) || id <= 0) return undefined
-  return findOwnApplication(c.var.db, signedIn(c).user.id, id)
+  return findOwnApplication(c.get('db'), signedIn(c).user.id, id)
 }
 
 const detail = (c: Context<AppEnv>, app: Application, extra: { secret?: string; notice?: string } = {}, status: 200 | 201 = 200) =>
@@ -58,14 +58,13 @@ const detail = (c: Context<AppEnv>, app: Application, extra: { secret?: string; 
 
 applicationRoutes.get(`${BASE}/`, async (c) => {
   const session = signedIn(c)
-  return renderApplicationList(c, { session, apps: await listApplicationsOf(c.var.db, session.user.id) })
+  return renderApplicationList(c, { session, apps: await listApplicationsOf(c.get('db'), session.user.id) })
 })
 
-applicationRoutes.get(`${BASE}/register/`, (c) =>
-  renderApplicationForm(c, { session: signedIn(c), action: `${BASE}/register/`, values: { clientType: 'confidential' }, cancel: `${BASE}/` }),
-)
+const registerForm = (c: Context<AppEnv>) =>
+  renderApplicationForm(c, { session: signedIn(c), action: `${BASE}/register/`, values: { clientType: 'confidential' }, cancel: `${BASE}/` })
 
-applicationRoutes.post(`${BASE}/register/`, async (c) => {
+async function register(c: Context<AppEnv>) {
   const form = await readForm(c)
   if (!verifyCsrf(c, form)) return refused(c)
   const session = signedIn(c)
@@ -74,7 +73,7 @@ applicationRoutes.post(`${BASE}/register/`, async (c) => {
     return renderApplicationForm(c, { session, action: `${BASE}/register/`, values: fields, errors, cancel: `${BASE}/` }, 400)
   }
   const credentials = fields.clientType === 'confidential' ? newSecret() : null
-  const app = await insertApplication(c.var.db, {
+  const app = await insertApplication(c.get('db'), {
     ...fields,
     clientId: randomToken(24),
     clientSecretHash: credentials?.clientSecretHash ?? null,
@@ -82,13 +81,22 @@ applicationRoutes.post(`${BASE}/register/`, async (c) => {
   })
   log(c, 'info', { event: 'application_registered', applicationId: app.id, userId: session.user.id })
   return detail(c, app, { secret: credentials?.secret, notice: 'Application registered.' }, 201)
-})
+}
 
-applicationRoutes.get(`${BASE}/:id/`, async (c) => {
+async function showApplication(c: Context<AppEnv>) {
   const app = await ownApplication(c)
   if (!app) return notFound(c)
   return detail(c, app, { notice: c.req.query('saved') !== undefined ? 'Changes saved.' : undefined })
-})
+}
+
+// `register/` and `<id>/` are one route that looks at the segment. Hono's RegExpRouter, its
+// fastest, takes no fixed segment beside a parameter at the same place (`register` beside `:id`),
+// and one such pair puts the whole app on its TrieRouter: ~11 µs instead of ~1 µs to route a
+// GET /users/<pk>/ (measured in Node on this app's routes).
+const REGISTER_OR_ID = `${BASE}/:id/`
+const registering = (c: Context<AppEnv>) => c.req.param('id') === 'register'
+applicationRoutes.get(REGISTER_OR_ID, (c) => (registering(c) ? registerForm(c) : showApplication(c)))
+applicationRoutes.post(REGISTER_OR_ID, (c, next) => (registering(c) ? register(c) : next()))
 
 applicationRoutes.get(`${BASE}/:id/update/`, async (c) => {
   const app = await ownApplication(c)
@@ -109,7 +117,7 @@ applicationRoutes.post(`${BASE}/:id/update/`, async (c) => {
   const becameConfidential = fields.clientType === 'confidential' && app.clientType === 'public'
   const credentials = becameConfidential ? newSecret() : null
   const clientSecretHash = fields.clientType === 'public' ? null : (credentials?.clientSecretHash ?? app.clientSecretHash)
-  await updateApplication(c.var.db, app.id, { ...fields, clientSecretHash })
+  await updateApplication(c.get('db'), app.id, { ...fields, clientSecretHash })
   log(c, 'info', { event: 'application_updated', applicationId: app.id })
   if (credentials) return detail(c, { ...app, ...fields, clientSecretHash }, { secret: credentials.secret, notice: 'Changes saved.' })
   return c.redirect(`${BASE}/${app.id}/?saved`, 302)
@@ -122,7 +130,7 @@ applicationRoutes.post(`${BASE}/:id/secret/`, async (c) => {
   if (!app) return notFound(c)
   if (app.clientType !== 'confidential') return renderError(c, 400, 'No secret to replace', 'A public client has no client secret.')
   const { secret, clientSecretHash } = newSecret()
-  await updateApplication(c.var.db, app.id, { clientSecretHash })
+  await updateApplication(c.get('db'), app.id, { clientSecretHash })
   log(c, 'info', { event: 'client_secret_regenerated', applicationId: app.id })
   return detail(c, { ...app, clientSecretHash }, { secret, notice: 'A new client secret was generated. The old one no longer works.' })
 })
@@ -139,17 +147,16 @@ applicationRoutes.post(`${BASE}/:id/delete/`, async (c) => {
   const app = await ownApplication(c)
   if (!app) return notFound(c)
   // Revoke first: the cascade would drop the grants' rows, but their tokens live on in KV.
-  for (const familyId of await liveFamilyIdsOf(c.var.db, app.id)) await revokeFamily(c, familyId)
-  await deleteApplication(c.var.db, app.id)
+  for (const familyId of await liveFamilyIdsOf(c.get('db'), app.id)) await revokeFamily(c, familyId)
+  await deleteApplication(c.get('db'), app.id)
   log(c, 'info', { event: 'application_deleted', applicationId: app.id })
   return c.redirect(`${BASE}/`, 303)
 })
 
 // Any other method on these addresses: 405 with the methods each one takes (RFC 9110 §15.5.6).
+applicationRoutes.all(REGISTER_OR_ID, (c) => methodNotAllowed(registering(c) ? 'GET, HEAD, POST' : 'GET, HEAD')(c))
 const ALLOWED_METHODS = [
   [`${BASE}/`, 'GET, HEAD'],
-  [`${BASE}/register/`, 'GET, HEAD, POST'],
-  [`${BASE}/:id/`, 'GET, HEAD'],
   [`${BASE}/:id/update/`, 'GET, HEAD, POST'],
   [`${BASE}/:id/secret/`, 'POST'],
   [`${BASE}/:id/delete/`, 'GET, HEAD, POST'],

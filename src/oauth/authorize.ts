@@ -54,7 +54,7 @@ async function validate(c: Context<AppEnv>, params: URLSearchParams): Promise<Au
 /** §4.1.2: a random, single-use code, stored by digest, valid for AUTHORIZATION_CODE_EXPIRE_SECONDS. */
 async function issueCode(c: Context<AppEnv>, request: AuthorizationRequest, session: Session) {
   const code = randomToken()
-  await insertCode(c.var.db, {
+  await insertCode(c.get('db'), {
     codeHash: sha256Hex(code),
     applicationId: request.app.id,
     userId: session.user.id,
@@ -102,7 +102,7 @@ async function consentNeeded(c: Context<AppEnv>, request: AuthorizationRequest, 
   if (request.prompt.has('consent')) return true
   if (request.app.skipAuthorization) return false
   if (request.approvalPrompt !== 'auto') return true
-  const granted = await liveGrantScopes(c.var.db, session.user.id, request.app.id)
+  const granted = await liveGrantScopes(c.get('db'), session.user.id, request.app.id)
   return !granted.some((scope) => isSubset(request.scopes, scope))
 }
 
@@ -124,7 +124,7 @@ function hiddenFields(request: AuthorizationRequest): Record<string, string> {
 authorizeRoutes.get('/o/authorize/', async (c) => {
   const request = await validate(c, new URL(c.req.url).searchParams)
   if (request instanceof Response) return request
-  const session = c.var.session
+  const session = c.get('session')
   // prompt=none: the client wants an answer without any page; anything needing one is an error.
   const silent = request.prompt.has('none')
   if (!session || reauthenticationNeeded(request, session)) {
@@ -147,7 +147,7 @@ const FORM_ONLY_FIELDS = ['csrfmiddlewaretoken', 'allow']
 
 authorizeRoutes.post('/o/authorize/', async (c) => {
   const form = await readForm(c)
-  const session = c.var.session
+  const session = c.get('session')
   if (!session) {
     // The session ended while the consent page was open: sign in again, then see the page anew.
     const query = new URLSearchParams([...form].filter(([name]) => !FORM_ONLY_FIELDS.includes(name)))

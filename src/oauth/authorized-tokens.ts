@@ -20,7 +20,7 @@ authorizedTokenRoutes.use('/o/authorized_tokens/*', pageHeaders, loadSession, re
 authorizedTokenRoutes.get('/o/authorized_tokens/', async (c) => {
   const session = signedIn(c)
   const notice = c.req.query('revoked') !== undefined ? 'Access revoked.' : undefined
-  return renderAuthorizedTokens(c, { session, grants: await listUserGrants(c.var.db, session.user.id), notice })
+  return renderAuthorizedTokens(c, { session, grants: await listUserGrants(c.get('db'), session.user.id), notice })
 })
 
 authorizedTokenRoutes.post('/o/authorized_tokens/:id/delete/', async (c) => {
@@ -29,7 +29,7 @@ authorizedTokenRoutes.post('/o/authorized_tokens/:id/delete/', async (c) => {
   const session = signedIn(c)
   const id = c.req.param('id')
   // Only the user's own live grants: anyone else's id answers as if it did not exist.
-  if (!(await isLiveGrantOf(c.var.db, session.user.id, id))) {
+  if (!(await isLiveGrantOf(c.get('db'), session.user.id, id))) {
     return renderError(c, 404, 'Not found', 'There is no such authorization on your account.')
   }
   await revokeFamily(c, id)

@@ -47,8 +47,8 @@ async function authenticateCaller(c: Context<AppEnv>, form: URLSearchParams): Pr
  */
 async function isCurrent(c: Context<AppEnv>, found: FoundToken & { type: 'access_token' }): Promise<boolean> {
   // A client_credentials token has no grant: it is live while its application exists.
-  if (!found.info.familyId) return (await findApplication(c.var.db, found.info.applicationId)) !== undefined
-  const family = await findFamily(c.var.db, found.info.familyId)
+  if (!found.info.familyId) return (await findApplication(c.get('db'), found.info.applicationId)) !== undefined
+  const family = await findFamily(c.get('db'), found.info.familyId)
   return family !== undefined && family.revokedAt === null && family.accessHash === found.hash
 }
 

@@ -9,11 +9,11 @@ import { readSettings } from '../config'
 import { randomToken, sha256Hex } from '../crypto/token'
 import type { Application } from './store/applications'
 import {
-  findFamily,
   insertFamily,
   isFamilyRevoked,
   markFamilyRevoked,
   type NewFamily,
+  type TokenFamily,
   rotateFamily,
   unrotateFamily,
 } from './store/families'
@@ -51,8 +51,20 @@ const tokenResponse = (accessToken: string, expiresIn: number, scope: string, re
   scope,
 })
 
-function newAccessToken(app: Application, owner: TokenOwner, scope: string, familyId: string | null, lifetime: number) {
+/** A new random token and the digest it is stored under. */
+function newSecret() {
   const token = randomToken()
+  return { token, hash: sha256Hex(token) }
+}
+
+function newAccessToken(
+  app: Application,
+  owner: TokenOwner,
+  scope: string,
+  familyId: string | null,
+  lifetime: number,
+  secret = newSecret(),
+) {
   const iat = nowSeconds()
   const info: AccessTokenInfo = {
     applicationId: app.id,
@@ -64,7 +76,7 @@ function newAccessToken(app: Application, owner: TokenOwner, scope: string, fami
     exp: iat + lifetime,
     familyId,
   }
-  return { token, hash: sha256Hex(token), info }
+  return { ...secret, info }
 }
 
 /** client_credentials: an access token for the client itself, with no refresh token (RFC 6749 §4.4.3). */
@@ -113,7 +125,7 @@ export async function storeUserGrant(c: Context<AppEnv>, grant: PreparedGrant): 
   try {
     await putTokenPair(c.env.TOKENS, grant.refresh, grant.access)
   } catch (err) {
-    await markFamilyRevoked(c.var.db, grant.family.id).catch(() => {})
+    await markFamilyRevoked(c.get('db'), grant.family.id).catch(() => {})
     throw err
   }
   return { response: grant.response, familyId: grant.family.id }
@@ -127,16 +139,16 @@ export async function issueUserTokens(
   scope: string,
 ): Promise<Issued> {
   const grant = prepareUserGrant(c, app, owner, scope)
-  await insertFamily(c.var.db, grant.family)
+  await insertFamily(c.get('db'), grant.family)
   return storeUserGrant(c, grant)
 }
 
 /**
- * Refresh-token rotation (RFC 9700 §4.14.2). D1 first moves the family from the old refresh token
- * to the new one, atomically: of concurrent requests with one token exactly one wins, and a
- * replayed token revokes the family. Then the old access token is deleted, then the new tokens are
- * stored. If either KV step fails, the family is moved back, so the client can retry with the
- * refresh token it holds, and nothing it never received stays valid.
+ * Refresh-token rotation (RFC 9700 §4.14.2). D1 reads the family and moves it from the old refresh
+ * token to the new one in one batch, atomically: of concurrent requests with one token exactly
+ * one wins, and a replayed token revokes the family. Then the old access token is deleted, then
+ * the new tokens are stored. If either KV step fails, the family is moved back, so the client can
+ * retry with the refresh token it holds, and nothing it never received stays valid.
  */
 export async function rotateRefreshToken(
   c: Context<AppEnv>,
@@ -145,43 +157,54 @@ export async function rotateRefreshToken(
   scope: string | null,
 ): Promise<Issued> {
   const settings = readSettings(c.env)
-  const { db } = c.var
+  const db = c.get('db')
   const kv = c.env.TOKENS
-  const family = await findFamily(db, presented.info.familyId)
-  if (!family || family.revokedAt !== null || family.expiresAt <= nowSeconds()) {
-    throw new OAuthError('invalid_grant')
-  }
-  if (family.refreshHash !== presented.hash) {
-    // An already-rotated refresh token was presented again: assume it was stolen.
-    await revokeFamily(c, family.id)
-    throw new OAuthError('invalid_grant')
-  }
-  // RFC 6749 §6: a refresh may narrow the scope, never widen it past what was granted.
-  if (scope !== null && !isSubset(scope.split(' '), family.scope)) throw new OAuthError('invalid_scope')
+  // The new tokens' digests go into the same batch that reads the family, so they are made first.
+  const access = newSecret()
+  const refresh = newSecret()
+  const refreshExp = nowSeconds() + settings.refreshTokenExpireSeconds
+  const next = { refreshHash: refresh.hash, accessHash: access.hash, expiresAt: refreshExp }
+  const requested = scope?.split(' ') ?? []
+  const { before: family, rotated } = await rotateFamily(db, presented.info.familyId, presented.hash, next, requested)
+  if (!rotated || !family) return refuseRotation(c, family, presented.hash, requested)
+
   const granted = scope ?? family.scope
   const owner = presented.info.userId === null ? null : { userId: presented.info.userId, username: presented.info.username ?? '' }
-  const at = newAccessToken(app, owner, granted, family.id, settings.accessTokenExpireSeconds)
-  const refreshToken = randomToken()
-  const refreshHash = sha256Hex(refreshToken)
-  const refreshExp = at.info.iat + settings.refreshTokenExpireSeconds
-
-  if (!(await rotateFamily(db, family.id, presented.hash, { refreshHash, accessHash: at.hash, expiresAt: refreshExp }))) {
-    // Another request rotated this token first: the same token was used twice.
-    await revokeFamily(c, family.id)
-    throw new OAuthError('invalid_grant')
-  }
+  const at = newAccessToken(app, owner, granted, family.id, settings.accessTokenExpireSeconds, access)
   try {
     if (family.accessHash) await deleteAccessToken(kv, family.accessHash)
-    await putTokenPair(kv, { hash: refreshHash, info: { ...presented.info, iat: at.info.iat, exp: refreshExp } }, at)
+    await putTokenPair(kv, { hash: refresh.hash, info: { ...presented.info, iat: at.info.iat, exp: refreshExp } }, at)
   } catch (err) {
-    await unrotateFamily(db, family.id, { refreshHash }, { refreshHash: presented.hash, accessHash: family.accessHash })
+    await unrotateFamily(db, family.id, { refreshHash: refresh.hash }, { refreshHash: presented.hash, accessHash: family.accessHash })
     throw err
   }
   await withdrawIfRevoked(c, family.id, at.hash)
   return {
-    response: tokenResponse(at.token, settings.accessTokenExpireSeconds, granted, refreshToken),
+    response: tokenResponse(at.token, settings.accessTokenExpireSeconds, granted, refresh.token),
     familyId: family.id,
   }
+}
+
+/**
+ * Why D1 did not rotate, from the family as the batch found it; always throws. A token that is
+ * not the family's current one was used twice (replayed, or a concurrent request with it won the
+ * rotation): assume it was stolen and revoke the grant (RFC 9700 §4.14.2).
+ */
+async function refuseRotation(
+  c: Context<AppEnv>,
+  family: TokenFamily | undefined,
+  presentedHash: string,
+  requested: readonly string[],
+): Promise<never> {
+  if (!family || family.revokedAt !== null || family.expiresAt <= nowSeconds()) throw new OAuthError('invalid_grant')
+  if (family.refreshHash !== presentedHash) {
+    await revokeFamily(c, family.id)
+    throw new OAuthError('invalid_grant')
+  }
+  // RFC 6749 §6: a refresh may narrow the scope, never widen it past what was granted.
+  if (!isSubset(requested, family.scope)) throw new OAuthError('invalid_scope')
+  // Current, live and in scope by now, yet D1 saw it expired: it expired in between.
+  throw new OAuthError('invalid_grant')
 }
 
 /**
@@ -213,12 +236,12 @@ async function putTokenPair(
  * issued a token that is revoked a moment later, which is what the replay asked for.
  */
 export async function withdrawIfRevoked(c: Context<AppEnv>, familyId: string, accessHash: string): Promise<void> {
-  if (await isFamilyRevoked(c.var.db, familyId)) await deleteAccessToken(c.env.TOKENS, accessHash)
+  if (await isFamilyRevoked(c.get('db'), familyId)) await deleteAccessToken(c.env.TOKENS, accessHash)
 }
 
 /** Revokes a grant: D1 first (so no refresh can succeed), then its live tokens in KV. */
 export async function revokeFamily(c: Context<AppEnv>, familyId: string): Promise<void> {
-  const revoked = await markFamilyRevoked(c.var.db, familyId)
+  const revoked = await markFamilyRevoked(c.get('db'), familyId)
   if (!revoked) return
   const kv = c.env.TOKENS
   await Promise.all([

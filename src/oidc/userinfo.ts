@@ -39,8 +39,8 @@ export const userinfoRoutes = new Hono<AppEnv>()
 
 // §5.3.1: the endpoint MUST support GET and POST.
 userinfoRoutes.on(['GET', 'POST'], '/o/userinfo/', bearerAuth(), requireScopes('openid'), async function userinfo(c) {
-  const { userId, scope } = c.var.auth
-  const user = userId === null ? undefined : await findUser(c.var.db, userId)
+  const { userId, scope } = c.get('auth')
+  const user = userId === null ? undefined : await findUser(c.get('db'), userId)
   // A token of a deleted or deactivated user no longer describes anyone.
   if (!user || !user.isActive) throw bearerRefusal(c, 401, { code: 'invalid_token', description: INVALID })
   return c.json(userClaims(user, scope), 200, NO_STORE)

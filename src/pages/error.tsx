@@ -20,7 +20,7 @@ export const ErrorPage = ({ title, detail, session }: ErrorProps) => (
 
 /** Answers with the error page; `title` and `detail` must say what went wrong without echoing secrets. */
 export function renderError(c: Context<AppEnv>, status: ContentfulStatusCode, title: string, detail: string) {
-  return c.html(<ErrorPage title={title} detail={detail} session={c.var.session ?? null} />, status)
+  return c.html(<ErrorPage title={title} detail={detail} session={c.get('session') ?? null} />, status)
 }
 
 /**

@@ -8,5 +8,5 @@ import { pageHeaders } from './security'
 import { methodNotAllowed } from './error'
 
 export const homeRoutes = new Hono<AppEnv>()
-homeRoutes.get('/', pageHeaders, loadSession, (c) => renderHome(c, { session: c.var.session, issuer: issuerUrl(c) }))
+homeRoutes.get('/', pageHeaders, loadSession, (c) => renderHome(c, { session: c.get('session'), issuer: issuerUrl(c) }))
 homeRoutes.all('/', pageHeaders, loadSession, methodNotAllowed('GET, HEAD'))

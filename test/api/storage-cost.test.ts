@@ -1,8 +1,9 @@
 // What the bearer check costs in storage (issue 6): one KV read and no D1 query. The API's reads
-// add only their own query; a refused token costs the KV read alone.
+// add only their own query; a refused token costs the KV read alone. And what a refresh costs:
+// the calls README "Performance" counts, so a change that adds a round trip shows here.
 import { describe, expect, it } from 'vitest'
 import { callWith } from '../helpers/faults'
-import { read } from '../helpers/http'
+import { basicAuth, read } from '../helpers/http'
 import { passwordSetup, passwordToken } from '../helpers/password-flow'
 import { recordingD1, recordingKV } from '../helpers/recording'
 
@@ -50,5 +51,36 @@ describe('storage per bearer-protected request', () => {
     expect(status).toBe(token.includes(' ') ? 400 : 401)
     expect(kv).toEqual(token.includes(' ') ? [] : ['get access:'])
     expect({ sql, runs }).toEqual({ sql: [], runs: 0 })
+  })
+})
+
+describe('storage per refresh', () => {
+  it('POST /o/token/ refresh_token: 2 D1 statements and 1 batch, 4 KV calls', async () => {
+    const setup = await passwordSetup()
+    const first = (await passwordToken(setup)).body
+    const { DB, calls: d1 } = recordingD1()
+    const { TOKENS, calls: kv } = recordingKV()
+    const res = await read(
+      await callWith({ DB, TOKENS }, '/o/token/', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basicAuth(setup.app.clientId, setup.app.clientSecret!) },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: first.refresh_token }).toString(),
+      }),
+    )
+    expect({ status: res.status, kv, sql: [...d1.sql], runs: d1.runs, batches: d1.batches }).toEqual({
+      status: 200,
+      // The refresh record, the old access token's delete, the new pair (src/oauth/issue.ts).
+      kv: ['get refresh:', 'delete access:', 'put refresh:', 'put access:'],
+      sql: [
+        expect.stringMatching(/^select .* from "applications" where "applications"\."client_id" = \?$/),
+        // One batch: the grant as it is, and its rotation, conditional on that.
+        expect.stringMatching(/^select .* from "token_families" where "token_families"\."id" = \?$/),
+        expect.stringMatching(/^update "token_families" set .* where \(.*"token_families"\."refresh_hash" = \?.*\)$/),
+        // After storing: was the grant revoked meanwhile by a concurrent replay?
+        expect.stringMatching(/^select "revoked_at" from "token_families" where "token_families"\."id" = \?$/),
+      ],
+      runs: 2,
+      batches: [2],
+    })
   })
 })

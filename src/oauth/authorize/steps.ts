@@ -60,7 +60,7 @@ const loadClient: Step = async (c, params, draft) => {
   const { value, repeated } = single(params, 'client_id')
   if (!value) throw new AuthorizePageError('Missing client_id parameter.')
   if (repeated) throw new AuthorizePageError('The client_id parameter was sent more than once.')
-  const app = value.length <= MAX_PARAM_LENGTH ? await findApplicationByClientId(c.var.db, value) : undefined
+  const app = value.length <= MAX_PARAM_LENGTH ? await findApplicationByClientId(c.get('db'), value) : undefined
   if (!app) throw new AuthorizePageError('Invalid client_id parameter value: no application has this client id.')
   if (app.authorizationGrantType !== 'authorization-code') {
     throw new AuthorizePageError('This application is not registered for the authorization code flow.')

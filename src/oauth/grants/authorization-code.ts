@@ -37,7 +37,7 @@ function checkExchange(code: AuthorizationCode, app: Application, form: URLSearc
 }
 
 async function revokeReplayed(c: Context<AppEnv>, codeHash: string): Promise<never> {
-  const replayed = await findCode(c.var.db, codeHash)
+  const replayed = await findCode(c.get('db'), codeHash)
   if (replayed?.familyId) await revokeFamily(c, replayed.familyId)
   throw new OAuthError('invalid_grant')
 }
@@ -46,13 +46,13 @@ export async function authorizationCodeGrant(c: Context<AppEnv>, form: URLSearch
   const raw = requireParam(form, 'code', 'Missing code parameter.')
   if (app.authorizationGrantType !== 'authorization-code') throw new OAuthError('unauthorized_client')
   const codeHash = sha256Hex(raw)
-  const code = await findCode(c.var.db, codeHash)
+  const code = await findCode(c.get('db'), codeHash)
   if (!code) throw new OAuthError('invalid_grant')
   if (code.usedAt !== null) return revokeReplayed(c, codeHash)
-  const user = await findUser(c.var.db, code.userId)
+  const user = await findUser(c.get('db'), code.userId)
   const failure = checkExchange(code, app, form) ?? (user?.isActive ? null : new OAuthError('invalid_grant'))
   if (failure) {
-    await burnCode(c.var.db, codeHash)
+    await burnCode(c.get('db'), codeHash)
     throw failure
   }
   const grant = prepareUserGrant(c, app, { userId: user!.id, username: user!.username }, code.scope, code.authTime)

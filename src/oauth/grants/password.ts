@@ -21,7 +21,7 @@ export async function passwordGrant(c: Context<AppEnv>, form: URLSearchParams, a
   if (wait > 0) {
     throw new OAuthError('invalid_grant', 'Too many failed attempts. Try again later.', 429, { 'Retry-After': String(wait) })
   }
-  const user = await findUserByUsername(c.var.db, username)
+  const user = await findUserByUsername(c.get('db'), username)
   // Always one hash, so an unknown username answers in the time a wrong password does.
   const valid = await verifyPassword(password, user?.password)
   if (!user || !valid || !user.isActive) {

@@ -7,14 +7,15 @@ import { requireParam } from '../form'
 import { formatScope, parseScope } from '../scopes'
 import { rotateRefreshToken } from '../issue'
 import type { Application } from '../store/applications'
-import { readRefreshToken } from '../store/tokens'
+import { readRefreshTokenByHash } from '../store/tokens'
 
 export async function refreshTokenGrant(c: Context<AppEnv>, form: URLSearchParams, app: Application) {
   const token = requireParam(form, 'refresh_token', 'Missing refresh token parameter.')
   if (app.authorizationGrantType === 'client-credentials') throw new OAuthError('unauthorized_client')
   const requested = parseScope(form.get('scope'), 'refresh_token')
-  const info = await readRefreshToken(c.env.TOKENS, token)
+  const hash = sha256Hex(token)
+  const info = await readRefreshTokenByHash(c.env.TOKENS, hash)
   // §10.4: a refresh token is bound to the client it was issued to.
   if (info === null || info === 'expired' || info.applicationId !== app.id) throw new OAuthError('invalid_grant')
-  return rotateRefreshToken(c, app, { hash: sha256Hex(token), info }, requested && formatScope(requested))
+  return rotateRefreshToken(c, app, { hash, info }, requested && formatScope(requested))
 }

@@ -1,6 +1,6 @@
 /** @module OAuth applications (clients) in D1. */
 import { and, asc, eq, sql } from 'drizzle-orm'
-import type { Db } from '../../db/client'
+import { type Db, preparedQuery } from '../../db/client'
 import { applications } from '../../db/schema'
 
 export type Application = typeof applications.$inferSelect
@@ -10,12 +10,18 @@ export type ClientType = Application['clientType']
 export const GRANT_TYPES: readonly GrantType[] = ['authorization-code', 'password', 'client-credentials']
 export const CLIENT_TYPES: readonly ClientType[] = ['confidential', 'public']
 
+// Prepared once: client authentication runs on every token, revocation and introspection request.
+const byClientId = preparedQuery((db) =>
+  db.select().from(applications).where(eq(applications.clientId, sql.placeholder('clientId'))).prepare(),
+)
+const byId = preparedQuery((db) => db.select().from(applications).where(eq(applications.id, sql.placeholder('id'))).prepare())
+
 export function findApplicationByClientId(db: Db, clientId: string): Promise<Application | undefined> {
-  return db.select().from(applications).where(eq(applications.clientId, clientId)).get()
+  return byClientId(db).get({ clientId })
 }
 
 export function findApplication(db: Db, id: number): Promise<Application | undefined> {
-  return db.select().from(applications).where(eq(applications.id, id)).get()
+  return byId(db).get({ id })
 }
 
 export const redirectUriList = (app: Pick<Application, 'redirectUris'>) => app.redirectUris.split(/\s+/).filter(Boolean)
