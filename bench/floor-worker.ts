@@ -19,6 +19,17 @@ const d1Get = (env: FloorEnv, q: URLSearchParams) =>
 const clientRow = (env: FloorEnv, q: URLSearchParams) =>
   env.DB.prepare('select * from applications where client_id = ?').bind(q.get('client') ?? '').first()
 
+// The grant (token_families row) of the bench's access token, read and rotated in place: the
+// same batch as a refresh's (src/oauth/store/families.ts), changing nothing.
+const familyOf = async (env: FloorEnv, q: URLSearchParams) => ((await kvGet(env, q)) as { familyId: string }).familyId
+const familyRow = (env: FloorEnv, id: string) => env.DB.prepare('select * from token_families where id = ?').bind(id)
+const familyRotation = (env: FloorEnv, id: string) =>
+  env.DB.prepare('update token_families set expires_at = expires_at where id = ? and revoked_at is null and expires_at > ?').bind(
+    id,
+    Math.floor(Date.now() / 1000),
+  )
+const kvPut = (env: FloorEnv, prefix: string) => env.TOKENS.put(randomKey(prefix), '{"x":1}', TTL)
+
 // One password hash, made on first use, for the verify floor.
 let stored: Promise<string> | undefined
 
@@ -29,9 +40,6 @@ const FLOORS: Record<string, Floor> = {
   '/d1-get': d1Get,
   // What a bearer-protected read needs: the token record, then the row.
   '/kv-get-d1-get': async (env, q) => [await kvGet(env, q), await d1Get(env, q)],
-  // What storing a token pair needs: two puts side by side.
-  '/kv-put-2': (env) =>
-    Promise.all([env.TOKENS.put(randomKey('floor:a:'), '{"x":1}', TTL), env.TOKENS.put(randomKey('floor:b:'), '{"x":1}', TTL)]),
   // What client_credentials needs: the client's row, then one token record.
   '/d1-get-kv-put': async (env, q) => {
     await clientRow(env, q)
@@ -41,6 +49,25 @@ const FLOORS: Record<string, Floor> = {
   '/d1-get-kv-get-d1-get': async (env, q) => {
     await clientRow(env, q)
     return [await kvGet(env, q), await d1Get(env, q)]
+  },
+  // What our refresh does in storage, in its order (README "Performance"): the client's row, the
+  // refresh record, one D1 batch that reads and rotates the grant, the old access token's delete,
+  // the new pair, and the re-read of the grant for a concurrent revocation.
+  '/refresh-d1-rotation': async (env, q) => {
+    await clientRow(env, q)
+    const family = await familyOf(env, q)
+    await env.DB.batch([familyRow(env, family), familyRotation(env, family)])
+    await env.TOKENS.delete(randomKey('floor:d:'))
+    await Promise.all([kvPut(env, 'floor:a:'), kvPut(env, 'floor:b:')])
+    return familyRow(env, family).first()
+  },
+  // What the peer's refresh does in storage, in its order: the client and the grant (two KV
+  // reads), then the grant and the new access token written back (two KV puts, one after the other).
+  '/refresh-kv-only': async (env, q) => {
+    await kvGet(env, q)
+    await kvGet(env, q)
+    await kvPut(env, 'floor:g:')
+    await kvPut(env, 'floor:t:')
   },
   // One password verification: the share of the password grant that is hashing.
   '/verify-password': async () => {

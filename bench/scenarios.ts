@@ -13,10 +13,11 @@ export type FloorName =
   | 'kv get'
   | 'd1 get'
   | 'kv get + d1 get'
-  | 'kv put x2'
   | 'd1 get + kv put'
   | 'd1 get + kv get + d1 get'
   | 'verify password'
+  | 'refresh: d1 rotation'
+  | 'refresh: kv only'
 
 export type Scenario = {
   name: string
@@ -54,10 +55,11 @@ export function floors(f: Fixtures): Record<FloorName, WrkRequest> {
     'kv get': at(`/kv-get?k=${k}`),
     'd1 get': at(`/d1-get?id=${f.userPk}`),
     'kv get + d1 get': at(`/kv-get-d1-get?k=${k}&id=${f.userPk}`),
-    'kv put x2': at('/kv-put-2'),
     'd1 get + kv put': at(`/d1-get-kv-put?client=${client}`),
     'd1 get + kv get + d1 get': at(`/d1-get-kv-get-d1-get?client=${client}&k=${k}&id=${f.userPk}`),
     'verify password': { ...at('/verify-password'), ...HASHING },
+    'refresh: d1 rotation': at(`/refresh-d1-rotation?client=${client}&k=${k}`),
+    'refresh: kv only': at(`/refresh-kv-only?k=${k}`),
   }
 }
 
@@ -99,12 +101,12 @@ export function scenarios(f: Fixtures, users: number): Scenario[] {
     },
     {
       name: 'POST /o/token/ refresh_token',
-      floor: 'kv put x2',
+      floor: 'refresh: d1 rotation',
       request: app('/o/token/', { headers: { Authorization: basicFor(f.seeded.codeClient) }, ...chain(f.refreshPoolFile) }),
     },
     {
       name: 'peer: POST /token refresh_token',
-      floor: 'kv put x2',
+      floor: 'refresh: kv only',
       peerOf: 'POST /o/token/ refresh_token',
       request: { host: HOSTS.peer, path: '/token', headers: { Authorization: f.peer.basic }, ...chain(f.peer.refreshPoolFile) },
     },
