@@ -54,7 +54,6 @@ export const readRefreshTokenByHash = (kv: KVNamespace, hash: string) => readRec
 
 export const readAccessToken = (kv: KVNamespace, token: string) => readAccessTokenByHash(kv, sha256Hex(token))
 
-export const readRefreshToken = (kv: KVNamespace, token: string) => readRefreshTokenByHash(kv, sha256Hex(token))
 
 export function putAccessToken(kv: KVNamespace, hash: string, info: AccessTokenInfo): Promise<void> {
   return kv.put(accessKey(hash), JSON.stringify(info), { expirationTtl: ttl(info.exp) })
