@@ -15,7 +15,7 @@ export type Target = { remote: boolean; persistTo?: string }
 export const targetFlags = (target: Target) =>
   target.remote ? ['--remote'] : ['--local', ...(target.persistTo ? ['--persist-to', target.persistTo] : [])]
 
-function wrangler(target: Target, args: string[]): string {
+function wranglerOnce(target: Target, args: string[]): string {
   try {
     return execFileSync('sh', [WRANGLER, ...args, ...targetFlags(target)], {
       encoding: 'utf8',
@@ -27,6 +27,27 @@ function wrangler(target: Target, args: string[]): string {
     const e = err as { stdout?: string; stderr?: string }
     // SQLite's code suffix (": SQLITE_CONSTRAINT (extended: …)") says nothing the text does not.
     throw new D1Error(failureLine(e.stdout ?? '', e.stderr ?? '').replace(/:\s*SQLITE_[A-Z_]+.*$/, ''))
+  }
+}
+
+/**
+ * A local database is one SQLite file that a running `npm start` may be writing at the same
+ * moment: wrangler then fails with "database is locked" (or hides it behind "internal error"), and
+ * nothing was written. Local calls are retried for a few seconds; remote ones never are (a retried
+ * write there could run twice).
+ */
+const LOCKED = /database is locked|internal error; reference/
+const RETRY_DELAYS_MS = [100, 250, 500, 1000, 2000]
+
+function wrangler(target: Target, args: string[]): string {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return wranglerOnce(target, args)
+    } catch (err) {
+      const delay = RETRY_DELAYS_MS[attempt]
+      if (target.remote || delay === undefined || !(err instanceof D1Error && LOCKED.test(err.message))) throw err
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delay)
+    }
   }
 }
 

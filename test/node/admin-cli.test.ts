@@ -185,6 +185,33 @@ describe('admin CLI', () => {
     expect(d1(`select count(*) as n from rate_limits where key = 'now-${suffix}'`)).toEqual([[{ n: 1 }]])
   })
 
+
+  it('works while the server is busy writing the same local database', async () => {
+    // Failed password grants from many addresses: each writes rate-limit rows in D1.
+    let busy = true
+    let sent = 0
+    const load = (async () => {
+      while (busy) {
+        await Promise.all(
+          Array.from({ length: 8 }, () =>
+            api('/o/token/', {
+              method: 'POST',
+              headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'CF-Connecting-IP': `198.18.0.${sent++ % 250}` },
+              body: new URLSearchParams({ grant_type: 'password', username: `nobody-${sent}`, password: 'x', client_id: 'none' }),
+            }).catch(() => {}),
+          ),
+        )
+      }
+    })()
+    try {
+      for (let i = 0; i < 3; i++) expect(await adminJson('creategroup', `busy ${i} ${suffix}`)).toMatchObject({ name: `busy ${i} ${suffix}` })
+    } finally {
+      busy = false
+      await load
+    }
+    expect(sent).toBeGreaterThan(0)
+  })
+
   it('reports a UNIQUE constraint failure from wrangler as one line', () => {
     // The CLI's guarded inserts leave this to a concurrent writer; here it is provoked directly.
     const target = { remote: false, persistTo: inject('persistTo') }
