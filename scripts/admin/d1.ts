@@ -39,7 +39,8 @@ function wranglerOnce(target: Target, args: string[]): string {
 const LOCKED = /database is locked|internal error; reference/
 const RETRY_DELAYS_MS = [100, 250, 500, 1000, 2000]
 
-function wrangler(target: Target, args: string[]): string {
+/** Runs a wrangler command against `target`; wrangler's output is returned, a failure thrown as D1Error. */
+export function wrangler(target: Target, args: string[]): string {
   for (let attempt = 0; ; attempt++) {
     try {
       return wranglerOnce(target, args)

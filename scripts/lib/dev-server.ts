@@ -2,12 +2,13 @@
  * Starts the Worker with `wrangler dev` on a free loopback port, on a fresh local D1/KV state in a
  * temporary folder with migrations applied. Used by the Node-side tests and the soak run.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureEnvFileKey } from './oidc-keys'
+import { wrangler } from '../admin/d1'
 
 const WRANGLER = join(import.meta.dirname, '..', 'wrangler.sh')
 
@@ -38,13 +39,8 @@ async function waitUntilUp(url: string, child: ChildProcess, log: () => string) 
   throw new Error(`wrangler dev did not answer within 90 s:\n${log()}`)
 }
 
-/** Runs a wrangler command against the given local state (e.g. `d1 execute DB --command …`). */
-export function wranglerLocal(persistTo: string, args: string[]): string {
-  return execFileSync('sh', [WRANGLER, ...args, '--local', '--persist-to', persistTo], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-}
+/** Runs a wrangler command against the given local state (e.g. `d1 execute DB --command …`), as the admin CLI does. */
+export const wranglerLocal = (persistTo: string, args: string[]): string => wrangler({ remote: false, persistTo }, args)
 
 export async function startDevServer(): Promise<DevServer> {
   const persistTo = mkdtempSync(join(tmpdir(), 'eot-state-'))
