@@ -17,7 +17,7 @@ import { log } from '../log'
 import { readForm } from '../pages/form'
 import { methodNotAllowed } from '../pages/error'
 import { type PasswordChangeErrors, PasswordChangeDonePage, PasswordChangePage } from '../pages/password-change'
-import { clearFailures, recordFailure, retryAfter } from './rate-limit'
+import { clearFailures, inMinutes, recordFailure, retryAfter } from './rate-limit'
 import { verifyCsrf } from './csrf'
 import { requireLogin, signedIn, startSession } from './session'
 
@@ -51,7 +51,7 @@ passwordChangeRoutes.post('/accounts/password_change/', async (c) => {
   const wait = await retryAfter(c, user.username)
   if (wait > 0) {
     c.header('Retry-After', String(wait))
-    return renderForm(c, 429, undefined, `Too many wrong passwords. Try again in ${Math.ceil(wait / 60)} minutes.`)
+    return renderForm(c, 429, undefined, `Too many wrong passwords. Try again ${inMinutes(wait)}.`)
   }
   if (!(await verifyPassword(oldPassword, user.password))) {
     await recordFailure(c, user.username)

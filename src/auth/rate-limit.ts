@@ -48,6 +48,12 @@ export async function retryAfter(c: Context<AppEnv>, username: string): Promise<
   return wait
 }
 
+/** A page's wording for `retryAfter`'s seconds: "in 1 minute", "in 12 minutes". */
+export function inMinutes(seconds: number): string {
+  const minutes = Math.ceil(seconds / 60)
+  return `in ${minutes} minute${minutes === 1 ? '' : 's'}`
+}
+
 /** Counts one failed password check against every key. */
 export async function recordFailure(c: Context<AppEnv>, username: string): Promise<void> {
   const now = nowSeconds()

@@ -16,7 +16,7 @@ import { LoginPage } from '../pages/login'
 import { readForm } from '../pages/form'
 import { methodNotAllowed, renderError } from '../pages/error'
 import { pageHeaders } from '../pages/security'
-import { clearFailures, recordFailure, retryAfter } from './rate-limit'
+import { clearFailures, inMinutes, recordFailure, retryAfter } from './rate-limit'
 import { csrfTokenFor, verifyCsrf } from './csrf'
 import { safeNext } from './next-url'
 import { endAllSessions, endSession, loadSession, startSession } from './session'
@@ -49,8 +49,7 @@ signInRoutes.post('/accounts/login/', async (c) => {
   const wait = await retryAfter(c, username)
   if (wait > 0) {
     c.header('Retry-After', String(wait))
-    const minutes = Math.ceil(wait / 60)
-    const error = `Too many failed sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`
+    const error = `Too many failed sign-in attempts. Try again ${inMinutes(wait)}.`
     return renderLogin(c, 429, { next, username, error })
   }
   const user = await findUserByUsername(c.get('db'), username)

@@ -21,7 +21,7 @@ import { formatScope, isSubset } from './scopes'
 import { insertCode } from './store/codes'
 import { nowSeconds } from './store/tokens'
 import { liveGrantScopes } from './store/user-grants'
-import { type AuthorizationRequest, AuthorizePageError, type Draft, validateAuthorizationRequest } from './authorize/steps'
+import { type AuthorizationRequest, AuthorizePageError, type Draft, type Prompt, validateAuthorizationRequest } from './authorize/steps'
 
 export const authorizeRoutes = new Hono<AppEnv>()
 authorizeRoutes.use('/o/authorize/', pageHeaders, loadSession)
@@ -70,13 +70,16 @@ async function issueCode(c: Context<AppEnv>, request: AuthorizationRequest, sess
   return redirectToClient(c, request.redirectUri, request.state, { code })
 }
 
+/** The `prompt` values a new sign-in answers. */
+const SIGN_IN_PROMPTS: readonly Prompt[] = ['login', 'select_account']
+
 /**
  * Whether a signed-in user must sign in again first (OpenID Connect Core §3.1.2.1): the client asks
  * for a fresh sign-in (`prompt=login`; `select_account`, as a person picks the account by signing
  * in with it), or the sign-in is older than `max_age` seconds.
  */
 function reauthenticationNeeded(request: AuthorizationRequest, session: Session): boolean {
-  if (request.prompt.has('login') || request.prompt.has('select_account')) return true
+  if (SIGN_IN_PROMPTS.some((p) => request.prompt.has(p))) return true
   return request.maxAge !== null && nowSeconds() - session.created > request.maxAge
 }
 
@@ -85,9 +88,9 @@ function reauthenticationNeeded(request: AuthorizationRequest, session: Session)
  * session now satisfies (else `prompt=login` would send the person round again). The id_token's
  * `auth_time` tells the client when that was.
  */
-function afterSignIn(c: Context<AppEnv>): string {
+function afterSignIn(c: Context<AppEnv>, request: AuthorizationRequest): string {
   const url = new URL(c.req.url)
-  const prompt = (url.searchParams.get('prompt') ?? '').split(' ').filter((v) => v && v !== 'login' && v !== 'select_account')
+  const prompt = [...request.prompt].filter((p) => !SIGN_IN_PROMPTS.includes(p))
   url.searchParams.delete('max_age')
   if (prompt.length) url.searchParams.set('prompt', prompt.join(' '))
   else url.searchParams.delete('prompt')
@@ -129,7 +132,7 @@ authorizeRoutes.get('/o/authorize/', async (c) => {
   const silent = request.prompt.has('none')
   if (!session || reauthenticationNeeded(request, session)) {
     if (silent) return redirectToClient(c, request.redirectUri, request.state, { error: 'login_required' })
-    return c.redirect(loginUrl(afterSignIn(c)), 302)
+    return c.redirect(loginUrl(afterSignIn(c, request)), 302)
   }
   if (!(await consentNeeded(c, request, session))) return issueCode(c, request, session)
   if (silent) return redirectToClient(c, request.redirectUri, request.state, { error: 'consent_required' })
