@@ -17,6 +17,7 @@ import { userinfoRoutes } from './oidc/userinfo'
 import { userRoutes } from './api/users'
 import { groupRoutes } from './api/groups'
 import { applicationCors } from './http/cors'
+import { appendSlashLocation } from './http/same-origin'
 import { scheduled } from './maintenance/scheduled'
 import { signInRoutes } from './auth/sign-in'
 import { authorizeRoutes } from './oauth/authorize'
@@ -76,12 +77,12 @@ app.route('/', authorizedTokenRoutes)
 app.route('/', homeRoutes)
 
 app.notFound((c) => {
-  // Django's APPEND_SLASH: every route here ends in "/", so send slash-less paths there.
-  const url = new URL(c.req.url)
-  if (!url.pathname.endsWith('/')) {
-    url.pathname += '/'
+  // Django's APPEND_SLASH: every route here ends in "/", so send slash-less paths there, but only
+  // to a path provably on this origin: `//host`, `/\host`, `%2F`, dot segments are 404 (CVE-2018-14574).
+  const location = appendSlashLocation(new URL(c.req.url))
+  if (location !== null) {
     const safe = c.req.method === 'GET' || c.req.method === 'HEAD'
-    return c.redirect(url.pathname + url.search, safe ? 301 : 308)
+    return c.redirect(location, safe ? 301 : 308)
   }
   throw new ApiError(404, 'Not found.')
 })

@@ -1,20 +1,18 @@
 /** @module Where to go after sign-in: only a path on this origin, so `?next=` is no open redirect. */
+import { normalizedSameOriginPath } from '../http/same-origin'
+
+const MAX_NEXT = 4096
 
 /**
- * `next` when it is a same-origin path, else "/". Refused: anything not starting with exactly one
- * "/" (`//host`, `/\host`, which browsers read as `//host`), schemes (`https:`, `javascript:`), and
- * control characters or whitespace that browsers strip before resolving.
+ * `next` as a same-origin path (dot segments resolved), else "/". Refused: anything not starting
+ * with exactly one "/" (`//host`, `/\host`), schemes (`https:`, `javascript:`), control characters
+ * or whitespace that browsers strip before resolving, and paths that normalise into one of those
+ * (`/.//host` → `//host`). What it returns is what was checked, so it is idempotent:
+ * `safeNext(safeNext(x)) === safeNext(x)`.
  */
 export function safeNext(next: string | null | undefined): string {
-  if (!next || next.length > 4096) return '/'
-  if (!next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/'
-  if (/[\u0000-\u0020\u007f\\]/.test(next)) return '/'
-  const base = 'https://same-origin.invalid'
-  let url: URL
-  try {
-    url = new URL(next, base)
-  } catch {
-    return '/'
-  }
-  return url.origin === base ? url.pathname + url.search : '/'
+  if (!next || next.length > MAX_NEXT) return '/'
+  const path = normalizedSameOriginPath(next)
+  // Percent-encoding can lengthen it: the limit holds for what is returned too.
+  return path !== null && path.length <= MAX_NEXT ? path : '/'
 }

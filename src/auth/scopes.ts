@@ -6,17 +6,21 @@ import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
 import type { Scope } from '../config'
-import { ApiError } from '../errors'
 import { scopeSet } from '../oauth/scopes'
 import { bearerRefusal } from './bearer'
 
-const DENIED = 'You do not have permission to perform this action.'
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
-/** IsAuthenticated: the token must act for a user (a client_credentials token does not). */
+/**
+ * IsAuthenticated: the token must act for a user (a client_credentials token does not). The token is
+ * valid but cannot enable this access, so RFC 6750 §3 still wants a challenge: 403
+ * `insufficient_scope` (§3.1: "requires higher privileges"), no `scope`, as none would be enough.
+ */
 export const requireUser = () =>
   createMiddleware<AppEnv>(async function requireUser(c, next) {
-    if (c.get('auth').userId === null) throw new ApiError(403, DENIED)
+    if (c.get('auth').userId === null) {
+      throw bearerRefusal(c, 403, { code: 'insufficient_scope', description: 'The access token does not act for a user.' })
+    }
     await next()
   })
 

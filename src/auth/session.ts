@@ -16,6 +16,7 @@ import { sessions, users } from '../db/schema'
 import { randomToken, sha256Hex } from '../crypto/token'
 import { nowSeconds } from '../oauth/store/tokens'
 import type { User } from '../accounts/users'
+import { safeNext } from './next-url'
 
 export const SESSION_COOKIE = 'eot_session'
 
@@ -80,8 +81,11 @@ export async function endAllSessions(db: Db, userId: number): Promise<void> {
   await db.delete(sessions).where(eq(sessions.userId, userId)).run()
 }
 
-/** The sign-in page's URL that comes back to `next` (a same-origin path) afterwards. */
-export const loginUrl = (next: string) => `/accounts/login/?next=${encodeURIComponent(next)}`
+/**
+ * The sign-in page's URL that comes back to `next` afterwards. `next` is built from the request, so
+ * it passes through safeNext here as it will after sign-in: the page never shows a `next` it will not follow.
+ */
+export const loginUrl = (next: string) => `/accounts/login/?next=${encodeURIComponent(safeNext(next))}`
 
 /** The path and query of this request: where sign-in should come back to. */
 export const currentPath = (c: Context) => {

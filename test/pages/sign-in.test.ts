@@ -107,6 +107,17 @@ describe('?next= is followed only to paths on this site', () => {
     ['/\t/evil.example/', '/'],
     ['evil.example', '/'],
     ['', '/'],
+    // Paths that normalise into `//evil.example` (dot segments, `%2e`): checked after normalising.
+    ['/.//evil.example', '/'],
+    ['/a/..//evil.example/', '/'],
+    ['/%2e%2e//evil.example', '/'],
+    ['/%2E/%2e%2E//evil.example', '/'],
+    ['/\n/evil.example', '/'],
+    ['\\evil.example', '/'],
+    // What stays a path on this site, normalised: the browser asks this server for it.
+    ['/./o/applications/', '/o/applications/'],
+    ['/%2F%2Fevil.example/', '/%2F%2Fevil.example/'],
+    ['/%5cevil.example', '/%5cevil.example'],
   ])('next=%j → %s', async (next, expected) => {
     const user = await createUser()
     const browser = new Browser()
