@@ -121,6 +121,20 @@ describe('password grant brute-force limits under concurrency', () => {
     expect(await burst(app, 2, () => unique('late'), ip)).toEqual({ checked: 1, limited: 1 })
   }, 60_000)
 
+  it('simultaneous right passwords for one user from one address: checks in progress hold the 5 places, and give them back', async () => {
+    // Before the hash a right password cannot be told from a guess; after it, it gives its place back.
+    const app = await createApplication()
+    const user = await createUser()
+    const ip = '198.18.0.7'
+    const answers = await Promise.all(Array.from({ length: 8 }, () => attempt(app, user.username, PASSWORD, ip)))
+    // At least the 5 reserved first succeed; more may, if one finished before the last arrived.
+    expect(answers.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(LIMITS.userIp)
+    for (const a of answers.filter((a) => a.status !== 200)) expect({ status: a.status, body: a.body }).toEqual(LIMITED)
+    // Every place was given back: the next right password succeeds, and 5 guesses are checked again.
+    expect((await attempt(app, user.username, PASSWORD, ip)).status).toBe(200)
+    expect(await burst(app, 6, () => user.username, ip)).toEqual({ checked: LIMITS.userIp, limited: 1 })
+  })
+
   it('the window lapses: after 15 minutes the address may try again', async () => {
     const app = await createApplication()
     const user = await createUser()
