@@ -11,13 +11,14 @@ import { Hono, type Context } from 'hono'
 import { eq } from 'drizzle-orm'
 import type { AppEnv } from '../env'
 import { sessions, users } from '../db/schema'
-import { hashPassword, verifyPassword } from '../crypto/password'
+import { hashPassword } from '../crypto/password'
 import { passwordProblems } from '../accounts/passwords'
 import { log } from '../log'
 import { readForm } from '../pages/form'
 import { methodNotAllowed } from '../pages/error'
 import { type PasswordChangeErrors, PasswordChangeDonePage, PasswordChangePage } from '../pages/password-change'
-import { clearFailures, inMinutes, recordFailure, retryAfter } from './rate-limit'
+import { inMinutes } from './rate-limit'
+import { checkPassword } from './password-check'
 import { verifyCsrf } from './csrf'
 import { requireLogin, signedIn, startSession } from './session'
 
@@ -48,17 +49,16 @@ passwordChangeRoutes.post('/accounts/password_change/', async (c) => {
   if (!oldPassword) errors.old_password = ['This field is required.']
   if (Object.keys(errors).length) return renderForm(c, 400, errors)
 
-  const wait = await retryAfter(c, user.username)
-  if (wait > 0) {
-    c.header('Retry-After', String(wait))
-    return renderForm(c, 429, undefined, `Too many wrong passwords. Try again ${inMinutes(wait)}.`)
+  // The signed-in user's own row, read again beside the attempt's reservation (one D1 batch).
+  const check = await checkPassword(c, user.username, oldPassword)
+  if (check.outcome === 'limited') {
+    c.header('Retry-After', String(check.retryAfter))
+    return renderForm(c, 429, undefined, `Too many wrong passwords. Try again ${inMinutes(check.retryAfter)}.`)
   }
-  if (!(await verifyPassword(oldPassword, user.password))) {
-    await recordFailure(c, user.username)
+  if (check.outcome === 'wrong') {
     log(c, 'info', { event: 'password_change_failed', userId: user.id })
     return renderForm(c, 400, { old_password: ['Your old password was entered incorrectly. Please enter it again.'] })
   }
-  await clearFailures(c, user.username)
   const hash = await hashPassword(form.get('new_password1')!)
   const db = c.get('db')
   await db.batch([

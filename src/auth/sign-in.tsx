@@ -2,21 +2,20 @@
  * @module Sign-in and sign-out at /accounts/login/ and /accounts/logout/. Failed sign-ins answer
  * alike for an unknown user and a wrong password (same page, same status, one password hash's time
  * either way) and are rate limited per username + client IP, per IP and per username
- * (src/auth/rate-limit.ts, shared with the password grant).
+ * (src/auth/password-check.ts, shared with the password grant and the password change page).
  */
 import { Hono, type Context } from 'hono'
 import { eq } from 'drizzle-orm'
 import type { AppEnv } from '../env'
 import { users } from '../db/schema'
-import { findUserByUsername } from '../accounts/users'
-import { verifyPassword } from '../crypto/password'
 import { log } from '../log'
 import { nowSeconds } from '../oauth/store/tokens'
 import { LoginPage } from '../pages/login'
 import { readForm } from '../pages/form'
 import { methodNotAllowed, renderError } from '../pages/error'
 import { pageHeaders } from '../pages/security'
-import { clearFailures, inMinutes, recordFailure, retryAfter } from './rate-limit'
+import { inMinutes } from './rate-limit'
+import { checkPassword } from './password-check'
 import { csrfTokenFor, verifyCsrf } from './csrf'
 import { safeNext } from './next-url'
 import { endAllSessions, endSession, loadSession, startSession } from './session'
@@ -46,20 +45,17 @@ signInRoutes.post('/accounts/login/', async (c) => {
   if (!username || !password) return renderLogin(c, 400, { next, username, error: 'Enter your username and password.' })
 
   // Refused before the password is checked, whether or not the user exists: nothing is revealed.
-  const wait = await retryAfter(c, username)
-  if (wait > 0) {
-    c.header('Retry-After', String(wait))
-    const error = `Too many failed sign-in attempts. Try again ${inMinutes(wait)}.`
+  const check = await checkPassword(c, username, password)
+  if (check.outcome === 'limited') {
+    c.header('Retry-After', String(check.retryAfter))
+    const error = `Too many failed sign-in attempts. Try again ${inMinutes(check.retryAfter)}.`
     return renderLogin(c, 429, { next, username, error })
   }
-  const user = await findUserByUsername(c.get('db'), username)
-  const valid = await verifyPassword(password, user?.password)
-  if (!user || !valid || !user.isActive) {
-    await recordFailure(c, username)
+  if (check.outcome === 'wrong') {
     log(c, 'info', { event: 'sign_in_failed' })
     return renderLogin(c, 200, { next, username, error: INVALID_LOGIN })
   }
-  await clearFailures(c, username)
+  const { user } = check
   await startSession(c, user.id)
   await c.get('db').update(users).set({ lastLogin: nowSeconds() }).where(eq(users.id, user.id)).run()
   log(c, 'info', { event: 'signed_in', userId: user.id })

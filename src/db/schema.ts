@@ -143,7 +143,10 @@ export const sessions = sqliteTable(
   (t) => [index('sessions_user_idx').on(t.userId), index('sessions_expires_idx').on(t.expiresAt)],
 )
 
-/** Fixed-window failure counters for brute-force protection, keyed by "user:<name>" or "ip:<addr>". */
+/**
+ * Fixed-window counters for brute-force protection (src/auth/rate-limit.ts), keyed by
+ * "user-ip:<name>|<addr>", "ip:<addr>" or "user:<name>": failed password checks, plus checks in progress.
+ */
 export const rateLimits = sqliteTable('rate_limits', {
   key: text('key').primaryKey(),
   windowStart: integer('window_start').notNull(),

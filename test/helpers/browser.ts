@@ -51,6 +51,9 @@ export function formFor(html: string, action: string): Form {
 /** The page's visible text, tags stripped and whitespace collapsed, for assertions on wording. */
 export const textOf = (html: string) => decode(html.replace(/<style[\s\S]*?<\/style>|<script[\s\S]*?<\/script>/g, ' ').replace(/<[^>]+>/g, ' ')).replace(/\s+/g, ' ').trim()
 
+/** The text of the page's `role="alert"` box (a form's error), or '' when it has none. */
+export const alertOf = (html: string) => textOf(/<div\b[^>]*\brole="alert"[^>]*>([\s\S]*?)<\/div>/.exec(html)?.[1] ?? '')
+
 export class Browser {
   readonly cookies = new Map<string, string>()
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { eq } from 'drizzle-orm'
 import { sessions, users } from '../../src/db/schema'
-import { Browser, formFor, textOf } from '../helpers/browser'
+import { alertOf, Browser, formFor, textOf } from '../helpers/browser'
 import { createUser, db, PASSWORD } from '../helpers/seed'
 import { callWith, faultyD1 } from '../helpers/faults'
 
@@ -113,6 +113,26 @@ describe('the password change page', () => {
     expect(limited.status).toBe(429)
     expect(Number(limited.headers.get('Retry-After'))).toBeGreaterThan(0)
     expect(await signsIn(user.username, PASSWORD)).toBe(true)
+  })
+
+  it('15 simultaneous wrong current passwords: 5 are checked, 10 refused with 429; the password stays', async () => {
+    const user = await createUser()
+    const browser = await signedIn(user.username, '198.18.2.1')
+    const page = await browser.get(PATH)
+    const fields = { new_password1: NEW_PASSWORD, new_password2: NEW_PASSWORD }
+    const answers = await Promise.all(Array.from({ length: 15 }, (_, i) => browser.submit(page, PATH, { ...fields, old_password: `guess ${i}` })))
+    const seen = answers.map((a) => `${a.status} ${alertOf(a.html)}`)
+    const wrong = '400 Please correct the errors below.'
+    const limited = '429 Too many wrong passwords. Try again in 15 minutes.'
+    expect(seen.filter((s) => s !== wrong && s !== limited)).toEqual([])
+    expect(seen.filter((s) => s === wrong)).toHaveLength(5)
+    for (const a of answers.filter((a) => a.status === 400)) {
+      expect(textOf(a.html)).toContain('Your old password was entered incorrectly. Please enter it again.')
+    }
+    for (const a of answers.filter((a) => a.status === 429)) expect(Number(a.headers.get('Retry-After'))).toBeGreaterThan(840)
+    expect((await change(browser, { ...fields, old_password: PASSWORD })).status).toBe(429)
+    expect(await signsIn(user.username, PASSWORD)).toBe(true)
+    expect((await browser.get('/o/applications/')).status).toBe(200)
   })
 
   it('a D1 failure while ending the sessions leaves the old password and every session in place (503)', async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { eq } from 'drizzle-orm'
 import { sessions, users } from '../../src/db/schema'
 import { sha256Hex } from '../../src/crypto/token'
-import { Browser, formFor, textOf } from '../helpers/browser'
+import { alertOf, Browser, formFor, textOf } from '../helpers/browser'
 import { createUser, db, PASSWORD } from '../helpers/seed'
 import { callWith, faultyD1 } from '../helpers/faults'
 
@@ -155,6 +155,43 @@ describe('brute-force limits (src/auth/rate-limit.ts)', () => {
     for (let i = 0; i < 30; i++) expect((await browser.signIn(`spray${i}`, 'x')).status).toBe(200)
     const user = await createUser()
     expect((await browser.signIn(user.username)).status).toBe(429)
+  }, 60_000)
+})
+
+describe('brute-force limits under concurrency', () => {
+  const LIMITED = /^Too many failed sign-in attempts\. Try again in 15 minutes\.$/
+
+  /** `n` simultaneous sign-ins with one page's CSRF cookie and field; each answer's status and alert. */
+  async function burst(browser: Browser, n: number, username: (i: number) => string, password = 'wrong password') {
+    const page = await browser.get('/accounts/login/')
+    const answers = await Promise.all(Array.from({ length: n }, (_, i) => browser.submit(page, '/accounts/login/', { username: username(i), password })))
+    return answers.map((a) => ({ status: a.status, alert: alertOf(a.html) }))
+  }
+  const tally = (answers: { status: number; alert: string }[]) => ({
+    checked: answers.filter((a) => a.status === 200 && a.alert === INVALID).length,
+    limited: answers.filter((a) => a.status === 429 && LIMITED.test(a.alert)).length,
+    other: answers.filter((a) => !(a.status === 200 && a.alert === INVALID) && !(a.status === 429 && LIMITED.test(a.alert))),
+  })
+
+  it('15 simultaneous wrong sign-ins for one user from one address: 5 are checked, 10 refused; the owner elsewhere signs in', async () => {
+    const user = await createUser()
+    const attacker = new Browser({ 'CF-Connecting-IP': '198.18.1.1' })
+    expect(tally(await burst(attacker, 15, () => user.username))).toEqual({ checked: 5, limited: 10, other: [] })
+    expect((await attacker.signIn(user.username)).status).toBe(429)
+    expect(attacker.cookies.has('eot_session')).toBe(false)
+    expect((await new Browser({ 'CF-Connecting-IP': '192.0.2.45' }).signIn(user.username)).status).toBe(302)
+  })
+
+  it('an unknown username gets the same answers to a burst', async () => {
+    const browser = new Browser({ 'CF-Connecting-IP': '198.18.1.2' })
+    expect(tally(await burst(browser, 15, () => 'nobody-at-all'))).toEqual({ checked: 5, limited: 10, other: [] })
+  })
+
+  it('one address spraying usernames at once: 30 are checked across them all', async () => {
+    const names = await Promise.all(Array.from({ length: 40 }, async () => (await createUser()).username))
+    const browser = new Browser({ 'CF-Connecting-IP': '198.18.1.3' })
+    expect(tally(await burst(browser, 40, (i) => names[i]!))).toEqual({ checked: 30, limited: 10, other: [] })
+    expect((await browser.signIn(names[0]!)).status).toBe(429)
   }, 60_000)
 })
 

@@ -2,9 +2,7 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../../env'
 import { OAuthError } from '../../errors'
-import { findUserByUsername } from '../../accounts/users'
-import { verifyPassword } from '../../crypto/password'
-import { clearFailures, recordFailure, retryAfter } from '../../auth/rate-limit'
+import { checkPassword } from '../../auth/password-check'
 import { requireParam } from '../form'
 import { formatScope, scopeOrDefault } from '../scopes'
 import { issueUserTokens } from '../issue'
@@ -17,17 +15,11 @@ export async function passwordGrant(c: Context<AppEnv>, form: URLSearchParams, a
   const scope = formatScope(scopeOrDefault(form.get('scope'), 'password'))
 
   // §4.3.2: the server MUST protect this endpoint against brute force.
-  const wait = await retryAfter(c, username)
-  if (wait > 0) {
-    throw new OAuthError('invalid_grant', 'Too many failed attempts. Try again later.', 429, { 'Retry-After': String(wait) })
+  const check = await checkPassword(c, username, password)
+  if (check.outcome === 'limited') {
+    throw new OAuthError('invalid_grant', 'Too many failed attempts. Try again later.', 429, { 'Retry-After': String(check.retryAfter) })
   }
-  const user = await findUserByUsername(c.get('db'), username)
-  // Always one hash, so an unknown username answers in the time a wrong password does.
-  const valid = await verifyPassword(password, user?.password)
-  if (!user || !valid || !user.isActive) {
-    await recordFailure(c, username)
-    throw new OAuthError('invalid_grant', 'Invalid credentials given.')
-  }
-  await clearFailures(c, username)
+  if (check.outcome === 'wrong') throw new OAuthError('invalid_grant', 'Invalid credentials given.')
+  const { user } = check
   return issueUserTokens(c, app, { userId: user.id, username: user.username }, scope)
 }
