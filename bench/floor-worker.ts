@@ -50,7 +50,7 @@ const FLOORS: Record<string, Floor> = {
     await clientRow(env, q)
     return [await kvGet(env, q), await d1Get(env, q)]
   },
-  // What our refresh does in storage, in its order (README "Performance"): the client's row, the
+  // What our refresh does in storage, in its order (docs/performance.md): the client's row, the
   // refresh record, one D1 batch that reads and rotates the grant, the old access token's delete,
   // the new pair, and the re-read of the grant for a concurrent revocation.
   '/refresh-d1-rotation': async (env, q) => {

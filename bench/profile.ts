@@ -2,7 +2,7 @@
  * @module `npm run bench:profile -- <scenario text> [--seconds S]`: a CPU profile of the app's
  * isolate under one scenario's load, taken through workerd's inspector (Chrome DevTools protocol),
  * printed as the functions and the source files with the most self time. How the bench's misses
- * are found: see README, "Performance".
+ * are found: see docs/performance.md.
  */
 import { parseArgs } from 'node:util'
 import { progress, startBench } from './setup'
