@@ -6,8 +6,10 @@ import { groups, users } from '../db/schema'
 export type User = typeof users.$inferSelect
 export type NewUser = typeof users.$inferInsert
 
-export const findUserByUsername = (db: Db, username: string): Promise<User | undefined> =>
-  db.select().from(users).where(eq(users.username, username)).get()
+/** The select behind `findUserByUsername`, for a D1 batch. */
+export const selectUserByUsername = (db: Db, username: string) => db.select().from(users).where(eq(users.username, username))
+
+export const findUserByUsername = (db: Db, username: string): Promise<User | undefined> => selectUserByUsername(db, username).get()
 
 // Prepared once: this is the query behind every `GET /users/<pk>/`.
 const userById = preparedQuery((db) => db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare())
