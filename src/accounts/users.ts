@@ -6,7 +6,7 @@ import { groups, users } from '../db/schema'
 export type User = typeof users.$inferSelect
 export type NewUser = typeof users.$inferInsert
 
-/** The user named `username`, as a query (a batch item); `findUserByUsername` runs it alone. */
+/** The user named `username`, as a query (a D1 batch item); `findUserByUsername` runs it alone. */
 export const userByUsername = (db: Db, username: string) => db.select().from(users).where(eq(users.username, username))
 
 export const findUserByUsername = (db: Db, username: string): Promise<User | undefined> => userByUsername(db, username).get()

@@ -2,6 +2,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../env'
 import { listGroups } from '../accounts/users'
+import { requireActiveUser } from '../auth/active-user'
 import { bearerAuth } from '../auth/bearer'
 import { requireScopes, requireUser } from '../auth/scopes'
 import { toGroupJson } from './serialize'
@@ -13,5 +14,5 @@ export const groupRoutes = new Hono<AppEnv>()
 
 groupRoutes.use('/groups/', allowMethods('GET, HEAD, OPTIONS'), bearerAuth(), requireUser(), requireScopes('groups'))
 groupRoutes.get('/groups/', (c) => listResponse(c, pageOf(c.get('db'), groups, listGroups), toGroupJson))
-groupRoutes.options('/groups/', viewMetadata('Group List'))
-groupRoutes.all('/groups/', methodNotAllowed)
+groupRoutes.options('/groups/', requireActiveUser(), viewMetadata('Group List'))
+groupRoutes.all('/groups/', requireActiveUser(), methodNotAllowed)

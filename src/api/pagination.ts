@@ -2,7 +2,8 @@
  * @module List responses, paginated as DRF's LimitOffsetPagination when the `PAGE_SIZE` var is set:
  * `{"count","next","previous","results"}` with `?limit=&offset=`. Unset keeps the tutorial's plain
  * JSON array. One D1 round trip either way: the page and its COUNT(*) go in one batch, so a list
- * never loads more rows than one page.
+ * never loads more rows than one page; the check that the token's user is still active rides in
+ * the same batch (src/auth/active-user.ts).
  */
 import type { Context } from 'hono'
 import { count } from 'drizzle-orm'
@@ -11,6 +12,7 @@ import type { SQLiteTable } from 'drizzle-orm/sqlite-core'
 import type { AppEnv } from '../env'
 import type { Db } from '../db/client'
 import { readSettings } from '../config'
+import { batchAsActiveUser } from '../auth/active-user'
 
 /** The query parameters DRF's LimitOffsetPagination reads. */
 const LIMIT = 'limit'
@@ -21,13 +23,13 @@ export type PageQuery<Row> = {
   /** The table counted for `count`. */
   table: SQLiteTable
   /** The ordered select, without a LIMIT, for the plain list. */
-  all: () => Promise<Row[]>
+  all: () => OrderedSelect<Row>
   /** The same select with LIMIT and OFFSET. */
   page: (limit: number, offset: number) => BatchItem<'sqlite'>
 }
 
 /** The ordered select a list function builds (drizzle's SQLite select builder, narrowed). */
-type OrderedSelect<Row> = {
+type OrderedSelect<Row> = BatchItem<'sqlite'> & {
   all: () => Promise<Row[]>
   limit: (n: number) => { offset: (n: number) => BatchItem<'sqlite'> }
 }
@@ -35,7 +37,7 @@ type OrderedSelect<Row> = {
 /** A PageQuery over `table` from a function that builds the list's ordered select. */
 export const pageOf = <Row>(db: Db, table: SQLiteTable, list: (db: Db) => OrderedSelect<Row>): PageQuery<Row> => ({
   table,
-  all: () => list(db).all(),
+  all: () => list(db),
   page: (limit, offset) => list(db).limit(limit).offset(offset),
 })
 
@@ -88,20 +90,24 @@ export function pageLinks(requestUrl: string, limit: number, offset: number, tot
 }
 
 /**
- * Answers a list endpoint: the plain array without `PAGE_SIZE`, else one page as DRF's
- * LimitOffsetPagination renders it. An invalid or negative `limit` falls back to `PAGE_SIZE`, an
- * invalid `offset` to 0; `limit` is capped at `MAX_PAGE_SIZE` (DRF's `max_limit`).
+ * Answers a list endpoint, for an authenticated user's token (after `requireUser()`): the plain
+ * array without `PAGE_SIZE`, else one page as DRF's LimitOffsetPagination renders it. An invalid
+ * or negative `limit` falls back to `PAGE_SIZE`, an invalid `offset` to 0; `limit` is capped at
+ * `MAX_PAGE_SIZE` (DRF's `max_limit`). 401 if the token's user is gone or inactive.
  */
 export async function listResponse<Row, Json>(c: Context<AppEnv>, query: PageQuery<Row>, toJson: (row: Row) => Json) {
   const { pageSize, maxPageSize } = readSettings(c.env)
-  if (pageSize === null) return c.json((await query.all()).map(toJson))
+  if (pageSize === null) {
+    const [rows] = await batchAsActiveUser(c, [query.all()])
+    return c.json((rows as Row[]).map(toJson))
+  }
 
   const limit = parsePositiveInt(lastQueryValue(c, LIMIT), true, maxPageSize) ?? pageSize
   const offset = parsePositiveInt(lastQueryValue(c, OFFSET), false) ?? 0
   const db = c.get('db')
   // One round trip: COUNT(*) and the page in one D1 batch (DRF runs them as two queries).
-  const [[counted], rows] = await db.batch([db.select({ n: count() }).from(query.table), query.page(limit, offset)])
-  const total = counted?.n ?? 0
+  const [counts, rows] = await batchAsActiveUser(c, [db.select({ n: count() }).from(query.table), query.page(limit, offset)])
+  const total = (counts as { n: number }[])[0]?.n ?? 0
   return c.json({
     count: total,
     ...pageLinks(c.req.url, limit, offset, total),

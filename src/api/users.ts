@@ -3,11 +3,15 @@
  * UserDetails: an authenticated user's token with `read` for safe methods and `write` otherwise.
  */
 import { Hono, type Context } from 'hono'
+import { eq, sql } from 'drizzle-orm'
+import { alias } from 'drizzle-orm/sqlite-core'
 import type { AppEnv } from '../env'
 import { ApiError, ValidationError } from '../errors'
-import { findUser, findUserByUsername, listUsers, USERNAME_MAX_LENGTH, USERNAME_PATTERN } from '../accounts/users'
+import { listUsers, userByUsername, USERNAME_MAX_LENGTH, USERNAME_PATTERN } from '../accounts/users'
+import { preparedQuery } from '../db/client'
 import { users } from '../db/schema'
 import { hashPassword, PASSWORD_MAX_LENGTH, UNUSABLE_PASSWORD } from '../crypto/password'
+import { batchAsActiveUser, refuseUnlessActive, requireActiveUser } from '../auth/active-user'
 import { bearerAuth } from '../auth/bearer'
 import { readWriteScopes, requireUser } from '../auth/scopes'
 import { readApiBody } from './body'
@@ -25,23 +29,41 @@ const guard = [bearerAuth(), requireUser(), readWriteScopes()] as const
 userRoutes.use('/users/', allowMethods('GET, POST, HEAD, OPTIONS'), ...guard)
 userRoutes.get('/users/', (c) => listResponse(c, pageOf(c.get('db'), users, listUsers), toUserJson))
 userRoutes.post('/users/', async (c) => c.json(toUserJson(await createUserFromBody(c)), 201))
-userRoutes.options('/users/', viewMetadata('User List'))
-userRoutes.all('/users/', methodNotAllowed)
+userRoutes.options('/users/', requireActiveUser(), viewMetadata('User List'))
+userRoutes.all('/users/', requireActiveUser(), methodNotAllowed)
+
+const actor = alias(users, 'actor')
+// Prepared once: the query behind every `GET /users/<pk>/`. The token's user (`actor`) and the
+// user asked for in one statement: a row exactly when the actor exists, `user` null for no such pk.
+const userSeenBy = preparedQuery((db) =>
+  db
+    .select({ actorActive: actor.isActive, user: users })
+    .from(actor)
+    .leftJoin(users, eq(users.id, sql.placeholder('pk')))
+    .where(eq(actor.id, sql.placeholder('actor')))
+    .prepare(),
+)
 
 userRoutes.use('/users/:pk/', allowMethods('GET, HEAD, OPTIONS'), ...guard)
 userRoutes.get('/users/:pk/', async (c) => {
   const pk = c.req.param('pk')
-  // Django answers 404 for a primary key that is not an integer.
-  const user = /^[0-9]{1,15}$/.test(pk) ? await findUser(c.get('db'), Number(pk)) : undefined
-  if (!user) throw new ApiError(404, 'Not found.')
-  return c.json(toUserJson(user))
+  // Django answers 404 for a primary key that is not an integer; no row has a null id.
+  const id = /^[0-9]{1,15}$/.test(pk) ? Number(pk) : null
+  const row = await userSeenBy(c.get('db')).get({ pk: id, actor: c.get('auth').userId })
+  refuseUnlessActive(c, row && { isActive: row.actorActive })
+  if (!row?.user) throw new ApiError(404, 'Not found.')
+  return c.json(toUserJson(row.user))
 })
-userRoutes.options('/users/:pk/', viewMetadata('User Details'))
-userRoutes.all('/users/:pk/', methodNotAllowed)
+userRoutes.options('/users/:pk/', requireActiveUser(), viewMetadata('User Details'))
+userRoutes.all('/users/:pk/', requireActiveUser(), methodNotAllowed)
 
 /** Validates as DRF's ModelSerializer would, then inserts; `password` is optional and write-only. */
 async function createUserFromBody(c: Context<AppEnv>) {
-  const data = await readApiBody(c)
+  // A body that does not parse still gets the token's user checked first (a 401 wins over a 400).
+  const data = await readApiBody(c).catch(async (err: unknown) => {
+    await batchAsActiveUser(c, [])
+    throw err
+  })
   const errors: Errors = {}
   const username = charField(data, 'username', { required: true, maxLength: USERNAME_MAX_LENGTH }, errors)
   if (username !== undefined && !USERNAME_PATTERN.test(username)) errors.username = [INVALID_USERNAME]
@@ -50,9 +72,11 @@ async function createUserFromBody(c: Context<AppEnv>) {
   const firstName = charField(data, 'first_name', { allowBlank: true, maxLength: 150 }, errors)
   const lastName = charField(data, 'last_name', { allowBlank: true, maxLength: 150 }, errors)
   const password = charField(data, 'password', { maxLength: PASSWORD_MAX_LENGTH, trim: false }, errors)
-  if (username !== undefined && !errors.username && (await findUserByUsername(c.get('db'), username))) {
-    errors.username = [USERNAME_TAKEN]
-  }
+  // The token's user is checked in the round trip that looks the username up, before anything is
+  // written or any field error answered.
+  const lookup = username !== undefined && !errors.username ? [userByUsername(c.get('db'), username)] as const : ([] as const)
+  const [existing] = await batchAsActiveUser(c, lookup)
+  if (existing?.length) errors.username = [USERNAME_TAKEN]
   if (Object.keys(errors).length > 0) throw new ValidationError(errors)
 
   const values = {

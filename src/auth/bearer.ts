@@ -1,5 +1,6 @@
 /**
- * @module Bearer tokens (RFC 6750) for any route: one KV read, and no D1 query for a user's token. Refusals carry the
+ * @module Bearer tokens (RFC 6750) for any route: one KV read, and no D1 query for a user's token
+ * (routes behind `requireUser()` check that user in D1 in their own round trip: ./active-user.ts). Refusals carry the
  * RFC 6750 §3 challenge, in the route's own body format: DRF's `{"detail"}` on the API, RFC 6749
  * §5.2 JSON on the OAuth endpoints under `/o/` (the same split as the error handler's).
  *

@@ -49,7 +49,8 @@ async function isCurrent(c: Context<AppEnv>, found: FoundToken & { type: 'access
   // A client_credentials token has no grant: it is live while its application exists.
   if (!found.info.familyId) return (await findApplication(c.get('db'), found.info.applicationId)) !== undefined
   const family = await findFamily(c.get('db'), found.info.familyId)
-  return family !== undefined && family.revokedAt === null && family.accessHash === found.hash
+  // A user deactivated (or deleted) in D1 is no one a resource server should act for, as our own API refuses them.
+  return family !== undefined && family.revokedAt === null && family.accessHash === found.hash && family.userActive
 }
 
 /** §2.2: the members this server knows for an active token; `sub` and `username` only for a user's. */

@@ -9,11 +9,11 @@ import { readSettings } from '../config'
 import { randomToken, sha256Hex } from '../crypto/token'
 import type { Application } from './store/applications'
 import {
+  type FamilyWithUser,
   insertFamily,
   isFamilyRevoked,
   markFamilyRevoked,
   type NewFamily,
-  type TokenFamily,
   rotateFamily,
   unrotateFamily,
 } from './store/families'
@@ -144,9 +144,10 @@ export async function issueUserTokens(
 }
 
 /**
- * Refresh-token rotation (RFC 9700 §4.14.2). D1 reads the family and moves it from the old refresh
- * token to the new one in one batch, atomically: of concurrent requests with one token exactly
- * one wins, and a replayed token revokes the family. Then the old access token is deleted, then
+ * Refresh-token rotation (RFC 9700 §4.14.2). D1 reads the family (and its user) and moves it from
+ * the old refresh token to the new one in one batch, atomically: of concurrent requests with one
+ * token exactly one wins, a replayed token revokes the family, and so does a token whose user is
+ * deactivated or deleted. Then the old access token is deleted, then
  * the new tokens are stored. If either KV step fails, the family is moved back, so the client can
  * retry with the refresh token it holds, and nothing it never received stays valid.
  */
@@ -186,17 +187,23 @@ export async function rotateRefreshToken(
 }
 
 /**
- * Why D1 did not rotate, from the family as the batch found it; always throws. A token that is
- * not the family's current one was used twice (replayed, or a concurrent request with it won the
- * rotation): assume it was stolen and revoke the grant (RFC 9700 §4.14.2).
+ * Why D1 did not rotate, from the family as the batch found it; always throws. A grant whose user
+ * is deactivated or deleted ends: it is revoked, as the code exchange and the password grant
+ * refuse such a user. A token that is not the family's current one was used twice (replayed, or
+ * a concurrent request with it won the rotation): assume it was stolen and revoke the grant
+ * (RFC 9700 §4.14.2).
  */
 async function refuseRotation(
   c: Context<AppEnv>,
-  family: TokenFamily | undefined,
+  family: FamilyWithUser | undefined,
   presentedHash: string,
   requested: readonly string[],
 ): Promise<never> {
   if (!family || family.revokedAt !== null || family.expiresAt <= nowSeconds()) throw new OAuthError('invalid_grant')
+  if (!family.userActive) {
+    await revokeFamily(c, family.id)
+    throw new OAuthError('invalid_grant')
+  }
   if (family.refreshHash !== presentedHash) {
     await revokeFamily(c, family.id)
     throw new OAuthError('invalid_grant')

@@ -1,11 +1,15 @@
 // What the bearer check costs in storage (issue 6): one KV read and no D1 query. The API's reads
-// add only their own query; a refused token costs the KV read alone. And what a refresh costs:
-// the calls README "Performance" counts, so a change that adds a round trip shows here.
+// add only their own round trip, which also checks that the token's user still exists and is
+// active (issue 9): a join in the one query, or one more statement in the route's batch. A refused
+// token costs the KV read alone. And what a refresh costs: the calls README "Performance" counts,
+// so a change that adds a round trip shows here.
+import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { callWith } from '../helpers/faults'
 import { basicAuth, read } from '../helpers/http'
 import { passwordSetup, passwordToken } from '../helpers/password-flow'
 import { recordingD1, recordingKV } from '../helpers/recording'
+import { unique } from '../helpers/seed'
 
 async function userToken() {
   const setup = await passwordSetup()
@@ -20,26 +24,68 @@ async function recorded(path: string, token: string) {
   return { status: res.status, kv, sql: [...d1.sql], runs: d1.runs, batches: d1.batches }
 }
 
+// The one statement of GET /users/<pk>/: the token's user joined to the user asked for.
+const USER_SEEN_BY = /^select .* from "users" "actor" left join "users" on "users"\."id" = \? where "actor"\."id" = \?$/
+// The check's own statement, first in a route's batch.
+const ACTIVE_FLAG = /^select "is_active" from "users" where "users"\."id" = \?$/
+
 describe('storage per bearer-protected request', () => {
-  it('GET /users/<pk>/: one KV get for the token, then the one user select', async () => {
+  it('GET /users/<pk>/: one KV get for the token, then one select joining the token user to the user asked for', async () => {
     const { user, token } = await userToken()
     expect(await recorded(`/users/${user.id}/`, token)).toEqual({
       status: 200,
       kv: ['get access:'],
-      sql: [expect.stringMatching(/^select .* from "users" where "users"\."id" = \?$/)],
+      sql: [expect.stringMatching(USER_SEEN_BY)],
       runs: 1,
       batches: [],
     })
   })
 
-  it('GET /groups/: one KV get, then the list query', async () => {
+  it('GET /users/<pk>/ refused for a deactivated user: the same KV get and the same one select', async () => {
+    const { user, token } = await userToken()
+    await env.DB.prepare('update users set is_active = 0 where id = ?').bind(user.id).run()
+    expect(await recorded(`/users/${user.id}/`, token)).toEqual({
+      status: 401,
+      kv: ['get access:'],
+      sql: [expect.stringMatching(USER_SEEN_BY)],
+      runs: 1,
+      batches: [],
+    })
+  })
+
+  it('GET /groups/: one KV get, then one batch of the user check and the list query', async () => {
     const { token } = await userToken()
     expect(await recorded('/groups/', token)).toEqual({
       status: 200,
       kv: ['get access:'],
-      sql: [expect.stringMatching(/^select .* from "groups" order by "groups"\."id" asc$/)],
+      sql: [expect.stringMatching(ACTIVE_FLAG), expect.stringMatching(/^select .* from "groups" order by "groups"\."id" asc$/)],
+      runs: 0,
+      batches: [2],
+    })
+  })
+
+  it('POST /users/: one KV get, one batch of the user check and the username lookup, then the insert', async () => {
+    const setup = await passwordSetup()
+    const token = (await passwordToken(setup, { scope: 'write' })).body.access_token as string
+    const { DB, calls: d1 } = recordingD1()
+    const { TOKENS, calls: kv } = recordingKV()
+    const res = await read(
+      await callWith({ DB, TOKENS }, '/users/', {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username: unique('costly') }),
+      }),
+    )
+    expect({ status: res.status, kv, sql: [...d1.sql], runs: d1.runs, batches: d1.batches }).toEqual({
+      status: 201,
+      kv: ['get access:'],
+      sql: [
+        expect.stringMatching(ACTIVE_FLAG),
+        expect.stringMatching(/^select .* from "users" where "users"\."username" = \?$/),
+        expect.stringMatching(/^insert into "users" .* on conflict \("users"\."username"\) do nothing returning .*$/),
+      ],
       runs: 1,
-      batches: [],
+      batches: [2],
     })
   })
 
@@ -73,8 +119,9 @@ describe('storage per refresh', () => {
       kv: ['get refresh:', 'delete access:', 'put refresh:', 'put access:'],
       sql: [
         expect.stringMatching(/^select .* from "applications" where "applications"\."client_id" = \?$/),
-        // One batch: the grant as it is, and its rotation, conditional on that.
-        expect.stringMatching(/^select .* from "token_families" where "token_families"\."id" = \?$/),
+        // One batch: the grant as it is with whether its user is active, and its rotation,
+        // conditional on that.
+        expect.stringMatching(/^select .* from "token_families" left join "users" on "users"\."id" = "token_families"\."user_id" where "token_families"\."id" = \?$/),
         expect.stringMatching(/^update "token_families" set .* where \(.*"token_families"\."refresh_hash" = \?.*\)$/),
         // After storing: was the grant revoked meanwhile by a concurrent replay?
         expect.stringMatching(/^select "revoked_at" from "token_families" where "token_families"\."id" = \?$/),

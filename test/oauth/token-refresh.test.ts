@@ -105,3 +105,55 @@ describe('refresh_token grant', () => {
     expect(await refresh(app, first.refresh_token)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } })
   })
 })
+
+// Issue 9 §3: the grant ends with its user, even when D1 was changed by hand.
+describe('refresh_token grant for a user deactivated or deleted behind the server’s back', () => {
+  const familyOf = (accessToken: string) =>
+    env.DB.prepare('select revoked_at from token_families where access_hash = ?').bind(sha256Hex(accessToken)).first<{ revoked_at: number | null }>()
+  const kvHas = async (prefix: string, token: string) => (await env.TOKENS.get(`${prefix}:${sha256Hex(token)}`)) !== null
+  const setActive = (id: number, active: boolean) => env.DB.prepare('update users set is_active = ? where id = ?').bind(active ? 1 : 0, id).run()
+
+  it('deactivated via SQL: invalid_grant, and the grant is revoked in D1 and KV for good', async () => {
+    const { app, user, first } = await freshTokens()
+    await setActive(user.id, false)
+    const res = await refresh(app, first.refresh_token)
+    expect(res.status).toBe(400)
+    expect(res.body).toEqual({ error: 'invalid_grant' })
+    expect(res.headers.get('cache-control')).toBe('no-store')
+    expect((await familyOf(first.access_token))!.revoked_at).toEqual(expect.any(Number))
+    expect({ access: await kvHas('access', first.access_token), refresh: await kvHas('refresh', first.refresh_token) }).toEqual({
+      access: false,
+      refresh: false,
+    })
+    // Reactivation does not bring back a grant that was refused while inactive.
+    await setActive(user.id, true)
+    expect(await usersStatus(first.access_token)).toBe(401)
+    expect((await refresh(app, first.refresh_token)).body).toEqual({ error: 'invalid_grant' })
+  })
+
+  it('deleted via SQL: invalid_grant (the grant row went with the user), and the old access token is refused', async () => {
+    const { app, user, first } = await freshTokens()
+    await env.DB.prepare('delete from users where id = ?').bind(user.id).run()
+    const res = await refresh(app, first.refresh_token)
+    expect(res.status).toBe(400)
+    expect(res.body).toEqual({ error: 'invalid_grant' })
+    expect(await familyOf(first.access_token)).toBeNull()
+    expect(await usersStatus(first.access_token)).toBe(401)
+  })
+
+  it('of concurrent refreshes with a deactivated user’s token, all fail and the grant is revoked', async () => {
+    const { app, user, first } = await freshTokens()
+    await setActive(user.id, false)
+    const results = await Promise.all(Array.from({ length: 20 }, () => refresh(app, first.refresh_token)))
+    expect(results.map((r) => [r.status, r.body])).toEqual(Array(20).fill([400, { error: 'invalid_grant' }]))
+    expect((await familyOf(first.access_token))!.revoked_at).toEqual(expect.any(Number))
+    expect(await kvHas('refresh', first.refresh_token)).toBe(false)
+  })
+
+  it('deactivated and reactivated before any refresh: the grant still works', async () => {
+    const { app, user, first } = await freshTokens()
+    await setActive(user.id, false)
+    await setActive(user.id, true)
+    expect((await refresh(app, first.refresh_token)).status).toBe(200)
+  })
+})

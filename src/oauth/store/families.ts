@@ -3,9 +3,9 @@
  * that may still be used. D1 decides single use atomically; KV could not (no compare-and-set,
  * and up to 60 s stale across locations).
  */
-import { and, eq, gt, isNull, sql } from 'drizzle-orm'
+import { and, eq, exists, getTableColumns, gt, isNull, sql } from 'drizzle-orm'
 import { type Db, preparedQuery } from '../../db/client'
-import { tokenFamilies } from '../../db/schema'
+import { tokenFamilies, users } from '../../db/schema'
 import { nowSeconds } from './tokens'
 
 export type TokenFamily = typeof tokenFamilies.$inferSelect
@@ -15,8 +15,24 @@ export async function insertFamily(db: Db, family: NewFamily): Promise<void> {
   await db.insert(tokenFamilies).values(family).run()
 }
 
-export async function findFamily(db: Db, id: string): Promise<TokenFamily | undefined> {
-  return db.select().from(tokenFamilies).where(eq(tokenFamilies.id, id)).get()
+/** A family as D1 has it now, with whether its user still exists and is active. */
+export type FamilyWithUser = TokenFamily & { userActive: boolean }
+
+/** The select of a family joined to its user: `userActive` is null there when the user is gone. */
+const selectFamilyWithUser = (db: Db, id: string) =>
+  db
+    .select({ ...getTableColumns(tokenFamilies), userActive: users.isActive })
+    .from(tokenFamilies)
+    .leftJoin(users, eq(users.id, tokenFamilies.userId))
+    .where(eq(tokenFamilies.id, id))
+
+/** A user that is gone leaves the join's column null: that is not an active user either. */
+const withUserActive = (found: (TokenFamily & { userActive: boolean | null }) | undefined): FamilyWithUser | undefined =>
+  found && { ...found, userActive: found.userActive === true }
+
+/** A family, and whether its user is still there and active (a user deactivated by plain SQL keeps the row). */
+export async function findFamily(db: Db, id: string): Promise<FamilyWithUser | undefined> {
+  return withUserActive(await selectFamilyWithUser(db, id).get())
 }
 
 // Prepared once: every refresh and code exchange re-reads this after storing its tokens.
@@ -33,7 +49,7 @@ export async function isFamilyRevoked(db: Db, id: string): Promise<boolean> {
 /** What one rotation attempt found and did. */
 export type Rotation = {
   /** The family as it was just before the attempt (undefined if there is none). */
-  before: TokenFamily | undefined
+  before: FamilyWithUser | undefined
   /** Whether this attempt moved the family to the new tokens. */
   rotated: boolean
 }
@@ -41,10 +57,12 @@ export type Rotation = {
 /**
  * Reads a family and moves it from one refresh token to the next in one D1 batch: one round trip,
  * and one transaction, so the row read is the row the update saw. The move happens if and only
- * if `oldRefreshHash` is still its current refresh token, it is neither revoked nor expired, and
- * its granted scope holds every one of `scopes` (RFC 6749 §6: a refresh may narrow the scope,
- * never widen it). Of any number of concurrent callers with the same old token, at most one gets
- * `rotated: true`; `before` tells the others why not.
+ * if `oldRefreshHash` is still its current refresh token, it is neither revoked nor expired, its
+ * user still exists and is active, and its granted scope holds every one of `scopes` (RFC 6749
+ * §6: a refresh may narrow the scope, never widen it). Of any number of concurrent callers with
+ * the same old token, at most one gets `rotated: true`; `before` tells the others why not.
+ * The user is read in the same batch (joined to the family) rather than in a round trip of its
+ * own: a user deactivated or deleted in D1, even by plain SQL, is seen by the very next refresh.
  */
 export async function rotateFamily(
   db: Db,
@@ -54,8 +72,8 @@ export async function rotateFamily(
   scopes: readonly string[],
 ): Promise<Rotation> {
   const now = nowSeconds()
-  const [[before], update] = await db.batch([
-    db.select().from(tokenFamilies).where(eq(tokenFamilies.id, id)),
+  const [[found], update] = await db.batch([
+    selectFamilyWithUser(db, id),
     db
       .update(tokenFamilies)
       .set(next)
@@ -65,12 +83,13 @@ export async function rotateFamily(
           eq(tokenFamilies.refreshHash, oldRefreshHash),
           isNull(tokenFamilies.revokedAt),
           gt(tokenFamilies.expiresAt, now),
+          exists(db.select({ one: sql`1` }).from(users).where(and(eq(users.id, tokenFamilies.userId), eq(users.isActive, true)))),
           // `scope` is space-delimited: padded with spaces, it contains " name " for each scope it grants.
           ...scopes.map((name) => sql`instr(' ' || ${tokenFamilies.scope} || ' ', ${` ${name} `}) > 0`),
         ),
       ),
   ])
-  return { before, rotated: update.meta.changes === 1 }
+  return { before: withUserActive(found), rotated: update.meta.changes === 1 }
 }
 
 /** Undoes a rotation whose new tokens could not be stored, so the old refresh token works again. */

@@ -1,0 +1,64 @@
+/**
+ * @module The token's user must still exist and be active. `bearerAuth()` reads KV only, and a
+ * user deactivated or deleted in D1 (by the admin CLI, or by plain SQL in the D1 console) would
+ * keep their access tokens for up to their 10 hours. So each route behind `requireUser()` checks
+ * the user in D1, in the round trip it makes anyway: one more statement in its batch
+ * (`batchAsActiveUser`), or a join in its one query (`refuseUnlessActive` on the joined column).
+ * Only a route with no D1 query of its own pays a read for it (`requireActiveUser()`).
+ */
+import type { Context } from 'hono'
+import { eq, sql } from 'drizzle-orm'
+import { createMiddleware } from 'hono/factory'
+import type { BatchItem, BatchResponse } from 'drizzle-orm/batch'
+import type { AppEnv } from '../env'
+import { type Db, preparedQuery } from '../db/client'
+import { users } from '../db/schema'
+import { bearerRefusal } from './bearer'
+
+/** The same refusal as for an unknown or revoked token: to the client the token is simply no longer good. */
+const INVALID_TOKEN = { code: 'invalid_token', description: 'The access token is invalid.' } as const
+
+const activeFlag = (db: Db, id: number) => db.select({ isActive: users.isActive }).from(users).where(eq(users.id, id))
+
+// Prepared once: the check of the routes that have no query of their own (OPTIONS, 405).
+const activeFlagById = preparedQuery((db) =>
+  db.select({ isActive: users.isActive }).from(users).where(eq(users.id, sql.placeholder('id'))).prepare(),
+)
+
+/**
+ * Throws 401 `invalid_token` (RFC 6750 §3.1) unless the token's user, as D1 has it now, exists
+ * and is active. `user` is the row read for the check: undefined or null when there is none.
+ */
+export function refuseUnlessActive(c: Context<AppEnv>, user: { isActive: boolean | null } | null | undefined): void {
+  if (user?.isActive !== true) throw bearerRefusal(c, 401, INVALID_TOKEN)
+}
+
+/** The token's user id, after `requireUser()`; a token for no user fails closed. */
+function tokenUserId(c: Context<AppEnv>): number {
+  const { userId } = c.get('auth')
+  if (userId === null) throw bearerRefusal(c, 401, INVALID_TOKEN)
+  return userId
+}
+
+/**
+ * Runs the route's own queries in one D1 batch behind the check of the token's user, and returns
+ * their results; refuses (401) before the caller sees any of them if the user is gone or inactive.
+ * One round trip, as the route's queries alone: the check is one primary-key read in it.
+ *
+ * @example
+ * const [rows] = await batchAsActiveUser(c, [listGroups(db)])
+ */
+export async function batchAsActiveUser<T extends readonly BatchItem<'sqlite'>[]>(c: Context<AppEnv>, queries: T): Promise<BatchResponse<T>> {
+  const db = c.get('db')
+  const [flags, ...results] = (await db.batch([activeFlag(db, tokenUserId(c)), ...queries])) as unknown[]
+  const [user] = flags as { isActive: boolean }[]
+  refuseUnlessActive(c, user)
+  return results as BatchResponse<T>
+}
+
+/** Middleware for a route that reads nothing from D1 itself: the check on its own, one primary-key read. */
+export const requireActiveUser = () =>
+  createMiddleware<AppEnv>(async function requireActiveUser(c, next) {
+    refuseUnlessActive(c, await activeFlagById(c.get('db')).get({ id: tokenUserId(c) }))
+    await next()
+  })
