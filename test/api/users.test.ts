@@ -127,7 +127,6 @@ describe('POST /users/', () => {
     const res = await read(await call('/users/', { token: await token(), form: form as Record<string, string> }))
     expect(res.status).toBe(400)
     expect(res.body).toEqual(errors)
-    expect(Object.keys(res.body).sort()).toEqual(Object.keys(errors).sort())
   })
 
   it.each([
@@ -140,12 +139,13 @@ describe('POST /users/', () => {
     expect(res.body).toEqual(errors)
   })
 
+  const JSON_TYPE = { 'Content-Type': 'application/json' }
   it.each([
-    ['malformed JSON', { 'Content-Type': 'application/json' }, '{"username":', 400, { detail: 'JSON parse error - the request body is not valid JSON.' }],
-    ['a JSON list', { 'Content-Type': 'application/json' }, '[1]', 400, { non_field_errors: ['Invalid data. Expected a dictionary, but got list.'] }],
-    ['JSON null', { 'Content-Type': 'application/json' }, 'null', 400, { non_field_errors: ['Invalid data. Expected a dictionary, but got null.'] }],
+    ['malformed JSON', JSON_TYPE, '{"username":', 400, { detail: 'JSON parse error - the request body is not valid JSON.' }],
+    ['a JSON list', JSON_TYPE, '[1]', 400, { non_field_errors: ['Invalid data. Expected a dictionary, but got list.'] }],
+    ['JSON null', JSON_TYPE, 'null', 400, { non_field_errors: ['Invalid data. Expected a dictionary, but got null.'] }],
     ['an unsupported media type', { 'Content-Type': 'text/plain' }, 'username=x', 415, { detail: 'Unsupported media type "text/plain" in request.' }],
-    // A type that is not plain ASCII is not echoed back, so nothing the client sent is reflected unescaped.
+    // A type that is not plain ASCII without quotes is not echoed back, so nothing the client sent is reflected unescaped.
     ['a media type with a quote', { 'Content-Type': 'text/"x' }, 'username=x', 415, { detail: 'Unsupported media type in request.' }],
   ])('answers %s with a clear error and writes nothing', async (_, headers, body, status, answer) => {
     const t = await token()

@@ -24,7 +24,12 @@ it('answers every request of the tutorial session as django-oauth-toolkit 1.7 do
   const { stdout } = await promisify(execFile)('sh', ['scripts/tutorial.sh'], {
     env: { ...process.env, BASE_URL: inject('baseUrl'), PERSIST_TO: inject('persistTo') },
   })
-  const steps = [...stdout.matchAll(/^STEP (\S+) (\S+) (\S+) (\S+)$/gm)].map(([, id, want, got, verdict]) => [id, Number(want), Number(got), verdict])
+  const steps = [...stdout.matchAll(/^STEP (\S+) (\S+) (\S+) (\S+)$/gm)].map(([, id, want, got, verdict]) => [
+    id,
+    Number(want),
+    Number(got),
+    verdict,
+  ])
   expect(steps).toEqual(STEPS)
   expect(stdout.match(/^CHECK .*$/gm)).toEqual(['CHECK refresh-rotates ok'])
   expect(stdout).not.toMatch(/^FAIL/m)

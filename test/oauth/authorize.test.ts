@@ -179,10 +179,18 @@ describe('consent is skipped', () => {
       first.browser.get(authorizeUrl({ response_type: 'code', client_id: first.app.clientId, redirect_uri: REDIRECT, scope, approval_prompt: prompt, state: 'p' }))
     const code = redirectParams(await ask('read', 'auto')).get('code')
     expect(code).toMatch(/^[A-Za-z0-9_-]{43}$/) // 32 random bytes, base64url
-    const exchanged = await read(await call('/o/token/', clientAuth(first.app, { grant_type: 'authorization_code', code: code!, redirect_uri: REDIRECT })))
+    const form = { grant_type: 'authorization_code', code: code!, redirect_uri: REDIRECT }
+    const exchanged = await read(await call('/o/token/', clientAuth(first.app, form)))
     expect(exchanged.status).toBe(200)
-    expect(exchanged.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 36000, refresh_token: expect.any(String), scope: 'read' })
-    await call('/o/revoke_token/', clientAuth(first.app, { token: exchanged.body.refresh_token })) // only the first grant counts below
+    expect(exchanged.body).toEqual({
+      access_token: expect.any(String),
+      token_type: 'Bearer',
+      expires_in: 36000,
+      refresh_token: expect.any(String),
+      scope: 'read',
+    })
+    // Only the first grant counts below.
+    await call('/o/revoke_token/', clientAuth(first.app, { token: exchanged.body.refresh_token }))
     expect((await ask('read', undefined)).status).toBe(200) // DOT's default is approval_prompt=force
     expect((await ask('read', 'force')).status).toBe(200)
     expect((await ask('read groups', 'auto')).status).toBe(200) // wider than granted

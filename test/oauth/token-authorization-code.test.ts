@@ -80,7 +80,9 @@ describe('authorization_code exchange', () => {
 
 /** What a refused exchange must leave behind: no grant row, no token in KV (a fresh user per row). */
 async function grantWrites(userId: number, appIds: number[]) {
-  const families = await env.DB.prepare(`select id from token_families where user_id = ? or application_id in (${appIds.map(() => '?').join(', ')})`)
+  const families = await env.DB.prepare(
+    `select id from token_families where user_id = ? or application_id in (${appIds.map(() => '?').join(', ')})`,
+  )
     .bind(userId, ...appIds)
     .all()
   const keys = await Promise.all(['access:', 'refresh:'].map((prefix) => env.TOKENS.list({ prefix })))
@@ -88,7 +90,9 @@ async function grantWrites(userId: number, appIds: number[]) {
 }
 
 const codeRow = (code: string) =>
-  env.DB.prepare('select used_at as usedAt, family_id as familyId from authorization_codes where code_hash = ?').bind(sha256Hex(code)).first()
+  env.DB.prepare('select used_at as usedAt, family_id as familyId from authorization_codes where code_hash = ?')
+    .bind(sha256Hex(code))
+    .first()
 
 type Refusal = {
   /** The code's owner and the code as issued (default: a confidential code client, REDIRECT, no PKCE). */
@@ -97,7 +101,7 @@ type Refusal = {
   user?: Partial<typeof users.$inferInsert>
   /** The client that presents it: the owner, or another client registered for `grant`. */
   presenter?: { grant: 'authorization-code' | 'password' }
-  /** Parameters over the right ones (`code`, `redirect_uri`, and the verifier of a PKCE code); undefined leaves one out. */
+  /** Parameters over the right ones (`code`, `redirect_uri`, a PKCE code's verifier); undefined leaves one out. */
   params?: Record<string, string | undefined>
   status: number
   body: Record<string, string>
@@ -109,28 +113,70 @@ const PKCE = { codeChallenge: s256Challenge(VERIFIER), codeChallengeMethod: 'S25
 const PUBLIC = { clientType: 'public' as const }
 
 const REFUSALS: Array<[string, Refusal]> = [
-  ['a different redirect_uri', { params: { redirect_uri: 'http://127.0.0.1:8009/other' }, status: 400, body: { error: 'invalid_grant', error_description: 'Mismatching redirect URI.' }, code_after: 'burnt' }],
-  ['no redirect_uri though authorize had one', { params: { redirect_uri: '' }, status: 400, body: { error: 'invalid_grant', error_description: 'Mismatching redirect URI.' }, code_after: 'burnt' }],
-  ['an unknown code', { params: { code: 'not-a-code' }, status: 400, body: { error: 'invalid_grant' }, code_after: 'unused' }],
-  ['a missing code', { params: { code: '' }, status: 400, body: { error: 'invalid_request', error_description: 'Missing code parameter.' }, code_after: 'unused' }],
-  ['a code issued to another client (DOT 1.7: unauthorized_client)', { presenter: { grant: 'authorization-code' }, status: 400, body: { error: 'invalid_grant' }, code_after: 'burnt' }],
-  ['a code presented by a password-grant client (step 139)', { presenter: { grant: 'password' }, status: 400, body: { error: 'unauthorized_client' }, code_after: 'unused' }],
-  ['an expired code', { code: { expiresAt: Math.floor(Date.now() / 1000) - 1 }, status: 400, body: { error: 'invalid_grant' }, code_after: 'burnt' }],
-  ['a code of a user deactivated since', { user: { isActive: false }, status: 400, body: { error: 'invalid_grant' }, code_after: 'burnt' }],
-  ['a code of an app registered for another grant', { owner: { authorizationGrantType: 'password' }, status: 400, body: { error: 'unauthorized_client' }, code_after: 'unused' }],
-  ['PKCE: a wrong verifier (step 171)', { owner: PUBLIC, code: PKCE, params: { code_verifier: 'x'.repeat(43) }, status: 400, body: { error: 'invalid_grant' }, code_after: 'burnt' }],
-  ['PKCE: a malformed verifier', { owner: PUBLIC, code: PKCE, params: { code_verifier: 'short' }, status: 400, body: { error: 'invalid_grant' }, code_after: 'burnt' }],
-  ['PKCE: no verifier (step 175)', { owner: PUBLIC, code: PKCE, params: { code_verifier: undefined }, status: 400, body: { error: 'invalid_request', error_description: 'Code verifier required.' }, code_after: 'burnt' }],
-  ['PKCE: a verifier for a code issued without a challenge, a downgrade (RFC 9700 §4.8.2)', { params: { code_verifier: VERIFIER }, status: 400, body: { error: 'invalid_grant' }, code_after: 'burnt' }],
+  ['a different redirect_uri', {
+    params: { redirect_uri: 'http://127.0.0.1:8009/other' },
+    status: 400, body: { error: 'invalid_grant', error_description: 'Mismatching redirect URI.' }, code_after: 'burnt',
+  }],
+  ['no redirect_uri though authorize had one', {
+    params: { redirect_uri: '' },
+    status: 400, body: { error: 'invalid_grant', error_description: 'Mismatching redirect URI.' }, code_after: 'burnt',
+  }],
+  ['an unknown code', {
+    params: { code: 'not-a-code' },
+    status: 400, body: { error: 'invalid_grant' }, code_after: 'unused',
+  }],
+  ['a missing code', {
+    params: { code: '' },
+    status: 400, body: { error: 'invalid_request', error_description: 'Missing code parameter.' }, code_after: 'unused',
+  }],
+  ['a code issued to another client (DOT 1.7: unauthorized_client)', {
+    presenter: { grant: 'authorization-code' },
+    status: 400, body: { error: 'invalid_grant' }, code_after: 'burnt',
+  }],
+  ['a code presented by a password-grant client (step 139)', {
+    presenter: { grant: 'password' },
+    status: 400, body: { error: 'unauthorized_client' }, code_after: 'unused',
+  }],
+  ['an expired code', {
+    code: { expiresAt: Math.floor(Date.now() / 1000) - 1 },
+    status: 400, body: { error: 'invalid_grant' }, code_after: 'burnt',
+  }],
+  ['a code of a user deactivated since', {
+    user: { isActive: false },
+    status: 400, body: { error: 'invalid_grant' }, code_after: 'burnt',
+  }],
+  ['a code of an app registered for another grant', {
+    owner: { authorizationGrantType: 'password' },
+    status: 400, body: { error: 'unauthorized_client' }, code_after: 'unused',
+  }],
+  ['PKCE: a wrong verifier (step 171)', {
+    owner: PUBLIC, code: PKCE, params: { code_verifier: 'x'.repeat(43) },
+    status: 400, body: { error: 'invalid_grant' }, code_after: 'burnt',
+  }],
+  ['PKCE: a malformed verifier', {
+    owner: PUBLIC, code: PKCE, params: { code_verifier: 'short' },
+    status: 400, body: { error: 'invalid_grant' }, code_after: 'burnt',
+  }],
+  ['PKCE: no verifier (step 175)', {
+    owner: PUBLIC, code: PKCE, params: { code_verifier: undefined },
+    status: 400, body: { error: 'invalid_request', error_description: 'Code verifier required.' }, code_after: 'burnt',
+  }],
+  ['PKCE: a verifier for a code issued without a challenge, a downgrade (RFC 9700 §4.8.2)', {
+    params: { code_verifier: VERIFIER },
+    status: 400, body: { error: 'invalid_grant' }, code_after: 'burnt',
+  }],
 ]
 
 // DOT 1.7 lets the right request succeed after a failed one (step 172): here a failed exchange burns the code.
 describe.each(REFUSALS)('refused exchange: %s', (_, row) => {
-  it(`→ ${row.status} ${row.body.error} (whole body), nothing written, and the code ${row.code_after === 'burnt' ? 'is burnt' : 'is left unused'}`, async () => {
+  const after = row.code_after === 'burnt' ? 'is burnt' : 'is left unused'
+  it(`→ ${row.status} ${row.body.error} (whole body), nothing written, and the code ${after}`, async () => {
     const app = await createApplication({ authorizationGrantType: 'authorization-code', redirectUris: REDIRECT, ...row.owner })
     const user = await createUser(row.user)
     const code = await issueCode({ applicationId: app.id, userId: user.id, redirectUri: REDIRECT, ...row.code })
-    const presenter = row.presenter ? await createApplication({ authorizationGrantType: row.presenter.grant, redirectUris: REDIRECT }) : app
+    const presenter = row.presenter
+      ? await createApplication({ authorizationGrantType: row.presenter.grant, redirectUris: REDIRECT })
+      : app
     const right: Record<string, string> = row.code?.codeChallenge ? { code_verifier: VERIFIER } : {}
     const before = await grantWrites(user.id, [app.id, presenter.id])
     expect(before.families).toEqual([])
