@@ -56,6 +56,7 @@ admin() {
 DIFFERENT='016:200:a refresh may ask for any scope of the original grant (RFC 6749 §6); DOT 1.7 bounds it by the last token'
 
 # step ID STATUS TEXT CURL-ARGS…: runs curl; the answer must have STATUS (DOT 1.7's) and contain TEXT.
+# Ends with one line for programs (test/node/tutorial.test.ts): STEP <id> <DOT's status> <status> <ok|by-design|FAIL>.
 step() {
   id=$1 want=$2 text=$3
   shift 3
@@ -67,12 +68,16 @@ step() {
   reason=$(printf '%s\n' "$DIFFERENT" | sed -n "s/^$id:$status://p")
   if [ -n "$reason" ]; then
     echo "ok, by design: DOT 1.7 answered $want; here $status: $reason"
+    verdict=by-design
   elif [ "$status" = "$want" ] && case $ANSWER in *"$text"*) true ;; *) false ;; esac; then
     echo "ok"
+    verdict=ok
   else
     echo "FAIL: DOT 1.7 answered $want${text:+ with $text}"
     failures=$((failures + 1))
+    verdict=FAIL
   fi
+  echo "STEP $id $want $status $verdict"
 }
 
 echo "# Seeding (the tutorial's createsuperuser and admin site, as admin CLI commands)"
@@ -112,7 +117,10 @@ step 011 200 '"scope":"read write groups"' -X POST -d "grant_type=refresh_token&
 AT_REFRESHED=$(field access_token "$ANSWER") RT_REFRESHED=$(field refresh_token "$ANSWER")
 if [ "$AT_REFRESHED" = "$AT_FULL" ] || [ "$RT_REFRESHED" = "$RT_FULL" ]; then
   echo "FAIL: the refresh returned the same tokens"
+  echo "CHECK refresh-rotates FAIL"
   failures=$((failures + 1))
+else
+  echo "CHECK refresh-rotates ok"
 fi
 step 012 401 '"detail":"Authentication credentials were not provided."' -H "Authorization: Bearer $AT_FULL" "$BASE_URL/users/"
 step 013 200 "\"username\":\"alice-$RUN\"" -H "Authorization: Bearer $AT_REFRESHED" "$BASE_URL/users/$ALICE_ID/"

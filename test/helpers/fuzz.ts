@@ -87,19 +87,20 @@ const OAUTH_ERRORS = new Set([
   'unsupported_token_type', 'access_denied', 'unsupported_response_type', 'invalid_token', 'insufficient_scope',
 ])
 
-/** The answer's format is the one its endpoint documents. */
-export async function expectDocumentedFormat(path: string, res: Response) {
+/** The answer's format is the one its endpoint documents; which error format was checked, if any. */
+export async function expectDocumentedFormat(path: string, res: Response): Promise<'oauth' | 'api' | undefined> {
   expect(res.status).toBeLessThan(500)
   const type = res.headers.get('content-type') ?? ''
   const text = await res.text()
-  if (!type.startsWith('application/json') || res.status < 400 || text === '') return
+  if (!type.startsWith('application/json') || res.status < 400 || text === '') return undefined
   const data = JSON.parse(text)
   if (path.startsWith('/o/')) {
     expect(OAUTH_ERRORS.has(data.error)).toBe(true)
     if (data.error_description !== undefined) expect(data.error_description).toMatch(/^[\x20-\x21\x23-\x5B\x5D-\x7E]*$/)
-  } else {
-    expect(typeof data).toBe('object')
-    const fieldErrors = Object.values(data).every((v) => Array.isArray(v) && v.every((m) => typeof m === 'string'))
-    expect(typeof data.detail === 'string' || fieldErrors).toBe(true)
+    return 'oauth'
   }
+  expect(typeof data).toBe('object')
+  const fieldErrors = Object.values(data).every((v) => Array.isArray(v) && v.every((m) => typeof m === 'string'))
+  expect(typeof data.detail === 'string' || fieldErrors).toBe(true)
+  return 'api'
 }

@@ -177,7 +177,20 @@ describe('consent is skipped', () => {
     const first = await authorizationCodeFlow({ scope: 'read write' })
     const ask = (scope: string, prompt?: string) =>
       first.browser.get(authorizeUrl({ response_type: 'code', client_id: first.app.clientId, redirect_uri: REDIRECT, scope, approval_prompt: prompt, state: 'p' }))
-    expect(redirectParams(await ask('read', 'auto')).get('code')).toBeTruthy()
+    const code = redirectParams(await ask('read', 'auto')).get('code')
+    expect(code).toMatch(/^[A-Za-z0-9_-]{43}$/) // 32 random bytes, base64url
+    const form = { grant_type: 'authorization_code', code: code!, redirect_uri: REDIRECT }
+    const exchanged = await read(await call('/o/token/', clientAuth(first.app, form)))
+    expect(exchanged.status).toBe(200)
+    expect(exchanged.body).toEqual({
+      access_token: expect.any(String),
+      token_type: 'Bearer',
+      expires_in: 36000,
+      refresh_token: expect.any(String),
+      scope: 'read',
+    })
+    // Only the first grant counts below.
+    await call('/o/revoke_token/', clientAuth(first.app, { token: exchanged.body.refresh_token }))
     expect((await ask('read', undefined)).status).toBe(200) // DOT's default is approval_prompt=force
     expect((await ask('read', 'force')).status).toBe(200)
     expect((await ask('read groups', 'auto')).status).toBe(200) // wider than granted

@@ -68,7 +68,8 @@ describe('the metadata document', () => {
         body: new URLSearchParams({ grant_type: 'password', username: user.username, password: PASSWORD }).toString(),
       }),
     )
-    expect(res).toMatchObject({ status: 400, body: { error: 'unsupported_grant_type' } })
+    expect(res.status).toBe(400)
+    expect(res.body).toEqual({ error: 'unsupported_grant_type' })
   })
 })
 

@@ -71,7 +71,8 @@ describe('GET /o/userinfo/', () => {
     const { user, tokens } = await codeGrant({ scope: 'openid' })
     await env.DB.prepare('update users set is_active = 0 where id = ?').bind(user.id).run()
     const res = await read(await call('/o/userinfo/', { token: tokens.access_token }))
-    expect(res).toMatchObject({ status: 401, body: { error: 'invalid_token' } })
+    expect(res.status).toBe(401)
+    expect(res.body).toEqual({ error: 'invalid_token', error_description: 'The access token is invalid.' })
   })
 
   it.each(['PUT', 'DELETE'])('%s → 405 with Allow: GET, POST', async (method) => {
