@@ -22,7 +22,11 @@ options:
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { previous: { type: 'string' }, 'dev-key-file': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      previous: { type: 'string' },
+      'dev-key-file': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   })
   if (values.help) {
     console.log(USAGE)
@@ -30,7 +34,8 @@ async function main(): Promise<void> {
   }
   const devKeyFile = values['dev-key-file']
   if (devKeyFile) {
-    if (await ensureEnvFileKey(devKeyFile)) console.error(`oidc:keygen: added a development signing key to ${devKeyFile}`)
+    if (await ensureEnvFileKey(devKeyFile))
+      console.error(`oidc:keygen: added a development signing key to ${devKeyFile}`)
     return
   }
   let previous: JWK[] | undefined

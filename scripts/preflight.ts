@@ -40,7 +40,8 @@ const isPlaceholder = (id: string | undefined) => !id || /^[0-]+$/.test(id)
  * wrangler: an environment that does not declare them has none, it does not fall back to the top level.
  */
 function deployable(toml: Record<string, unknown>, envName: string | undefined, file: string): Deployable {
-  const env = envName === undefined ? toml : (toml.env as Record<string, Record<string, unknown>> | undefined)?.[envName]
+  const env =
+    envName === undefined ? toml : (toml.env as Record<string, Record<string, unknown>> | undefined)?.[envName]
   if (!env) throw new UsageError(`no [env.${envName}] section in ${file}`)
   return {
     vars: (env.vars as Record<string, unknown>) ?? {},
@@ -58,18 +59,23 @@ export function checkConfig(config: Deployable, envName?: string): Finding[] {
   const db = config.d1_databases.find((d) => d.binding === 'DB')
   if (!db) error(`no ${table('d1_databases')} with binding = "DB"`)
   else if (isPlaceholder(db.database_id))
-    error(`${table('d1_databases')} DB: database_id "${db.database_id ?? ''}" is a placeholder: put the id \`wrangler d1 create\` printed`)
+    error(
+      `${table('d1_databases')} DB: database_id "${db.database_id ?? ''}" is a placeholder: put the id \`wrangler d1 create\` printed`,
+    )
   const kv = config.kv_namespaces.find((k) => k.binding === 'TOKENS')
   if (!kv) error(`no ${table('kv_namespaces')} with binding = "TOKENS"`)
   else if (isPlaceholder(kv.id))
-    error(`${table('kv_namespaces')} TOKENS: id "${kv.id ?? ''}" is a placeholder: put the id \`wrangler kv namespace create\` printed`)
+    error(
+      `${table('kv_namespaces')} TOKENS: id "${kv.id ?? ''}" is a placeholder: put the id \`wrangler kv namespace create\` printed`,
+    )
 
   // src/config.ts reads ISSUER; empty means "the origin the request came to", which follows the Host header.
   const issuer = String(config.vars.ISSUER ?? '')
   if (issuer === '') {
-    error('ISSUER is empty: the issuer would follow each request\'s Host header; set it to the https origin clients use')
+    error("ISSUER is empty: the issuer would follow each request's Host header; set it to the https origin clients use")
   } else {
-    if (protocolOf(issuer) !== 'https:') error(`ISSUER "${issuer}" is not an https URL (OpenID Connect Discovery 1.0 §3)`)
+    if (protocolOf(issuer) !== 'https:')
+      error(`ISSUER "${issuer}" is not an https URL (OpenID Connect Discovery 1.0 §3)`)
     else if (/[?#]/.test(issuer)) error(`ISSUER "${issuer}" has a query or fragment (RFC 8414 §2)`)
   }
   // A private key in [vars] is committed with the code; the value itself is never printed.
@@ -79,7 +85,8 @@ export function checkConfig(config: Deployable, envName?: string): Finding[] {
   if (String(config.vars.PASSWORD_GRANT_ENABLED ?? 'true').toLowerCase() !== 'false')
     findings.push({
       level: 'warning',
-      message: 'the password grant is on (RFC 9700 §2.4: it MUST NOT be used): set PASSWORD_GRANT_ENABLED = "false" unless a client needs it',
+      message:
+        'the password grant is on (RFC 9700 §2.4: it MUST NOT be used): set PASSWORD_GRANT_ENABLED = "false" unless a client needs it',
     })
   return findings
 }
@@ -119,18 +126,23 @@ async function checkAccount(configPath: string, envName: string | undefined, con
   if (names === null)
     findings.push({
       level: 'not checked',
-      message: 'the OIDC_PRIVATE_KEYS secret (`wrangler secret list` failed: no account, offline, or no Worker deployed yet)',
+      message:
+        'the OIDC_PRIVATE_KEYS secret (`wrangler secret list` failed: no account, offline, or no Worker deployed yet)',
     })
   else if (!names.includes('OIDC_PRIVATE_KEYS'))
     findings.push({
       level: 'error',
-      message: 'no OIDC_PRIVATE_KEYS secret: npm run -s oidc:keygen | sh scripts/wrangler.sh secret put OIDC_PRIVATE_KEYS',
+      message:
+        'no OIDC_PRIVATE_KEYS secret: npm run -s oidc:keygen | sh scripts/wrangler.sh secret put OIDC_PRIVATE_KEYS',
     })
 
   if (migrations === null) {
     findings.push({ level: 'not checked', message: 'remote D1 migrations (the database_id is a placeholder)' })
   } else if (!migrations.ok || !/No migrations to apply|Migrations to be applied/.test(migrations.stdout)) {
-    findings.push({ level: 'not checked', message: 'remote D1 migrations (`wrangler d1 migrations list DB --remote` failed: no account or offline)' })
+    findings.push({
+      level: 'not checked',
+      message: 'remote D1 migrations (`wrangler d1 migrations list DB --remote` failed: no account or offline)',
+    })
   } else {
     const pending = migrations.stdout.match(/\b\d+_[\w-]+\.sql\b/g)
     if (pending)
@@ -184,7 +196,11 @@ async function main(): Promise<number> {
   ]
   for (const f of findings) console.log(`${f.level}: ${f.message}`)
   const errors = findings.filter((f) => f.level === 'error').length
-  console.log(errors ? `preflight: ${errors} problem${errors === 1 ? '' : 's'} in ${values.config}` : `preflight: no problems in ${values.config}`)
+  console.log(
+    errors
+      ? `preflight: ${errors} problem${errors === 1 ? '' : 's'} in ${values.config}`
+      : `preflight: no problems in ${values.config}`,
+  )
   return errors ? 1 : 0
 }
 

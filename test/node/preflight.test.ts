@@ -72,7 +72,11 @@ const PASSWORD_WARNING =
 describe('npm run preflight', () => {
   it('refuses the placeholder ids and the empty ISSUER, one line each, and warns of the password grant', async () => {
     const config = writeConfig(
-      toml({ d1: '00000000-0000-0000-0000-000000000000', kv: '00000000000000000000000000000000', vars: { ISSUER: '' } }),
+      toml({
+        d1: '00000000-0000-0000-0000-000000000000',
+        kv: '00000000000000000000000000000000',
+        vars: { ISSUER: '' },
+      }),
     )
     expect(await preflight(['--config', config, '--offline'])).toEqual({
       code: 1,
@@ -92,7 +96,9 @@ describe('npm run preflight', () => {
     const run = await preflight(['--offline'])
     expect(run.code).toBe(1)
     expect(run.stdout.split('\n').filter((l) => l.startsWith('error: '))).toEqual([
-      expect.stringContaining('[[d1_databases]] DB: database_id "00000000-0000-0000-0000-000000000000" is a placeholder'),
+      expect.stringContaining(
+        '[[d1_databases]] DB: database_id "00000000-0000-0000-0000-000000000000" is a placeholder',
+      ),
       expect.stringContaining('[[kv_namespaces]] TOKENS: id "00000000000000000000000000000000" is a placeholder'),
       expect.stringContaining('ISSUER is empty'),
     ])
@@ -122,9 +128,15 @@ describe('npm run preflight', () => {
   })
 
   it.each([
-    ['http://auth.example.com', 'error: ISSUER "http://auth.example.com" is not an https URL (OpenID Connect Discovery 1.0 §3)'],
+    [
+      'http://auth.example.com',
+      'error: ISSUER "http://auth.example.com" is not an https URL (OpenID Connect Discovery 1.0 §3)',
+    ],
     ['auth.example.com', 'error: ISSUER "auth.example.com" is not an https URL (OpenID Connect Discovery 1.0 §3)'],
-    ['https://auth.example.com/?tenant=1', 'error: ISSUER "https://auth.example.com/?tenant=1" has a query or fragment (RFC 8414 §2)'],
+    [
+      'https://auth.example.com/?tenant=1',
+      'error: ISSUER "https://auth.example.com/?tenant=1" has a query or fragment (RFC 8414 §2)',
+    ],
     ['https://auth.example.com#', 'error: ISSUER "https://auth.example.com#" has a query or fragment (RFC 8414 §2)'],
   ])('refuses ISSUER %s', async (issuer, line) => {
     const config = writeConfig(toml({ vars: { ...GOOD, ISSUER: issuer } }))
@@ -160,10 +172,16 @@ describe('npm run preflight', () => {
       'ISSUER = "https://auth.example.com"',
       'PASSWORD_GRANT_ENABLED = "false"',
     ].join('\n')
-    const config = writeConfig(toml({ d1: '00000000-0000-0000-0000-000000000000', vars: { ISSUER: '' }, extra: production }))
+    const config = writeConfig(
+      toml({ d1: '00000000-0000-0000-0000-000000000000', vars: { ISSUER: '' }, extra: production }),
+    )
     expect(await preflight(['--config', config, '--env', 'production', '--offline'])).toEqual({
       code: 1,
-      stdout: lines('error: no [[env.production.d1_databases]] with binding = "DB"', ...OFFLINE, `preflight: 1 problem in ${config}`),
+      stdout: lines(
+        'error: no [[env.production.d1_databases]] with binding = "DB"',
+        ...OFFLINE,
+        `preflight: 1 problem in ${config}`,
+      ),
       stderr: '',
     })
     expect(await preflight(['--config', config, '--env', 'staging', '--offline'])).toEqual({
