@@ -21,7 +21,8 @@ options:
   --offline         do not ask wrangler (the account checks print "not checked")
   -h, --help        this text`
 
-const WRANGLER = join(import.meta.dirname, 'wrangler.sh')
+// PREFLIGHT_WRANGLER: a stand-in for wrangler, for the tests of the account checks.
+const WRANGLER = process.env.PREFLIGHT_WRANGLER || join(import.meta.dirname, 'wrangler.sh')
 
 type Finding = { level: 'error' | 'warning' | 'not checked'; message: string }
 
@@ -115,6 +116,7 @@ function wrangler(args: string[]): Promise<Run> {
 /** The checks that ask Cloudflare through wrangler: the signing-key secret and the remote migrations. */
 async function checkAccount(configPath: string, envName: string | undefined, config: Deployable): Promise<Finding[]> {
   const scope = ['--config', configPath, ...(envName === undefined ? [] : ['--env', envName])]
+  const inEnv = envName === undefined ? '' : ` --env ${envName}`
   const dbIsReal = !isPlaceholder(config.d1_databases.find((d) => d.binding === 'DB')?.database_id)
   const [secrets, migrations] = await Promise.all([
     wrangler(['secret', 'list', '--format', 'json', ...scope]),
@@ -132,8 +134,7 @@ async function checkAccount(configPath: string, envName: string | undefined, con
   else if (!names.includes('OIDC_PRIVATE_KEYS'))
     findings.push({
       level: 'error',
-      message:
-        'no OIDC_PRIVATE_KEYS secret: npm run -s oidc:keygen | sh scripts/wrangler.sh secret put OIDC_PRIVATE_KEYS',
+      message: `no OIDC_PRIVATE_KEYS secret: npm run -s oidc:keygen | npx wrangler secret put OIDC_PRIVATE_KEYS${inEnv}`,
     })
 
   if (migrations === null) {
@@ -148,7 +149,7 @@ async function checkAccount(configPath: string, envName: string | undefined, con
     if (pending)
       findings.push({
         level: 'error',
-        message: `remote D1 migrations not applied: ${pending.join(', ')}: sh scripts/wrangler.sh d1 migrations apply DB --remote`,
+        message: `remote D1 migrations not applied: ${pending.join(', ')}: npx wrangler d1 migrations apply DB --remote${inEnv}`,
       })
   }
   return findings

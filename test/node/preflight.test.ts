@@ -2,7 +2,7 @@
 // temporary folder: exact lines and exit code for each. Wrangler is asked for real once, with no
 // account (an empty home, no CLOUDFLARE_* variables), which is the "could not check" path.
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -46,8 +46,9 @@ function writeConfig(text: string): string {
 }
 
 /** Runs the script without a Cloudflare account: an empty home and no CLOUDFLARE_* variables. */
-async function preflight(args: string[]): Promise<Run> {
-  const env: Record<string, string | undefined> = { ...process.env, HOME: dir, XDG_CONFIG_HOME: join(dir, '.config') }
+async function preflight(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
+  const home = { HOME: dir, XDG_CONFIG_HOME: join(dir, '.config') }
+  const env: Record<string, string | undefined> = { ...process.env, ...home, ...extraEnv }
   for (const name of Object.keys(env)) if (name.startsWith('CLOUDFLARE_')) delete env[name]
   try {
     const { stdout, stderr } = await promisify(execFile)('node_modules/.bin/tsx', ['scripts/preflight.ts', ...args], {
@@ -188,6 +189,83 @@ describe('npm run preflight', () => {
       code: 2,
       stdout: '',
       stderr: `preflight: no [env.staging] section in ${config}\n`,
+    })
+  })
+
+  describe('asking the account (wrangler replaced by a script that answers as wrangler 4.86 does)', () => {
+    const fake = join(dir, 'fake-wrangler.sh')
+    const calls = join(dir, 'fake-wrangler.calls')
+    writeFileSync(
+      fake,
+      [
+        'echo "$*" >> "$FAKE_CALLS"',
+        'case "$1 $2" in',
+        '  "secret list") printf "%s\\n" "$FAKE_SECRETS" ;;',
+        '  "d1 migrations") printf "%s\\n" "$FAKE_MIGRATIONS" ;;',
+        'esac',
+      ].join('\n'),
+    )
+    // Only [env.production] is deployable: the top level has no vars.
+    const production = toml({
+      vars: {},
+      extra: [
+        '[env.production]',
+        '[[env.production.d1_databases]]',
+        'binding = "DB"',
+        `database_id = "${D1_ID}"`,
+        '[[env.production.kv_namespaces]]',
+        'binding = "TOKENS"',
+        `id = "${KV_ID}"`,
+        '[env.production.vars]',
+        `ISSUER = "${GOOD.ISSUER}"`,
+        'PASSWORD_GRANT_ENABLED = "false"',
+      ].join('\n'),
+    })
+
+    it('refuses a missing OIDC_PRIVATE_KEYS secret and unapplied remote migrations, asking for the named env', async () => {
+      const config = writeConfig(production)
+      const run = await preflight(['--config', config, '--env', 'production'], {
+        PREFLIGHT_WRANGLER: fake,
+        FAKE_CALLS: calls,
+        FAKE_SECRETS: '[{"name":"OTHER_SECRET","type":"secret_text"}]',
+        FAKE_MIGRATIONS: [
+          'Resource location: remote',
+          'Migrations to be applied:',
+          '┌───────────────────┐',
+          '│ Name              │',
+          '├───────────────────┤',
+          '│ 0001_consent.sql  │',
+          '├───────────────────┤',
+          '│ 0002_devices.sql  │',
+          '└───────────────────┘',
+        ].join('\n'),
+      })
+      expect(run).toEqual({
+        code: 1,
+        stdout: lines(
+          'error: no OIDC_PRIVATE_KEYS secret: npm run -s oidc:keygen | npx wrangler secret put OIDC_PRIVATE_KEYS --env production',
+          'error: remote D1 migrations not applied: 0001_consent.sql, 0002_devices.sql: npx wrangler d1 migrations apply DB --remote --env production',
+          `preflight: 2 problems in ${config}`,
+        ),
+        stderr: '',
+      })
+      expect(readFileSync(calls, 'utf8').split('\n').sort()).toEqual([
+        '',
+        `d1 migrations list DB --remote --config ${config} --env production`,
+        `secret list --format json --config ${config} --env production`,
+      ])
+    })
+
+    it('passes when the secret is there and no migration is pending', async () => {
+      const config = writeConfig(toml({ vars: GOOD }))
+      expect(
+        await preflight(['--config', config], {
+          PREFLIGHT_WRANGLER: fake,
+          FAKE_CALLS: calls,
+          FAKE_SECRETS: '[{"name":"OIDC_PRIVATE_KEYS","type":"secret_text"}]',
+          FAKE_MIGRATIONS: 'Resource location: remote\n✅ No migrations to apply!',
+        }),
+      ).toEqual({ code: 0, stdout: lines(`preflight: no problems in ${config}`), stderr: '' })
     })
   })
 
