@@ -3,7 +3,9 @@
 # http://127.0.0.1:${PORT:-8787} with local D1 and KV (state in .wrangler/state). No account needed.
 set -e
 cd "$(dirname "$0")/.."
-sh scripts/wrangler.sh d1 migrations apply DB --local >&2
+# wrangler asks "continue?" before applying migrations when stdin and stdout are a terminal; with
+# stdin not a terminal it takes its fallback answer, yes. A local database has no one to wait for.
+sh scripts/wrangler.sh d1 migrations apply DB --local </dev/null >&2
 # A development-only OpenID Connect signing key, made on the first run and kept beside the local
 # state (.wrangler/ is gitignored). Deployments use the OIDC_PRIVATE_KEYS secret instead (README).
 mkdir -p .wrangler
@@ -11,4 +13,9 @@ node_modules/.bin/tsx scripts/oidc-keygen.ts --dev-key-file .wrangler/oidc-dev-k
 # Naming env files makes wrangler skip its defaults, so name yours too; later files win.
 set -- --env-file .wrangler/oidc-dev-key.env "$@"
 if [ -f .dev.vars ]; then set -- "$@" --env-file .dev.vars; elif [ -f .env ]; then set -- "$@" --env-file .env; fi
-exec sh scripts/wrangler.sh dev --ip 127.0.0.1 --port "${PORT:-8787}" "$@"
+# The Worker logs one JSON line per request (src/index.ts); wrangler's proxy logs its own
+# "[wrangler:info] GET / 200 OK (3ms)" for the same request and has no option to stop (4.86). Drop
+# those lines, nothing else. The inspector port is wrangler's pick (9229 or the next free one), so
+# two servers on different PORTs run side by side.
+sh scripts/wrangler.sh dev --ip 127.0.0.1 --port "${PORT:-8787}" "$@" 2>&1 |
+  grep --line-buffered -v -E '\[wrangler:info\] .*[A-Z]+ /[^ ]* .*[0-9]{3} .*\([0-9]+ms\)'
