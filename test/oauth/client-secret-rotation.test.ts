@@ -11,6 +11,8 @@ import { postAs, REDIRECT } from '../helpers/grants'
 import { call, read } from '../helpers/http'
 import { createApplication, createUser, db, type TestApp } from '../helpers/seed'
 import { rememberSecret } from '../helpers/secrets'
+import { callWith } from '../helpers/faults'
+import { recordingD1, recordingKV } from '../helpers/recording'
 
 /** A client_credentials app owned by a signed-in user, a resource server to introspect with, and a token. */
 async function ownedClient() {
@@ -109,5 +111,27 @@ describe('a new client secret', () => {
     // Another client's tokens are not touched.
     const other = await tokenFor(resourceServer.clientId, resourceServer.clientSecret!)
     await expectLive(resourceServer, other, resourceServer.clientId)
+  })
+})
+
+describe('the cost of the check', () => {
+  it('is the application read these tokens already had: one KV get, one select by id, live or ended', async () => {
+    const { app, token } = await ownedClient()
+    const recorded = async () => {
+      const { DB, calls: d1 } = recordingD1()
+      const { TOKENS, calls: kv } = recordingKV()
+      const res = await callWith({ DB, TOKENS }, '/users/', { headers: { Authorization: `Bearer ${token}` } })
+      return { status: res.status, kv, sql: [...d1.sql], runs: d1.runs, batches: d1.batches }
+    }
+    const cost = (status: number) => ({
+      status,
+      kv: ['get access:'],
+      sql: [expect.stringMatching(/^select .* from "applications" where "applications"\."id" = \?$/)],
+      runs: 1,
+      batches: [],
+    })
+    expect(await recorded()).toEqual(cost(403))
+    await db().update(applications).set({ secretGeneration: sql`${applications.secretGeneration} + 1` }).where(eq(applications.id, app.id)).run()
+    expect(await recorded()).toEqual(cost(401))
   })
 })
