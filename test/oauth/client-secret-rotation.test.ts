@@ -114,6 +114,18 @@ describe('a new client secret', () => {
   })
 })
 
+describe('deleting the application', () => {
+  it('says its client_credentials tokens stop working, and they do', async () => {
+    const { browser, app, resourceServer, token } = await ownedClient()
+    const confirm = await browser.get(`/o/applications/${app.id}/delete/`)
+    const text = textOf(confirm.html)
+    expect(text).toContain('the tokens it got for itself (client credentials) stop working')
+    expect(text).not.toContain('run out on their own')
+    expect((await browser.submit(confirm, `/o/applications/${app.id}/delete/`)).status).toBe(303)
+    await expectEnded(resourceServer, token)
+  })
+})
+
 describe('the cost of the check', () => {
   it('is the application read these tokens already had: one KV get, one select by id, live or ended', async () => {
     const { app, token } = await ownedClient()
