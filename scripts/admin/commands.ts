@@ -111,7 +111,6 @@ const APP_FLAGS: Record<keyof FieldErrors, string> = {
   authorizationGrantType: 'grant-type',
   redirectUris: 'redirect-uris',
   allowedOrigins: 'allowed-origins',
-  skipAuthorization: 'skip-authorization',
 }
 
 function createApp(opts: Options): Plan {
@@ -123,9 +122,10 @@ function createApp(opts: Options): Plan {
       authorization_grant_type: optional(opts, 'grant-type'),
       redirect_uris: optional(opts, 'redirect-uris'),
       allowed_origins: optional(opts, 'allowed-origins'),
-      ...(opts['skip-authorization'] === true ? { skip_authorization: 'on' } : {}),
     }),
   )
+  // Not a form field: only an administrator may let an application skip consent (RFC 6749 §10.2).
+  const skipAuthorization = opts['skip-authorization'] === true
   const [field, messages] = (Object.entries(errors) as [keyof FieldErrors, string[]][])[0] ?? []
   if (field && messages) {
     const choices = { clientType: CLIENT_TYPES, authorizationGrantType: GRANT_TYPES }[field as string] as readonly string[] | undefined
@@ -140,7 +140,7 @@ function createApp(opts: Options): Plan {
     guards,
     printNote: `client_id: ${clientId}\n${secret ? `client_secret: ${secret} (shown this once: the SQL holds only its SHA-256)` : 'client_secret: none (public client)'}`,
     sql: `insert into applications (client_id, client_secret_hash, name, user_id, client_type, authorization_grant_type, redirect_uris, allowed_origins, skip_authorization)
-  select ${str(clientId)}, ${secret ? str(sha256Hex(secret)) : 'null'}, ${str(fields.name)}, ${owner ? `(select id from users where username = ${str(owner)})` : 'null'}, ${str(fields.clientType)}, ${str(fields.authorizationGrantType)}, ${str(fields.redirectUris)}, ${str(fields.allowedOrigins)}, ${bool(fields.skipAuthorization)}${owner ? `
+  select ${str(clientId)}, ${secret ? str(sha256Hex(secret)) : 'null'}, ${str(fields.name)}, ${owner ? `(select id from users where username = ${str(owner)})` : 'null'}, ${str(fields.clientType)}, ${str(fields.authorizationGrantType)}, ${str(fields.redirectUris)}, ${str(fields.allowedOrigins)}, ${bool(skipAuthorization)}${owner ? `
   where ${holds(guards)}` : ''}
   returning client_id;`,
     // The secret exists only here and in the operator's terminal: D1 keeps its SHA-256.

@@ -13,7 +13,7 @@ import type { AppEnv } from '../env'
 import { ApiError, OAuthError } from '../errors'
 import { readText } from '../http/body'
 import { type AccessTokenInfo, readAccessToken } from '../oauth/store/tokens'
-import { findApplication } from '../oauth/store/applications'
+import { findApplication, isClientTokenCurrent } from '../oauth/store/applications'
 
 const REALM = 'realm="api"'
 const NOT_PROVIDED = 'Authentication credentials were not provided.'
@@ -95,9 +95,11 @@ export async function authenticateBearer(c: Context<AppEnv>): Promise<AccessToke
   if (info === null) throw bearerRefusal(c, 401, INVALID_TOKEN)
   if (info === 'expired') throw bearerRefusal(c, 401, { code: 'invalid_token', description: 'The access token has expired.' })
   // A client_credentials token has no grant row that deleting its application could revoke, so it
-  // lives exactly as long as its application (as DOT's cascade has it): one D1 primary-key read,
-  // for these tokens only. A user's token is revoked with its grant instead.
-  if (info.userId === null && !(await findApplication(c.get('db'), info.applicationId))) throw bearerRefusal(c, 401, INVALID_TOKEN)
+  // lives as long as its application (as DOT's cascade has it) and its client secret: one D1
+  // primary-key read, for these tokens only. A user's token is revoked with its grant instead.
+  if (info.userId === null && !isClientTokenCurrent(await findApplication(c.get('db'), info.applicationId), info)) {
+    throw bearerRefusal(c, 401, INVALID_TOKEN)
+  }
   return info
 }
 

@@ -60,7 +60,14 @@ export const applications = sqliteTable(
     redirectUris: text('redirect_uris').notNull().default(''),
     /** Space-separated origins allowed to call the token/API endpoints from a browser (CORS). */
     allowedOrigins: text('allowed_origins').notNull().default(''),
+    /** Consent is not asked (DOT's flag). Set by an administrator only, never on the self-service pages. */
     skipAuthorization: integer('skip_authorization', { mode: 'boolean' }).notNull().default(false),
+    /**
+     * Moves on each time the client secret is replaced or dropped. A client_credentials token
+     * records the generation it was issued under and is honoured only while it is still the
+     * current one, so a new secret ends the tokens the old one got.
+     */
+    secretGeneration: integer('secret_generation').notNull().default(0),
     created: integer('created').notNull().default(now),
     updated: integer('updated').notNull().default(now),
   },

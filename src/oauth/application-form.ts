@@ -34,7 +34,10 @@ export function originProblem(value: string): string | null {
   return null
 }
 
-/** The fields from a submitted form, and the problems with them (none when it can be saved). */
+/**
+ * The fields from a submitted form, and the problems with them (none when it can be saved). A
+ * posted `skip_authorization` is ignored: that flag is not the owner's to set (ApplicationFields).
+ */
 export function readApplicationForm(form: URLSearchParams): { fields: ApplicationFields; errors: FieldErrors } {
   const fields: ApplicationFields = {
     name: (form.get('name') ?? '').trim(),
@@ -42,7 +45,6 @@ export function readApplicationForm(form: URLSearchParams): { fields: Applicatio
     authorizationGrantType: (form.get('authorization_grant_type') ?? '') as GrantType,
     redirectUris: spaced(form.get('redirect_uris') ?? ''),
     allowedOrigins: spaced(form.get('allowed_origins') ?? ''),
-    skipAuthorization: form.has('skip_authorization'),
   }
   const errors: FieldErrors = {}
   const add = (field: keyof ApplicationFields, message: string) => (errors[field] ??= []).push(message)

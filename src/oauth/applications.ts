@@ -2,7 +2,8 @@
  * @module The application management pages under /o/applications/ (DOT's management views): list,
  * register, detail, edit, delete, new secret. A user sees and changes only their own applications;
  * anyone else's answer 404, as if they did not exist. Client secrets are random (RFC 6749 §10.10),
- * stored as SHA-256 and shown once, in the answer that generated them.
+ * stored as SHA-256 and shown once, in the answer that generated them; a new one ends the
+ * client_credentials tokens of the old. Owners never set "Skip authorization" (ApplicationFields).
  */
 import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../env'
@@ -26,6 +27,7 @@ import {
   findOwnApplication,
   insertApplication,
   listApplicationsOf,
+  replacedSecret,
   updateApplication,
 } from './store/applications'
 import { liveFamilyIdsOf } from './store/user-grants'
@@ -117,7 +119,11 @@ applicationRoutes.post(`${BASE}/:id/update/`, async (c) => {
   const becameConfidential = fields.clientType === 'confidential' && app.clientType === 'public'
   const credentials = becameConfidential ? newSecret() : null
   const clientSecretHash = fields.clientType === 'public' ? null : (credentials?.clientSecretHash ?? app.clientSecretHash)
-  await updateApplication(c.get('db'), app.id, { ...fields, clientSecretHash })
+  // The secret is written only when it changes, ending what the old one got; else a secret
+  // generated meanwhile on another tab would be put back. `skipAuthorization` is not in `fields`:
+  // what an administrator set stays.
+  const secretChange = clientSecretHash !== app.clientSecretHash ? replacedSecret(clientSecretHash) : {}
+  await updateApplication(c.get('db'), app.id, { ...fields, ...secretChange })
   log(c, 'info', { event: 'application_updated', applicationId: app.id })
   if (credentials) return detail(c, { ...app, ...fields, clientSecretHash }, { secret: credentials.secret, notice: 'Changes saved.' })
   return c.redirect(`${BASE}/${app.id}/?saved`, 302)
@@ -130,9 +136,10 @@ applicationRoutes.post(`${BASE}/:id/secret/`, async (c) => {
   if (!app) return notFound(c)
   if (app.clientType !== 'confidential') return renderError(c, 400, 'No secret to replace', 'A public client has no client secret.')
   const { secret, clientSecretHash } = newSecret()
-  await updateApplication(c.get('db'), app.id, { clientSecretHash })
+  await updateApplication(c.get('db'), app.id, replacedSecret(clientSecretHash))
   log(c, 'info', { event: 'client_secret_regenerated', applicationId: app.id })
-  return detail(c, { ...app, clientSecretHash }, { secret, notice: 'A new client secret was generated. The old one no longer works.' })
+  const notice = 'A new client secret was generated. The old one no longer works, and the tokens it got for the client itself (client credentials) have ended.'
+  return detail(c, { ...app, clientSecretHash }, { secret, notice })
 })
 
 applicationRoutes.get(`${BASE}/:id/delete/`, async (c) => {

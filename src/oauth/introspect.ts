@@ -19,7 +19,7 @@ import { readOAuthForm, requireParam } from './form'
 import { type FoundToken, findToken } from './lookup'
 import { scopeSet } from './scopes'
 import { findFamily } from './store/families'
-import { findApplication } from './store/applications'
+import { findApplication, isClientTokenCurrent } from './store/applications'
 import type { AccessTokenInfo } from './store/tokens'
 
 /**
@@ -46,8 +46,8 @@ async function authenticateCaller(c: Context<AppEnv>, form: URLSearchParams): Pr
  * made elsewhere by up to ~60 s; D1 does not, so introspection answers with strong consistency.
  */
 async function isCurrent(c: Context<AppEnv>, found: FoundToken & { type: 'access_token' }): Promise<boolean> {
-  // A client_credentials token has no grant: it is live while its application exists.
-  if (!found.info.familyId) return (await findApplication(c.get('db'), found.info.applicationId)) !== undefined
+  // A client_credentials token has no grant: it is live while its application and secret are.
+  if (!found.info.familyId) return isClientTokenCurrent(await findApplication(c.get('db'), found.info.applicationId), found.info)
   const family = await findFamily(c.get('db'), found.info.familyId)
   // A user deactivated (or deleted) in D1 is no one a resource server should act for, as our own API refuses them.
   return family !== undefined && family.revokedAt === null && family.accessHash === found.hash && family.userActive

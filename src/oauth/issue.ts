@@ -83,6 +83,8 @@ function newAccessToken(
 export async function issueClientToken(c: Context<AppEnv>, app: Application, scope: string): Promise<Issued> {
   const { accessTokenExpireSeconds } = readSettings(c.env)
   const at = newAccessToken(app, null, scope, null, accessTokenExpireSeconds)
+  // Bound to the secret that got it: a new secret ends it (isClientTokenCurrent).
+  at.info.secretGeneration = app.secretGeneration
   await putAccessToken(c.env.TOKENS, at.hash, at.info)
   return {
     response: tokenResponse(at.token, accessTokenExpireSeconds, scope),

@@ -76,6 +76,18 @@ describe('admin CLI', () => {
     expect(app.stdout).not.toContain(secret)
   })
 
+  it('createapp --skip-authorization sets the flag the application pages never offer', async () => {
+    const app = (skip: string[]) =>
+      adminJson('createapp', '--name', 'first-party', '--client-type', 'public', '--grant-type', 'authorization-code', '--redirect-uris', 'http://127.0.0.1:8009/cb', ...skip)
+    const [trusted, plain] = [await app(['--skip-authorization']), await app([])]
+    expect(d1(`select client_id, skip_authorization from applications where client_id in ('${trusted.client_id}', '${plain.client_id}') order by id`)).toEqual([
+      [
+        { client_id: trusted.client_id, skip_authorization: 1 },
+        { client_id: plain.client_id, skip_authorization: 0 },
+      ],
+    ])
+  })
+
   it('seeds users, a group, a membership and each kind of application, which the server then uses', async () => {
     const superuser = await adminJson('createsuperuser', '--username', admin1, '--email', 'admin@example.com', '--password', 'pw-admin', '--first-name', "O'Neil")
     expect(superuser).toEqual({ id: expect.any(Number), username: admin1 })

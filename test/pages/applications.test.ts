@@ -50,7 +50,8 @@ describe('registering an application, as the tutorial does', () => {
     ]) {
       expect(page.html).toMatch(new RegExp(`<label for="${id}">${label}`))
     }
-    expect(page.html).toContain('<label class="check" for="id_skip_authorization">')
+    // No "Skip authorization": the administrator's alone (test/pages/skip-authorization.test.ts).
+    expect(page.html).not.toContain('skip_authorization')
     expect(page.html).not.toMatch(/implicit/i)
   })
 
@@ -112,11 +113,10 @@ describe('registering an application, as the tutorial does', () => {
       authorization_grant_type: 'authorization-code',
       redirect_uris: 'http://127.0.0.1:8009/cb\r\nhttps://app.example/cb  http://[::1]/cb',
       allowed_origins: 'https://app.example\nhttp://localhost:3000',
-      skip_authorization: 'on',
     })
     expect(created.status).toBe(201)
     const row = await db().select().from(applications).where(eq(applications.clientId, credentialsOn(created).clientId!)).get()
-    expect(row).toMatchObject({ redirectUris: 'http://127.0.0.1:8009/cb https://app.example/cb http://[::1]/cb', allowedOrigins: 'https://app.example http://localhost:3000', skipAuthorization: true })
+    expect(row).toMatchObject({ redirectUris: 'http://127.0.0.1:8009/cb https://app.example/cb http://[::1]/cb', allowedOrigins: 'https://app.example http://localhost:3000' })
   })
 
   it('refuses a registration without the CSRF token', async () => {

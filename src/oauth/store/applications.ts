@@ -1,6 +1,7 @@
 /** @module OAuth applications (clients) in D1. */
 import { and, asc, eq, sql } from 'drizzle-orm'
 import { type Db, preparedQuery } from '../../db/client'
+import type { SQLiteUpdateSetSource } from 'drizzle-orm/sqlite-core'
 import { applications } from '../../db/schema'
 
 export type Application = typeof applications.$inferSelect
@@ -26,11 +27,12 @@ export function findApplication(db: Db, id: number): Promise<Application | undef
 
 export const redirectUriList = (app: Pick<Application, 'redirectUris'>) => app.redirectUris.split(/\s+/).filter(Boolean)
 
-/** The fields a person edits on the application pages. */
-export type ApplicationFields = Pick<
-  Application,
-  'name' | 'clientType' | 'authorizationGrantType' | 'redirectUris' | 'allowedOrigins' | 'skipAuthorization'
->
+/**
+ * The fields an owner edits on the self-service application pages. Not `skipAuthorization`: an
+ * application that skips consent gets codes for any signed-in user who follows its link (RFC 6749
+ * §10.2), so only an administrator sets it (`npm run admin -- createapp --skip-authorization`).
+ */
+export type ApplicationFields = Pick<Application, 'name' | 'clientType' | 'authorizationGrantType' | 'redirectUris' | 'allowedOrigins'>
 
 /** The applications a user registered, oldest first. */
 export function listApplicationsOf(db: Db, userId: number): Promise<Application[]> {
@@ -46,8 +48,28 @@ export function insertApplication(db: Db, values: typeof applications.$inferInse
   return db.insert(applications).values(values).returning().get()
 }
 
-export async function updateApplication(db: Db, id: number, values: Partial<typeof applications.$inferInsert>): Promise<void> {
+export async function updateApplication(db: Db, id: number, values: SQLiteUpdateSetSource<typeof applications>): Promise<void> {
   await db.update(applications).set({ ...values, updated: sql`(unixepoch())` }).where(eq(applications.id, id)).run()
+}
+
+/**
+ * The update that replaces the client secret (or drops it, with null): the next generation, so
+ * the client_credentials tokens the old secret got end with it (see `isClientTokenCurrent`).
+ * A counter, not a time: a token issued in the same second as the change must still be told apart.
+ */
+export const replacedSecret = (clientSecretHash: string | null) => ({
+  clientSecretHash,
+  secretGeneration: sql`${applications.secretGeneration} + 1`,
+})
+
+/**
+ * Whether a client_credentials token is still honoured: its application exists and its secret is
+ * the one the token was issued under. Such a token has no grant row to revoke, so this is what
+ * ends it (deleting the application, a new secret), read with the row the caller already needs.
+ * A record from before generations were kept counts as generation 0, the column's default.
+ */
+export function isClientTokenCurrent(app: Application | undefined, token: { secretGeneration?: number }): boolean {
+  return app !== undefined && app.secretGeneration === (token.secretGeneration ?? 0)
 }
 
 /** Deletes the application row; its grants and codes go with it (ON DELETE CASCADE). */

@@ -19,6 +19,11 @@ export type AccessTokenInfo = {
   exp: number
   /** The grant (token_families row) this token belongs to; null for client_credentials. */
   familyId: string | null
+  /**
+   * client_credentials only: the application's `secret_generation` when the token was issued. A
+   * new client secret moves the application on, and the token is no longer honoured.
+   */
+  secretGeneration?: number
 }
 
 export type RefreshTokenInfo = {

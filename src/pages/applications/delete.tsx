@@ -13,9 +13,8 @@ export const ApplicationDeletePage = ({ session, app }: DeleteProps) => (
     <h1>Delete {app.name || app.clientId}?</h1>
     <form class="card" method="post" action={`/o/applications/${app.id}/delete/`}>
       <p>
-        Its client id stops working at once, and every grant users gave it is revoked with its access and refresh tokens.
-        Tokens it got for itself (client credentials) are not tracked per client and run out on their own. This cannot be
-        undone.
+        Its client id stops working at once, every grant users gave it is revoked with its access and refresh tokens, and
+        the tokens it got for itself (client credentials) stop working. This cannot be undone.
       </p>
       <CsrfInput token={sessionCsrfToken(session)} />
       <div class="actions">

@@ -101,7 +101,7 @@ export const ApplicationDetailPage: FC<DetailProps> = ({ session, app, secret, n
             <List value={app.allowedOrigins} empty="None" />
           </dd>
           <dt>Skip authorization</dt>
-          <dd>{app.skipAuthorization ? 'Yes: users are not asked to consent' : 'No'}</dd>
+          <dd>{app.skipAuthorization ? 'Yes: users are not asked to consent (set by an administrator)' : 'No'}</dd>
         </dl>
         <div class="actions">
           <a class="button" href={`/o/applications/${app.id}/update/`}>
@@ -121,7 +121,10 @@ export const ApplicationDetailPage: FC<DetailProps> = ({ session, app, secret, n
       {app.clientType === 'confidential' && (
         <form class="card" method="post" action={`/o/applications/${app.id}/secret/`}>
           <h2>Client secret</h2>
-          <p class="muted small">A new secret replaces the current one at once: clients using the old one stop getting tokens.</p>
+          <p class="muted small">
+            A new secret replaces the current one at once: clients using the old one stop getting tokens, and the tokens the
+            old one got for the client itself (client credentials) stop working.
+          </p>
           <CsrfInput token={csrf} />
           <button type="submit" class="secondary">
             Generate a new secret

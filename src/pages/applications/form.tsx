@@ -1,4 +1,7 @@
-/** @module Registering and editing an application: every field labelled, each error beside its field. */
+/**
+ * @module Registering and editing an application: every field labelled, each error beside its
+ * field. No "Skip authorization": only an administrator sets it (see ApplicationFields).
+ */
 import type { Context } from 'hono'
 import type { FC } from 'hono/jsx'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
@@ -37,7 +40,6 @@ const FIELD_NAMES: Record<keyof ApplicationFields, string> = {
   authorizationGrantType: 'authorization_grant_type',
   redirectUris: 'redirect_uris',
   allowedOrigins: 'allowed_origins',
-  skipAuthorization: 'skip_authorization',
 }
 
 export const ApplicationFormPage: FC<FormProps> = ({ session, action, values, errors = {}, cancel }) => {
@@ -71,13 +73,6 @@ export const ApplicationFormPage: FC<FormProps> = ({ session, action, values, er
             {values.allowedOrigins?.split(' ').join('\n') ?? ''}
           </textarea>
         </Field>
-        <label class="check" for="id_skip_authorization">
-          <input type="checkbox" id="id_skip_authorization" name="skip_authorization" checked={!!values.skipAuthorization} />
-          <span>
-            Skip authorization
-            <span class="hint">Users are not asked to consent. Only for applications you fully trust.</span>
-          </span>
-        </label>
         <CsrfInput token={sessionCsrfToken(session)} />
         <div class="actions">
           <button type="submit">{isNew ? 'Save' : 'Save changes'}</button>

@@ -1,0 +1,1 @@
+ALTER TABLE `applications` ADD `secret_generation` integer DEFAULT 0 NOT NULL;
