@@ -5,7 +5,8 @@
 import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../env'
 import { ApiError, ValidationError } from '../errors'
-import { findUser, findUserByUsername, listUsers, USERNAME_MAX_LENGTH, USERNAME_PATTERN } from '../accounts/users'
+import { findUser, findUserByUsername, listUsers, normalizeUsername, USERNAME_MAX_LENGTH, usernameProblem } from '../accounts/users'
+import { passwordProblems } from '../accounts/passwords'
 import { users } from '../db/schema'
 import { hashPassword, PASSWORD_MAX_LENGTH, UNUSABLE_PASSWORD } from '../crypto/password'
 import { bearerAuth } from '../auth/bearer'
@@ -17,7 +18,6 @@ import { listResponse, pageOf } from './pagination'
 import { allowMethods, methodNotAllowed, viewMetadata } from './view'
 
 const USERNAME_TAKEN = 'A user with that username already exists.'
-const INVALID_USERNAME = 'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.'
 
 export const userRoutes = new Hono<AppEnv>()
 const guard = [bearerAuth(), requireUser(), readWriteScopes()] as const
@@ -39,17 +39,25 @@ userRoutes.get('/users/:pk/', async (c) => {
 userRoutes.options('/users/:pk/', viewMetadata('User Details'))
 userRoutes.all('/users/:pk/', methodNotAllowed)
 
-/** Validates as DRF's ModelSerializer would, then inserts; `password` is optional and write-only. */
+/**
+ * Validates as DRF's ModelSerializer would, then inserts; `password` is optional and write-only
+ * (without one the user gets an unusable password, as the tutorial's users do). The username is
+ * NFKC-normalised before it is checked, so a compatibility spelling of a taken name is taken.
+ */
 async function createUserFromBody(c: Context<AppEnv>) {
   const data = await readApiBody(c)
   const errors: Errors = {}
-  const username = charField(data, 'username', { required: true, maxLength: USERNAME_MAX_LENGTH }, errors)
-  if (username !== undefined && !USERNAME_PATTERN.test(username)) errors.username = [INVALID_USERNAME]
+  const username = charField(data, 'username', { required: true, maxLength: USERNAME_MAX_LENGTH, normalize: normalizeUsername }, errors)
+  const usernameError = username === undefined ? undefined : usernameProblem(username)
+  if (usernameError) errors.username = [usernameError]
   const email = charField(data, 'email', { allowBlank: true, maxLength: 254 }, errors)
   if (email && !isValidEmail(email)) errors.email = ['Enter a valid email address.']
   const firstName = charField(data, 'first_name', { allowBlank: true, maxLength: 150 }, errors)
   const lastName = charField(data, 'last_name', { allowBlank: true, maxLength: 150 }, errors)
   const password = charField(data, 'password', { maxLength: PASSWORD_MAX_LENGTH, trim: false }, errors)
+  // Django's password validators, every problem listed, as the password change page and the CLI apply them.
+  const weak = password ? passwordProblems(username ?? '', password) : []
+  if (weak.length) errors.password = weak
   if (username !== undefined && !errors.username && (await findUserByUsername(c.get('db'), username))) {
     errors.username = [USERNAME_TAKEN]
   }
