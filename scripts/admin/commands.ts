@@ -4,7 +4,7 @@
  */
 import { hashPassword } from '../../src/crypto/password'
 import { randomToken, sha256Hex } from '../../src/crypto/token'
-import { USERNAME_MAX_LENGTH, USERNAME_PATTERN } from '../../src/accounts/users'
+import { normalizeUsername, usernameProblem } from '../../src/accounts/users'
 import { passwordProblems } from '../../src/accounts/passwords'
 import { isValidEmail } from '../../src/api/fields'
 import { type FieldErrors, readApplicationForm } from '../../src/oauth/application-form'
@@ -21,6 +21,12 @@ const required = (opts: Options, name: string): string => {
   return value
 }
 
+/**
+ * A required username option, NFKC-normalised as the API, sign-in and the password grant take it
+ * (`ａｄｍｉｎ` names the user `admin`): before every check and in the SQL. `--owner` is too.
+ */
+const usernameOption = (opts: Options, name: string): string => normalizeUsername(required(opts, name))
+
 const optional = (opts: Options, name: string): string => {
   const value = opts[name]
   return typeof value === 'string' ? value : ''
@@ -34,13 +40,12 @@ const groupByName = (name: string) => `select 1 from groups where name = ${str(n
 const userExists = (username: string): Guard => ({ select: userByName(username), expect: true, message: `no user named "${username}"` })
 
 async function createUser(opts: Options, superuser: boolean): Promise<Plan> {
-  const username = required(opts, 'username')
-  if (username.length > USERNAME_MAX_LENGTH || !USERNAME_PATTERN.test(username)) {
-    throw new UsageError(`invalid username "${username}": letters, digits and @/./+/-/_ only, at most ${USERNAME_MAX_LENGTH} characters`)
-  }
+  const username = usernameOption(opts, 'username')
+  const invalid = usernameProblem(username)
+  if (invalid) throw new UsageError(`invalid username "${username}": ${invalid}`)
   const email = superuser ? required(opts, 'email') : optional(opts, 'email')
   if (email && !isValidEmail(email)) throw new UsageError(`invalid email "${email}"`)
-  const password = await hashPassword(required(opts, 'password'))
+  const password = await hashPassword(newPassword(username, required(opts, 'password')))
   const staff = superuser || opts.staff === true
   const taken = `a user named "${username}" already exists`
   const guards: Guard[] = [{ select: userByName(username), expect: false, message: taken }]
@@ -58,12 +63,17 @@ async function createUser(opts: Options, superuser: boolean): Promise<Plan> {
   }
 }
 
+/** `password`, if Django's validators accept it for `username`; else a UsageError naming every problem. */
+function newPassword(username: string, password: string): string {
+  const problems = passwordProblems(username, password)
+  if (problems.length) throw new UsageError(`--password: ${problems.join(' ')}`)
+  return password
+}
+
 /** A new password, as the password change page sets it: every session of the user ends with it. */
 async function changePassword(opts: Options): Promise<Plan> {
-  const username = required(opts, 'username')
-  const password = required(opts, 'password')
-  const [problem] = passwordProblems(username, password)
-  if (problem) throw new UsageError(`--password: ${problem}`)
+  const username = usernameOption(opts, 'username')
+  const password = newPassword(username, required(opts, 'password'))
   const guards = [userExists(username)]
   const user = `select id from users where username = ${str(username)}`
   return {
@@ -92,7 +102,7 @@ function createGroup(name: string): Plan {
 }
 
 function addToGroup(opts: Options): Plan {
-  const username = required(opts, 'username')
+  const username = usernameOption(opts, 'username')
   const group = required(opts, 'group')
   return {
     guards: [userExists(username), { select: groupByName(group), expect: true, message: `no group named "${group}"` }],
@@ -132,7 +142,7 @@ function createApp(opts: Options): Plan {
     const hint = choices && !choices.includes(String(fields[field])) ? ` One of: ${choices.join(', ')}.` : ''
     throw new UsageError(`--${APP_FLAGS[field]}: ${messages[0]}${hint}`)
   }
-  const owner = optional(opts, 'owner')
+  const owner = normalizeUsername(optional(opts, 'owner'))
   const guards = owner ? [userExists(owner)] : []
   const clientId = randomToken(24)
   const secret = fields.clientType === 'confidential' ? randomToken() : null

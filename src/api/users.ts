@@ -7,7 +7,8 @@ import { eq, sql } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/sqlite-core'
 import type { AppEnv } from '../env'
 import { ApiError, ValidationError } from '../errors'
-import { listUsers, userByUsername, USERNAME_MAX_LENGTH, USERNAME_PATTERN } from '../accounts/users'
+import { listUsers, normalizeUsername, userByUsername, USERNAME_MAX_LENGTH, usernameProblem } from '../accounts/users'
+import { passwordProblems } from '../accounts/passwords'
 import { preparedQuery } from '../db/client'
 import { users } from '../db/schema'
 import { hashPassword, PASSWORD_MAX_LENGTH, UNUSABLE_PASSWORD } from '../crypto/password'
@@ -21,7 +22,6 @@ import { listResponse, pageOf } from './pagination'
 import { allowMethods, methodNotAllowed, viewMetadata } from './view'
 
 const USERNAME_TAKEN = 'A user with that username already exists.'
-const INVALID_USERNAME = 'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.'
 
 export const userRoutes = new Hono<AppEnv>()
 const guard = [bearerAuth(), requireUser(), readWriteScopes()] as const
@@ -57,7 +57,11 @@ userRoutes.get('/users/:pk/', async (c) => {
 userRoutes.options('/users/:pk/', requireActiveUser(), viewMetadata('User Details'))
 userRoutes.all('/users/:pk/', requireActiveUser(), methodNotAllowed)
 
-/** Validates as DRF's ModelSerializer would, then inserts; `password` is optional and write-only. */
+/**
+ * Validates as DRF's ModelSerializer would, then inserts; `password` is optional and write-only
+ * (without one the user gets an unusable password, as the tutorial's users do). The username is
+ * NFKC-normalised before it is checked, so a compatibility spelling of a taken name is taken.
+ */
 async function createUserFromBody(c: Context<AppEnv>) {
   // A body that does not parse still gets the token's user checked first (a 401 wins over a 400).
   const data = await readApiBody(c).catch(async (err: unknown) => {
@@ -65,13 +69,17 @@ async function createUserFromBody(c: Context<AppEnv>) {
     throw err
   })
   const errors: Errors = {}
-  const username = charField(data, 'username', { required: true, maxLength: USERNAME_MAX_LENGTH }, errors)
-  if (username !== undefined && !USERNAME_PATTERN.test(username)) errors.username = [INVALID_USERNAME]
+  const username = charField(data, 'username', { required: true, maxLength: USERNAME_MAX_LENGTH, normalize: normalizeUsername }, errors)
+  const usernameError = username === undefined ? undefined : usernameProblem(username)
+  if (usernameError) errors.username = [usernameError]
   const email = charField(data, 'email', { allowBlank: true, maxLength: 254 }, errors)
   if (email && !isValidEmail(email)) errors.email = ['Enter a valid email address.']
   const firstName = charField(data, 'first_name', { allowBlank: true, maxLength: 150 }, errors)
   const lastName = charField(data, 'last_name', { allowBlank: true, maxLength: 150 }, errors)
   const password = charField(data, 'password', { maxLength: PASSWORD_MAX_LENGTH, trim: false }, errors)
+  // Django's password validators, every problem listed, as the password change page and the CLI apply them.
+  const weak = password ? passwordProblems(username ?? '', password) : []
+  if (weak.length) errors.password = weak
   // The token's user is checked in the round trip that looks the username up, before anything is
   // written or any field error answered.
   const lookup = username !== undefined && !errors.username ? [userByUsername(c.get('db'), username)] as const : ([] as const)

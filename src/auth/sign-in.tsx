@@ -8,6 +8,7 @@ import { Hono, type Context } from 'hono'
 import { eq } from 'drizzle-orm'
 import type { AppEnv } from '../env'
 import { users } from '../db/schema'
+import { normalizeUsername } from '../accounts/users'
 import { log } from '../log'
 import { nowSeconds } from '../oauth/store/tokens'
 import { LoginPage } from '../pages/login'
@@ -37,7 +38,8 @@ signInRoutes.get('/accounts/login/', (c) => renderLogin(c, 200, { next: safeNext
 signInRoutes.post('/accounts/login/', async (c) => {
   const form = await readForm(c)
   const next = safeNext(form.get('next') ?? c.req.query('next'))
-  const username = (form.get('username') ?? '').slice(0, 150)
+  // Normalised before the limits and the lookup: every spelling of a name is that one account.
+  const username = normalizeUsername((form.get('username') ?? '').slice(0, 150))
   const password = form.get('password') ?? ''
   if (!verifyCsrf(c, form)) {
     return renderLogin(c, 403, { next, username, error: 'This form has expired or did not come from this site. Please sign in again.' })

@@ -4,6 +4,8 @@ import { env } from 'cloudflare:workers'
 import { call, read } from '../helpers/http'
 import { passwordSetup, passwordToken } from '../helpers/password-flow'
 import { createApplication, createUser, unique } from '../helpers/seed'
+import { fullwidth } from '../helpers/spellings'
+import { UNUSABLE_PASSWORD } from '../../src/crypto/password'
 
 async function token(scope = 'read write groups') {
   const res = await passwordToken(await passwordSetup(), { scope })
@@ -70,12 +72,12 @@ describe('GET /users/<pk>/', () => {
 describe('POST /users/', () => {
   it('creates a user from a form body, as the tutorial does, and the password signs in', async () => {
     const username = unique('foo')
-    const res = await read(await call('/users/', { token: await token('write'), form: { username, password: 'bar' } }))
+    const res = await read(await call('/users/', { token: await token('write'), form: { username, password: 'bar baz qux' } }))
     expect(res.status).toBe(201)
     expect(res.body).toEqual({ username, email: '', first_name: '', last_name: '' })
     const app = await createApplication()
     const login = await read(
-      await call('/o/token/', { basic: [app.clientId, app.clientSecret!], form: { grant_type: 'password', username, password: 'bar' } }),
+      await call('/o/token/', { basic: [app.clientId, app.clientSecret!], form: { grant_type: 'password', username, password: 'bar baz qux' } }),
     )
     expect(login.status).toBe(200)
     const row = await env.DB.prepare('select password from users where username = ?').bind(username).first<{ password: string }>()
@@ -159,5 +161,132 @@ describe('POST /users/', () => {
     expect(res.body).toEqual(answer)
     const after = await env.DB.prepare('select count(*) as n from users').first<{ n: number }>()
     expect(after!.n).toBe(before!.n)
+  })
+})
+
+const TAKEN = { username: ['A user with that username already exists.'] }
+const usersCount = async () => (await env.DB.prepare('select count(*) as n from users').first<{ n: number }>())!.n
+
+describe('POST /users/ password validation (Django’s default validators, as the password change page)', () => {
+  const SHORT = 'This password is too short. It must contain at least 8 characters.'
+  const NUMERIC = 'This password is entirely numeric.'
+  const SIMILAR = 'The password is too similar to the username.'
+
+  // [case, the password for a username, the whole body]
+  it.each<[string, (username: string) => string, object]>([
+    ['"1": every problem, in Django’s order', () => '1', { password: [SHORT, NUMERIC] }],
+    ['short', () => 'abc', { password: [SHORT] }],
+    ['seven code points (an emoji is one character, as in Python)', () => 'pass😀wd', { password: [SHORT] }],
+    ['long but digits only', () => '1234567890', { password: [NUMERIC] }],
+    ['other scripts’ digits only', () => '١٢٣٤٥٦٧٨٩٠', { password: [NUMERIC] }],
+    ['the username itself', (u) => u, { password: [SIMILAR] }],
+    ['the username in other case', (u) => u.toUpperCase(), { password: [SIMILAR] }],
+    ['blank', () => '', { password: ['This field may not be blank.'] }],
+    ['over 4096 characters', () => 'x'.repeat(4097), { password: ['Ensure this field has no more than 4096 characters.'] }],
+  ])('refuses %s with DRF’s field errors and writes nothing', async (_, passwordFor, body) => {
+    const username = unique('pw')
+    const t = await token()
+    const before = await usersCount()
+    const res = await read(await call('/users/', { token: t, json: { username, password: passwordFor(username) } }))
+    expect({ status: res.status, body: res.body }).toEqual({ status: 400, body })
+    expect(await usersCount()).toBe(before)
+  })
+
+  it('lists username and password errors together', async () => {
+    const res = await read(await call('/users/', { token: await token(), form: { username: 'bad name!', password: '1' } }))
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 400,
+      body: {
+        username: ['Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.'],
+        password: [SHORT, NUMERIC],
+      },
+    })
+  })
+
+  it('the password stays optional: without one the user is created with an unusable password', async () => {
+    const username = unique('nopassword')
+    const res = await read(await call('/users/', { token: await token(), form: { username } }))
+    expect({ status: res.status, body: res.body }).toEqual({ status: 201, body: { username, email: '', first_name: '', last_name: '' } })
+    const row = await env.DB.prepare('select password from users where username = ?').bind(username).first<{ password: string }>()
+    expect(row!.password).toBe(UNUSABLE_PASSWORD)
+  })
+})
+
+describe('POST /users/ username normalisation (NFKC, as Django’s normalize_username)', () => {
+  // [what is posted, what NFKC makes of it]; each gets a unique ASCII tail.
+  const SPELLINGS: [string, string, string][] = [
+    ['fullwidth letters', fullwidth('admin'), 'admin'],
+    ['the "ﬁ" ligature', 'ﬁle', 'file'],
+    ['superscript and subscript digits', 'user²₃', 'user23'],
+    ['a circled digit', 'agent①', 'agent1'],
+    ['a roman numeral', 'louisⅨ', 'louisIX'],
+    ['a black-letter capital', 'ℌello', 'Hello'],
+    ['a unit symbol', '㎏', 'kg'],
+    ['halfwidth katakana', 'ｶﾀｶﾅ', 'カタカナ'],
+    ['a letter and its combining accent', 'cafe\u0301', 'café'],
+  ]
+
+  it.each(SPELLINGS)('%s: taken when the normalised name exists', async (_, posted, normalised) => {
+    const tail = unique('_n')
+    const existing = await createUser({ username: `${normalised}${tail}` })
+    const t = await token()
+    const before = await usersCount()
+    const res = await read(await call('/users/', { token: t, form: { username: `${posted}${tail}` } }))
+    expect({ status: res.status, body: res.body }).toEqual({ status: 400, body: TAKEN })
+    expect(await usersCount()).toBe(before)
+    expect(existing.username).toBe(`${normalised}${tail}`)
+  })
+
+  it.each(SPELLINGS)('%s: created, stored and listed normalised otherwise', async (_, posted, normalised) => {
+    const tail = unique('_n')
+    const t = await token()
+    const res = await read(await call('/users/', { token: t, json: { username: `${posted}${tail}`, password: 'a good passphrase' } }))
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 201,
+      body: { username: `${normalised}${tail}`, email: '', first_name: '', last_name: '' },
+    })
+    const rows = await env.DB.prepare('select username from users where username in (?, ?)').bind(`${posted}${tail}`, `${normalised}${tail}`).all()
+    expect(rows.results).toEqual([{ username: `${normalised}${tail}` }])
+    const list = await read(await call('/users/', { token: t }))
+    expect(list.body).toContainEqual({ username: `${normalised}${tail}`, email: '', first_name: '', last_name: '' })
+    expect(list.body).not.toContainEqual(expect.objectContaining({ username: `${posted}${tail}` }))
+    // The posted spelling, and the plain one, are now taken.
+    for (const username of [`${posted}${tail}`, `${normalised}${tail}`]) {
+      const again = await read(await call('/users/', { token: t, form: { username } }))
+      expect({ status: again.status, body: again.body }).toEqual({ status: 400, body: TAKEN })
+    }
+  })
+
+  it.each([
+    // U+FDFA is one character that NFKC spells in 18, with spaces: 9 of them are 162 characters.
+    ['a name NFKC makes too long', 'ﷺ'.repeat(9), { username: ['Ensure this field has no more than 150 characters.'] }],
+    ['a name NFKC gives a space (ideographic space inside)', 'a\u3000b', {
+      username: ['Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.'],
+    }],
+  ])('judges the normalised form: %s', async (_, username, body) => {
+    const t = await token()
+    const before = await usersCount()
+    const res = await read(await call('/users/', { token: t, json: { username } }))
+    expect({ status: res.status, body: res.body }).toEqual({ status: 400, body })
+    expect(await usersCount()).toBe(before)
+  })
+
+  it('counts the length after normalisation: 150 accented letters, each posted decomposed (300 code points), fit', async () => {
+    const username = 'e\u0301'.repeat(150)
+    const res = await read(await call('/users/', { token: await token(), json: { username } }))
+    expect({ status: res.status, body: res.body }).toEqual({ status: 201, body: { username: 'é'.repeat(150), email: '', first_name: '', last_name: '' } })
+  })
+
+  it('of concurrent creations of two spellings of one name, exactly one is 201', async () => {
+    const t = await token()
+    const name = unique('racer')
+    const spellings = [name, fullwidth(name)]
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => call('/users/', { token: t, form: { username: spellings[i % 2]! } }).then(read)),
+    )
+    expect(results.map((r) => r.status).sort()).toEqual([201, 400, 400, 400, 400, 400, 400, 400])
+    for (const r of results.filter((r) => r.status === 400)) expect(r.body).toEqual(TAKEN)
+    const rows = await env.DB.prepare('select username from users where username in (?, ?)').bind(name, fullwidth(name)).all()
+    expect(rows.results).toEqual([{ username: name }])
   })
 })

@@ -9,6 +9,7 @@ import { describe, expect, inject, it } from 'vitest'
 import { sha256Hex } from '../../src/crypto/token'
 import { wranglerLocal } from '../../scripts/lib/dev-server'
 import { execute } from '../../scripts/admin/d1'
+import { fullwidth } from '../helpers/spellings'
 
 type Run = { code: number; stdout: string; stderr: string }
 
@@ -62,11 +63,11 @@ describe('admin CLI', () => {
   })
 
   it('--print-sql prints the guarded SQL and changes nothing', async () => {
-    const run = await admin(['--print-sql', 'createuser', '--username', `printed-${suffix}`, '--password', 'pw-1'])
+    const run = await admin(['--print-sql', 'createuser', '--username', `printed-${suffix}`, '--password', 'pw-printed'])
     expect(run.code).toBe(0)
     expect(run.stdout).toMatch(/^insert into users \(.*\)\n  select .*\n  where not exists \(select 1 from users where username = 'printed-[0-9a-z]+'\)\n  returning id, username;\n$/)
     expect(run.stdout).toContain("'$scrypt$ln=14,r=8,p=5$") // the password only as its hash
-    expect(run.stdout).not.toContain('pw-1')
+    expect(run.stdout).not.toContain('pw-printed')
     expect(d1(`select count(*) as n from users where username = 'printed-${suffix}'`)).toEqual([[{ n: 0 }]])
 
     // An application's secret cannot be read back from its SQL (only the digest is there): stderr shows it once.
@@ -152,7 +153,13 @@ describe('admin CLI', () => {
     [['createuser', '--username', 'bad name!', '--password', 'x'], /^error: invalid username "bad name!"/],
     [['createsuperuser', '--username', `e-${suffix}`, '--email', 'not-an-email', '--password', 'x'], /^error: invalid email "not-an-email"$/],
     [['createsuperuser', '--username', `e-${suffix}`, '--password', 'x'], /^error: --email is required$/],
-    [['createuser', '--username', admin1, '--password', 'x'], new RegExp(`^error: a user named "${admin1}" already exists$`)],
+    [['createuser', '--username', admin1, '--password', 'long enough pw'], new RegExp(`^error: a user named "${admin1}" already exists$`)],
+    // NFKC, as the API takes usernames: the fullwidth spelling of a name is that name, taken.
+    [['createuser', '--username', fullwidth(admin1), '--password', 'long enough pw'], new RegExp(`^error: a user named "${admin1}" already exists$`)],
+    [['createuser', '--username', 'ﷺ'.repeat(9), '--password', 'long enough pw'], /^error: invalid username ".*": Ensure this field has no more than 150 characters\.$/],
+    // Django's password validators, every problem on the one line.
+    [['createuser', '--username', `weak-${suffix}`, '--password', '1'], /^error: --password: This password is too short\. It must contain at least 8 characters\. This password is entirely numeric\.$/],
+    [['createsuperuser', '--username', `weak-${suffix}`, '--email', 'a@example.com', '--password', `WEAK-${suffix}`], /^error: --password: The password is too similar to the username\.$/],
     [['creategroup', group], new RegExp(`^error: a group named "${group}" already exists$`)],
     [['addtogroup', '--username', staff1, '--group', `none-${suffix}`], new RegExp(`^error: no group named "none-${suffix}"$`)],
     [['createapp', '--name', 'x', '--client-type', 'confidential', '--grant-type', 'password', '--owner', `nobody-${suffix}`], /^error: no user named "nobody-/],
@@ -169,6 +176,21 @@ describe('admin CLI', () => {
     expect(run.code).toBe(2)
     expect(run.stdout).toBe('')
     expect(run.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(message)])
+  })
+
+  it('writes nothing for a refused password', () => {
+    expect(d1(`select count(*) as n from users where username = 'weak-${suffix}'`)).toEqual([[{ n: 0 }]])
+  })
+
+  it('takes every --username (and --owner) NFKC-normalised, as the API, sign-in and the password grant do', async () => {
+    const username = `nfkc-${suffix}`
+    expect(await adminJson('createuser', '--username', fullwidth(username), '--password', 'the first password')).toEqual({ id: expect.any(Number), username })
+    expect(await adminJson('changepassword', '--username', fullwidth(username), '--password', 'the second password')).toEqual({ username, sessions_ended: 0 })
+    expect(await adminJson('addtogroup', '--username', fullwidth(username), '--group', group)).toEqual({ username, group })
+    const app = await adminJson('createapp', '--name', 'nfkc', '--client-type', 'confidential', '--grant-type', 'password', '--owner', fullwidth(username))
+    expect(d1(`select u.username from applications a join users u on u.id = a.user_id where a.client_id = '${app.client_id}'`)).toEqual([[{ username }]])
+    const token = await tokenRequest(app.client_id as string, app.client_secret as string, { grant_type: 'password', username: fullwidth(username), password: 'the second password' })
+    expect(token.status).toBe(200)
   })
 
 

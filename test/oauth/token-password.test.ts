@@ -4,6 +4,9 @@ import { describe, expect, it } from 'vitest'
 import { basicAuth, call, read } from '../helpers/http'
 import { passwordSetup, passwordToken } from '../helpers/password-flow'
 import { createApplication, createUser, PASSWORD } from '../helpers/seed'
+import { fullwidth } from '../helpers/spellings'
+import { postAs } from '../helpers/grants'
+import { LIMITS } from '../../src/auth/rate-limit'
 import { sha256Hex } from '../../src/crypto/token'
 
 const TOKEN = /^[A-Za-z0-9_-]{43}$/
@@ -63,6 +66,23 @@ describe('password grant', () => {
       expect(res.body).toEqual({ error: 'invalid_grant', error_description: 'Invalid credentials given.' })
       expectNoStore(res.headers)
     }
+  })
+
+  it('takes the username NFKC-normalised: the fullwidth spelling of a name acts as that user', async () => {
+    const setup = await passwordSetup()
+    const res = await passwordToken(setup, { username: fullwidth(setup.user.username) })
+    expect(res.status).toBe(200)
+    const seen = await postAs(setup.app, '/o/introspect/', { token: res.body.access_token })
+    expect(seen.body).toMatchObject({ active: true, username: setup.user.username, sub: String(setup.user.id) })
+  })
+
+  it('counts the failures of every spelling of a name toward that name’s limit', async () => {
+    const setup = await passwordSetup()
+    const headers = { 'CF-Connecting-IP': '203.0.113.77' }
+    const attempt = (username: string, password: string) =>
+      call('/o/token/', { basic: [setup.app.clientId, setup.app.clientSecret!], headers, form: { grant_type: 'password', username, password } }).then(read)
+    for (let i = 0; i < LIMITS.userIp; i++) expect((await attempt(fullwidth(setup.user.username), `guess ${i}`)).status).toBe(400)
+    expect((await attempt(setup.user.username, PASSWORD)).status).toBe(429)
   })
 
   it('refuses an inactive user as it refuses a wrong password', async () => {

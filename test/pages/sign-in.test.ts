@@ -6,6 +6,7 @@ import { sha256Hex } from '../../src/crypto/token'
 import { alertOf, Browser, formFor, textOf } from '../helpers/browser'
 import { createUser, db, PASSWORD } from '../helpers/seed'
 import { callWith, faultyD1 } from '../helpers/faults'
+import { fullwidth } from '../helpers/spellings'
 
 const INVALID = 'Please enter a correct username and password. Note that both fields may be case-sensitive.'
 
@@ -36,6 +37,17 @@ describe('the sign-in page', () => {
     expect(row!.expiresAt - row!.created).toBe(1209600)
     expect((await db().select().from(users).where(eq(users.id, user.id)).get())!.lastLogin).not.toBeNull()
     expect((await browser.get('/o/applications/')).status).toBe(200)
+  })
+
+  it('takes the username NFKC-normalised: the fullwidth spelling of a name signs in as that user', async () => {
+    const user = await createUser()
+    const browser = new Browser()
+    const answer = await browser.signIn(fullwidth(user.username), PASSWORD, '/o/applications/')
+    expect(answer.status).toBe(302)
+    expect(answer.location).toBe('/o/applications/')
+    const row = await db().select().from(sessions).where(eq(sessions.idHash, sha256Hex(browser.cookies.get('eot_session')!))).get()
+    expect(row).toMatchObject({ userId: user.id })
+    expect(textOf((await browser.get('/')).html)).toContain(user.username)
   })
 
   it('marks the cookie Secure over https', async () => {
@@ -142,6 +154,13 @@ describe('brute-force limits (src/auth/rate-limit.ts)', () => {
     // The owner, signing in from another address, is not locked out.
     const owner = new Browser({ 'CF-Connecting-IP': '192.0.2.44' })
     expect((await owner.signIn(user.username)).status).toBe(302)
+  })
+
+  it('the failures of every spelling of a name count toward that name’s limit', async () => {
+    const user = await createUser()
+    const attacker = new Browser({ 'CF-Connecting-IP': '203.0.113.78' })
+    for (let i = 0; i < 5; i++) expect((await attacker.signIn(fullwidth(user.username), `guess ${i}`)).status).toBe(200)
+    expect((await attacker.signIn(user.username, PASSWORD)).status).toBe(429)
   })
 
   it('an unknown username is limited the same way, so the limit reveals nothing', async () => {

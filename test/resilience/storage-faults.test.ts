@@ -81,7 +81,7 @@ describe('storage faults', () => {
     const users = await countRows('users')
     const res = await read(
       await callWith({ DB: faultyD1(/^insert into "users"/) }, '/users/', {
-        ...tokenRequest({ username: 'never-created', password: 'x' }),
+        ...tokenRequest({ username: 'never-created', password: 'long enough pw' }),
         headers: { Authorization: `Bearer ${body.access_token}`, 'Content-Type': 'application/x-www-form-urlencoded' },
       }),
     )

@@ -2,6 +2,7 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../../env'
 import { OAuthError } from '../../errors'
+import { normalizeUsername } from '../../accounts/users'
 import { checkPassword } from '../../auth/password-check'
 import { requireParam } from '../form'
 import { formatScope, scopeOrDefault } from '../scopes'
@@ -9,7 +10,8 @@ import { issueUserTokens } from '../issue'
 import type { Application } from '../store/applications'
 
 export async function passwordGrant(c: Context<AppEnv>, form: URLSearchParams, app: Application) {
-  const username = requireParam(form, 'username')
+  // Normalised before the limits and the lookup: every spelling of a name is that one account.
+  const username = normalizeUsername(requireParam(form, 'username'))
   const password = requireParam(form, 'password')
   if (app.authorizationGrantType !== 'password') throw new OAuthError('unauthorized_client')
   const scope = formatScope(scopeOrDefault(form.get('scope'), 'password'))
