@@ -58,7 +58,7 @@ const ROUTES: Array<[string, Request, number]> = [
 async function send(req: Request, ownId: number, token: string) {
   const username = unique('never')
   const bodies: Record<string, string> = {
-    valid: new URLSearchParams({ username, password: 'pw' }).toString(),
+    valid: new URLSearchParams({ username, password: 'a long enough passphrase' }).toString(),
     'bad-email': new URLSearchParams({ username, email: 'not-an-address' }).toString(),
   }
   const body = req.body === undefined ? undefined : (bodies[req.body] ?? req.body)
