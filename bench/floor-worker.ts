@@ -15,19 +15,22 @@ const randomKey = (prefix: string) => `${prefix}${crypto.randomUUID()}`
 
 const kvGet = (env: FloorEnv, q: URLSearchParams) => env.TOKENS.get(q.get('k') ?? '', 'json')
 const d1Get = (env: FloorEnv, q: URLSearchParams) =>
-  env.DB.prepare('select * from users where id = ?').bind(Number(q.get('id'))).first()
+  env.DB.prepare('select * from users where id = ?')
+    .bind(Number(q.get('id')))
+    .first()
 const clientRow = (env: FloorEnv, q: URLSearchParams) =>
-  env.DB.prepare('select * from applications where client_id = ?').bind(q.get('client') ?? '').first()
+  env.DB.prepare('select * from applications where client_id = ?')
+    .bind(q.get('client') ?? '')
+    .first()
 
 // The grant (token_families row) of the bench's access token, read and rotated in place: the
 // same batch as a refresh's (src/oauth/store/families.ts), changing nothing.
 const familyOf = async (env: FloorEnv, q: URLSearchParams) => ((await kvGet(env, q)) as { familyId: string }).familyId
 const familyRow = (env: FloorEnv, id: string) => env.DB.prepare('select * from token_families where id = ?').bind(id)
 const familyRotation = (env: FloorEnv, id: string) =>
-  env.DB.prepare('update token_families set expires_at = expires_at where id = ? and revoked_at is null and expires_at > ?').bind(
-    id,
-    Math.floor(Date.now() / 1000),
-  )
+  env.DB.prepare(
+    'update token_families set expires_at = expires_at where id = ? and revoked_at is null and expires_at > ?',
+  ).bind(id, Math.floor(Date.now() / 1000))
 const kvPut = (env: FloorEnv, prefix: string) => env.TOKENS.put(randomKey(prefix), '{"x":1}', TTL)
 
 // One password hash, made on first use, for the verify floor.

@@ -17,7 +17,12 @@ const apiHandler = {
     const id = Number(new URL(request.url).pathname.split('/')[3])
     const row = await env.DB.prepare('select * from users where id = ?').bind(id).first<Record<string, unknown>>()
     if (!row) return Response.json({ detail: 'Not found.' }, { status: 404 })
-    return Response.json({ username: row.username, email: row.email, first_name: row.first_name, last_name: row.last_name })
+    return Response.json({
+      username: row.username,
+      email: row.email,
+      first_name: row.first_name,
+      last_name: row.last_name,
+    })
   },
 }
 
@@ -34,7 +39,13 @@ async function mint(request: Request, env: PeerEnv, provider: OAuthProvider<Peer
   const basic = `Basic ${btoa(`${client.clientId}:${client.clientSecret}`)}`
   const grants: Array<{ access_token: string; refresh_token: string }> = []
   for (let i = 0; i < n; i++) {
-    const query = new URLSearchParams({ response_type: 'code', client_id: client.clientId, redirect_uri: REDIRECT, scope: 'read', state: `s${i}` })
+    const query = new URLSearchParams({
+      response_type: 'code',
+      client_id: client.clientId,
+      redirect_uri: REDIRECT,
+      scope: 'read',
+      state: `s${i}`,
+    })
     const authRequest = await helpers.parseAuthRequest(new Request(`${origin}/authorize?${query}`))
     const { redirectTo } = await helpers.completeAuthorization({
       request: authRequest,
@@ -47,7 +58,11 @@ async function mint(request: Request, env: PeerEnv, provider: OAuthProvider<Peer
     const code = new URL(redirectTo).searchParams.get('code')!
     const body = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT })
     const res = await provider.fetch(
-      new Request(`${origin}/token`, { method: 'POST', body, headers: { Authorization: basic, 'Content-Type': 'application/x-www-form-urlencoded' } }),
+      new Request(`${origin}/token`, {
+        method: 'POST',
+        body,
+        headers: { Authorization: basic, 'Content-Type': 'application/x-www-form-urlencoded' },
+      }),
       env,
       ctx,
     )
@@ -62,7 +77,9 @@ const provider: OAuthProvider<PeerEnv> = new OAuthProvider<PeerEnv>({
   apiHandler,
   defaultHandler: {
     fetch: (request: Request, env: PeerEnv, ctx: ExecutionContext) =>
-      new URL(request.url).pathname === '/mint' ? mint(request, env, provider, ctx) : new Response('Not found', { status: 404 }),
+      new URL(request.url).pathname === '/mint'
+        ? mint(request, env, provider, ctx)
+        : new Response('Not found', { status: 404 }),
   },
   authorizeEndpoint: '/authorize',
   tokenEndpoint: '/token',

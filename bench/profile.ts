@@ -9,12 +9,20 @@ import { progress, startBench } from './setup'
 import { scenarios } from './scenarios'
 import { measure } from './wrk'
 
-type ProfileNode = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
+type ProfileNode = {
+  id: number
+  callFrame: { functionName: string; url: string; lineNumber: number }
+  children?: number[]
+}
 type Profile = { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
 
 const { values: flags, positionals } = parseArgs({
   allowPositionals: true,
-  options: { seconds: { type: 'string', default: '5' }, worker: { type: 'string', default: 'app' }, top: { type: 'string', default: '25' } },
+  options: {
+    seconds: { type: 'string', default: '5' },
+    worker: { type: 'string', default: 'app' },
+    top: { type: 'string', default: '25' },
+  },
 })
 const INSPECTOR_PORT = 9431
 
@@ -49,7 +57,9 @@ function selfTimes(profile: Profile, key: (n: ProfileNode) => string) {
     totals.set(k, (totals.get(k) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000)
   })
   const all = [...totals.values()].reduce((a, b) => a + b, 0)
-  return [...totals.entries()].sort((a, b) => b[1] - a[1]).map(([k, ms]) => `${((100 * ms) / all).toFixed(1).padStart(5)}%  ${k}`)
+  return [...totals.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, ms]) => `${((100 * ms) / all).toFixed(1).padStart(5)}%  ${k}`)
 }
 
 const wanted = positionals[0] ?? ''
@@ -62,13 +72,22 @@ try {
   await inspector.send('Profiler.setSamplingInterval', { interval: 100 })
   await inspector.send('Profiler.start')
   progress(`profiling ${scenario.name}`)
-  const result = await measure(bench.served, scenario.request, { threads: 2, connections: 32, warmupSeconds: 0, seconds: Number(flags.seconds) })
+  const result = await measure(bench.served, scenario.request, {
+    threads: 2,
+    connections: 32,
+    warmupSeconds: 0,
+    seconds: Number(flags.seconds),
+  })
   const { profile } = await inspector.send<{ profile: Profile }>('Profiler.stop')
   inspector.close()
   const top = Number(flags.top)
   const where = (n: ProfileNode) => `${n.callFrame.url.split('/').slice(-2).join('/') || '(native)'}`
   console.log(`${scenario.name}: ${result.rps.toFixed(0)} req/s while profiled\n\nself time by function:`)
-  console.log(selfTimes(profile, (n) => `${n.callFrame.functionName || '(anonymous)'} ${where(n)}:${n.callFrame.lineNumber + 1}`).slice(0, top).join('\n'))
+  console.log(
+    selfTimes(profile, (n) => `${n.callFrame.functionName || '(anonymous)'} ${where(n)}:${n.callFrame.lineNumber + 1}`)
+      .slice(0, top)
+      .join('\n'),
+  )
   console.log('\nself time by file:')
   console.log(selfTimes(profile, where).slice(0, 10).join('\n'))
 } finally {

@@ -29,7 +29,9 @@ function targets(rows: Row[]): string[] {
     const row = find(name)
     if (!row) return
     const ratio = row.result.rps / row.floor.rps
-    out.push(`- ${label}: ${fixed(ratio, 2)} of "${row.scenario.floor}" (target ≥ ${min}) ${ratio >= min ? 'met' : 'MISSED'}`)
+    out.push(
+      `- ${label}: ${fixed(ratio, 2)} of "${row.scenario.floor}" (target ≥ ${min}) ${ratio >= min ? 'met' : 'MISSED'}`,
+    )
   }
   check('bearer-protected read, GET /users/<pk>/', 'GET /users/<pk>/ (bearer)', 0.8)
   check('client_credentials', 'POST /o/token/ client_credentials', 0.6)
@@ -45,7 +47,9 @@ function targets(rows: Row[]): string[] {
     out.push(`- ${scenario.peerOf}: ${fixed(ours.result.rps / result.rps, 2)}× the peer's throughput (target ≥ 1)`)
     // Where the two do different storage work, that work alone bounds the comparison.
     if (ours.scenario.floor !== scenario.floor) {
-      out.push(`  (storage alone: "${ours.scenario.floor}" runs at ${fixed(ours.floor.rps / floor.rps, 2)}× "${scenario.floor}")`)
+      out.push(
+        `  (storage alone: "${ours.scenario.floor}" runs at ${fixed(ours.floor.rps / floor.rps, 2)}× "${scenario.floor}")`,
+      )
     }
   }
   return out
@@ -68,9 +72,18 @@ export function printReport(report: Report) {
   for (const { scenario, result: r, floor } of report.rows) {
     const latency = r.requests > 0 ? [ms(r.p50Ms), ms(r.p99Ms)] : ['–', '–']
     const ratio = r.rps / floor.rps
-    out.push(line([scenario.name, rps(r), ...latency, unexpected(r), scenario.floor, rps(floor), ratio >= 0.1 ? fixed(ratio, 2) : fixed(ratio, 3)]))
+    out.push(
+      line([
+        scenario.name,
+        rps(r),
+        ...latency,
+        unexpected(r),
+        scenario.floor,
+        rps(floor),
+        ratio >= 0.1 ? fixed(ratio, 2) : fixed(ratio, 3),
+      ]),
+    )
   }
   out.push('', ...targets(report.rows), '', `(${fixed(report.seconds)} s in all)`)
   console.log(out.join('\n'))
 }
-

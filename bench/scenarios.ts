@@ -70,19 +70,34 @@ export function scenarios(f: Fixtures, users: number): Scenario[] {
   const app = (path: string, more: Partial<WrkRequest> = {}) => ({ host: HOSTS.app, path, ...more })
   const chain = (file: string) => ({ script: 'refresh-chain.lua', env: { BENCH_TOKENS: file } })
   return [
-    { name: 'GET /users/<pk>/ (bearer)', floor: 'kv get + d1 get', request: app(`/users/${f.userPk}/`, { headers: bearer }) },
+    {
+      name: 'GET /users/<pk>/ (bearer)',
+      floor: 'kv get + d1 get',
+      request: app(`/users/${f.userPk}/`, { headers: bearer }),
+    },
     {
       name: 'peer: GET /api/users/<pk>/ (bearer)',
       floor: 'kv get + d1 get',
       peerOf: 'GET /users/<pk>/ (bearer)',
-      request: { host: HOSTS.peer, path: `/api/users/${f.userPk}/`, headers: { Authorization: `Bearer ${f.peer.accessToken}` } },
+      request: {
+        host: HOSTS.peer,
+        path: `/api/users/${f.userPk}/`,
+        headers: { Authorization: `Bearer ${f.peer.accessToken}` },
+      },
     },
-    { name: 'GET /groups/ (bearer, 50 groups)', floor: 'kv get + d1 get', request: app('/groups/', { headers: bearer }) },
+    {
+      name: 'GET /groups/ (bearer, 50 groups)',
+      floor: 'kv get + d1 get',
+      request: app('/groups/', { headers: bearer }),
+    },
     {
       name: `GET /users/ (${users} users, plain list)`,
       floor: 'kv get + d1 get',
       // Every user in one answer: at 100,000 users each takes seconds, so fewer connections, longer runs.
-      request: app('/users/', { headers: bearer, ...(users > 10_000 && { connections: HEAVY_CONNECTIONS, seconds: 5 }) }),
+      request: app('/users/', {
+        headers: bearer,
+        ...(users > 10_000 && { connections: HEAVY_CONNECTIONS, seconds: 5 }),
+      }),
     },
     {
       name: `GET /users/ (${users} users, PAGE_SIZE=100)`,
@@ -97,18 +112,30 @@ export function scenarios(f: Fixtures, users: number): Scenario[] {
     {
       name: 'POST /o/token/ client_credentials',
       floor: 'd1 get + kv put',
-      request: app('/o/token/', { method: 'POST', headers: { ...FORM, Authorization: cc }, body: 'grant_type=client_credentials' }),
+      request: app('/o/token/', {
+        method: 'POST',
+        headers: { ...FORM, Authorization: cc },
+        body: 'grant_type=client_credentials',
+      }),
     },
     {
       name: 'POST /o/token/ refresh_token',
       floor: 'refresh: d1 rotation',
-      request: app('/o/token/', { headers: { Authorization: basicFor(f.seeded.codeClient) }, ...chain(f.refreshPoolFile) }),
+      request: app('/o/token/', {
+        headers: { Authorization: basicFor(f.seeded.codeClient) },
+        ...chain(f.refreshPoolFile),
+      }),
     },
     {
       name: 'peer: POST /token refresh_token',
       floor: 'refresh: kv only',
       peerOf: 'POST /o/token/ refresh_token',
-      request: { host: HOSTS.peer, path: '/token', headers: { Authorization: f.peer.basic }, ...chain(f.peer.refreshPoolFile) },
+      request: {
+        host: HOSTS.peer,
+        path: '/token',
+        headers: { Authorization: f.peer.basic },
+        ...chain(f.peer.refreshPoolFile),
+      },
     },
     {
       name: 'POST /o/token/ password',
@@ -117,13 +144,22 @@ export function scenarios(f: Fixtures, users: number): Scenario[] {
         method: 'POST',
         headers: { ...FORM, Authorization: basicFor(f.seeded.passwordClient) },
         ...HASHING,
-        body: new URLSearchParams({ grant_type: 'password', username: f.seeded.firstUser, password: f.seeded.password, scope: 'read' }).toString(),
+        body: new URLSearchParams({
+          grant_type: 'password',
+          username: f.seeded.firstUser,
+          password: f.seeded.password,
+          scope: 'read',
+        }).toString(),
       }),
     },
     {
       name: 'POST /o/introspect/',
       floor: 'd1 get + kv get + d1 get',
-      request: app('/o/introspect/', { method: 'POST', headers: { ...FORM, Authorization: cc }, body: `token=${f.accessToken}` }),
+      request: app('/o/introspect/', {
+        method: 'POST',
+        headers: { ...FORM, Authorization: cc },
+        body: `token=${f.accessToken}`,
+      }),
     },
   ]
 }

@@ -29,10 +29,15 @@ const STATEMENTS_PER_BATCH = 50
 
 /** Applies migrations/*.sql in order, as `wrangler d1 migrations apply` would. */
 async function migrate(db: D1Database) {
-  const files = readdirSync('migrations').filter((f) => f.endsWith('.sql')).sort()
+  const files = readdirSync('migrations')
+    .filter((f) => f.endsWith('.sql'))
+    .sort()
   for (const file of files) {
     const sql = readFileSync(join('migrations', file), 'utf8')
-    const statements = sql.split('--> statement-breakpoint').map((s) => s.trim()).filter(Boolean)
+    const statements = sql
+      .split('--> statement-breakpoint')
+      .map((s) => s.trim())
+      .filter(Boolean)
     await db.batch(statements.map((s) => db.prepare(s)))
   }
 }
@@ -68,7 +73,11 @@ export async function seed(mf: Miniflare, size: SeedSize): Promise<Seeded> {
   await insertRows(db, 'groups', ['name'], groups)
   // The apps take turns at the three grant types; the bench uses the first of each (ids 1, 2, 3).
   const grantTypes = ['password', 'client-credentials', 'authorization-code'] as const
-  const clients = Array.from({ length: Math.max(size.apps, 3) }, (_, i) => ({ clientId: randomToken(24), secret: randomToken(), i }))
+  const clients = Array.from({ length: Math.max(size.apps, 3) }, (_, i) => ({
+    clientId: randomToken(24),
+    secret: randomToken(),
+    i,
+  }))
   const apps = clients.map(({ clientId, secret, i }) => [
     clientId,
     sha256Hex(secret),
@@ -76,7 +85,12 @@ export async function seed(mf: Miniflare, size: SeedSize): Promise<Seeded> {
     'confidential',
     grantTypes[i % 3]!,
   ])
-  await insertRows(db, 'applications', ['client_id', 'client_secret_hash', 'name', 'client_type', 'authorization_grant_type'], apps)
+  await insertRows(
+    db,
+    'applications',
+    ['client_id', 'client_secret_hash', 'name', 'client_type', 'authorization_grant_type'],
+    apps,
+  )
   return {
     password: BENCH_PASSWORD,
     passwordClient: clients[0]!,
@@ -96,6 +110,11 @@ export async function insertCodes(mf: Miniflare, seeded: Seeded, n: number): Pro
   const codes = Array.from({ length: n }, () => randomToken())
   const now = Math.floor(Date.now() / 1000)
   const rows = codes.map((code) => [sha256Hex(code), seeded.codeClient.id, 1, 'read', now, now + 60])
-  await insertRows(db, 'authorization_codes', ['code_hash', 'application_id', 'user_id', 'scope', 'auth_time', 'expires_at'], rows)
+  await insertRows(
+    db,
+    'authorization_codes',
+    ['code_hash', 'application_id', 'user_id', 'scope', 'auth_time', 'expires_at'],
+    rows,
+  )
   return codes
 }

@@ -62,7 +62,12 @@ export async function serve(opts: { inspectorPort?: number } = {}): Promise<Serv
   const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml')
   const { compatibilityDate, compatibilityFlags, bindings, d1Databases, kvNamespaces } = workerOptions
   // Module names are relative to modulesRoot: the scripts live in the temporary folder.
-  const runtime = { compatibilityDate, compatibilityFlags, modules: true, modulesRoot: dir } satisfies Partial<WorkerOptions>
+  const runtime = {
+    compatibilityDate,
+    compatibilityFlags,
+    modules: true,
+    modulesRoot: dir,
+  } satisfies Partial<WorkerOptions>
   const storage = { d1Databases, kvNamespaces }
   const app = { ...runtime, ...storage, scriptPath: appScript, bindings }
   const mf = new Miniflare({

@@ -14,7 +14,11 @@ export type Bench = { served: Served; fixtures: Fixtures; close: () => Promise<v
  * Serves, seeds and mints. `refreshTokens` is the size of each refresh pool (ours and the peer's,
  * both from authorization codes exchanged at the real token endpoints).
  */
-export async function startBench(opts: { users: number; refreshTokens: number; inspectorPort?: number }): Promise<Bench> {
+export async function startBench(opts: {
+  users: number
+  refreshTokens: number
+  inspectorPort?: number
+}): Promise<Bench> {
   progress('building and starting Miniflare')
   const served = await serve({ inspectorPort: opts.inspectorPort })
   const close = async () => {
@@ -30,7 +34,13 @@ export async function startBench(opts: { users: number; refreshTokens: number; i
     writeFileSync(refreshPoolFile, (await refreshPool(served.mf, seeded, opts.refreshTokens)).join('\n'))
     const peer = await peerGrants(served.mf, opts.refreshTokens + 1)
     const peerPoolFile = join(served.dir, 'peer-refresh-tokens.txt')
-    writeFileSync(peerPoolFile, peer.grants.slice(1).map((g) => g.refresh_token).join('\n'))
+    writeFileSync(
+      peerPoolFile,
+      peer.grants
+        .slice(1)
+        .map((g) => g.refresh_token)
+        .join('\n'),
+    )
     const fixtures: Fixtures = {
       seeded,
       userPk: Math.min(opts.users, 500),

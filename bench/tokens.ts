@@ -8,7 +8,8 @@ import { type BenchClient, insertCodes, type Seeded } from './seed'
 
 export type TokenPair = { access_token: string; refresh_token: string }
 
-export const basic = (id: string, secret: string) => `Basic ${btoa(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`)}`
+export const basic = (id: string, secret: string) =>
+  `Basic ${btoa(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`)}`
 export const basicFor = (c: BenchClient) => basic(c.clientId, c.secret)
 
 async function post(mf: Miniflare, url: string, authorization: string, form: Record<string, string>) {
@@ -30,7 +31,9 @@ export function passwordTokens(mf: Miniflare, seeded: Seeded, scope = 'read writ
 
 /** A client_credentials token for the seeded client_credentials app. */
 export async function clientToken(mf: Miniflare, seeded: Seeded): Promise<string> {
-  const body = await post(mf, `http://${HOSTS.app}/o/token/`, basicFor(seeded.credentialsClient), { grant_type: 'client_credentials' })
+  const body = await post(mf, `http://${HOSTS.app}/o/token/`, basicFor(seeded.credentialsClient), {
+    grant_type: 'client_credentials',
+  })
   return body.access_token
 }
 

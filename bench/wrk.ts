@@ -41,7 +41,15 @@ export type WrkResult = {
 
 function runOnce(base: URL, req: WrkRequest, load: Load, seconds: number): Promise<WrkResult> {
   const connections = req.connections ?? load.connections
-  const args = [`-t${load.threads}`, `-c${connections}`, `-d${seconds}s`, '--timeout', '30s', '-s', join(LUA_DIR, req.script ?? 'static.lua')]
+  const args = [
+    `-t${load.threads}`,
+    `-c${connections}`,
+    `-d${seconds}s`,
+    '--timeout',
+    '30s',
+    '-s',
+    join(LUA_DIR, req.script ?? 'static.lua'),
+  ]
   for (const [k, v] of Object.entries({ Host: req.host, ...req.headers })) args.push('-H', `${k}: ${v}`)
   args.push(new URL(req.path, base).href)
   const env = {

@@ -18,8 +18,23 @@ async function main(): Promise<void> {
     allowPositionals: true,
     options: {
       ...{ json: flag, 'print-sql': flag, remote: flag, 'persist-to': text, help: { ...flag, short: 'h' } },
-      ...{ username: text, email: text, password: text, 'first-name': text, 'last-name': text, staff: flag, group: text },
-      ...{ name: text, 'client-type': text, 'grant-type': text, 'redirect-uris': text, 'allowed-origins': text, owner: text },
+      ...{
+        username: text,
+        email: text,
+        password: text,
+        'first-name': text,
+        'last-name': text,
+        staff: flag,
+        group: text,
+      },
+      ...{
+        name: text,
+        'client-type': text,
+        'grant-type': text,
+        'redirect-uris': text,
+        'allowed-origins': text,
+        owner: text,
+      },
       'skip-authorization': flag,
     },
   })
@@ -27,7 +42,8 @@ async function main(): Promise<void> {
     console.log(USAGE)
     return
   }
-  if (opts.remote && opts['persist-to'] !== undefined) throw new UsageError('--persist-to selects a local state: not with --remote')
+  if (opts.remote && opts['persist-to'] !== undefined)
+    throw new UsageError('--persist-to selects a local state: not with --remote')
   const [command, ...rest] = positionals
   const steps = await plan(command, rest, opts)
   if (opts['print-sql']) {

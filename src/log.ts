@@ -7,7 +7,11 @@ import type { AppEnv } from './env'
 
 type Level = 'info' | 'warn' | 'error'
 
-export function log(c: Context<AppEnv> | Context, level: Level, fields: Record<string, string | number | boolean | null>) {
+export function log(
+  c: Context<AppEnv> | Context,
+  level: Level,
+  fields: Record<string, string | number | boolean | null>,
+) {
   const line = JSON.stringify({
     level,
     requestId: (c as Context<AppEnv>).get('requestId') ?? null,

@@ -37,7 +37,11 @@ const GROUP_NAME_MAX_LENGTH = 150
 
 const userByName = (username: string) => `select 1 from users where username = ${str(username)}`
 const groupByName = (name: string) => `select 1 from groups where name = ${str(name)}`
-const userExists = (username: string): Guard => ({ select: userByName(username), expect: true, message: `no user named "${username}"` })
+const userExists = (username: string): Guard => ({
+  select: userByName(username),
+  expect: true,
+  message: `no user named "${username}"`,
+})
 
 async function createUser(opts: Options, superuser: boolean): Promise<Plan> {
   const username = usernameOption(opts, 'username')
@@ -81,13 +85,17 @@ async function changePassword(opts: Options): Promise<Plan> {
     sql: `update users set password = ${str(await hashPassword(password))} where username = ${str(username)};
 delete from sessions where user_id in (${user});
 select changes() as ended;`,
-    result: (statements) => ({ username, sessions_ended: Number(statements[statements.length - 1]?.results[0]?.ended ?? 0) }),
+    result: (statements) => ({
+      username,
+      sessions_ended: Number(statements[statements.length - 1]?.results[0]?.ended ?? 0),
+    }),
   }
 }
 
 function createGroup(name: string): Plan {
   if (!name.trim()) throw new UsageError('creategroup needs a NAME')
-  if (name.length > GROUP_NAME_MAX_LENGTH) throw new UsageError(`group names have at most ${GROUP_NAME_MAX_LENGTH} characters`)
+  if (name.length > GROUP_NAME_MAX_LENGTH)
+    throw new UsageError(`group names have at most ${GROUP_NAME_MAX_LENGTH} characters`)
   const taken = `a group named "${name}" already exists`
   const guards: Guard[] = [{ select: groupByName(name), expect: false, message: taken }]
   return {
@@ -138,7 +146,9 @@ function createApp(opts: Options): Plan {
   const skipAuthorization = opts['skip-authorization'] === true
   const [field, messages] = (Object.entries(errors) as [keyof FieldErrors, string[]][])[0] ?? []
   if (field && messages) {
-    const choices = { clientType: CLIENT_TYPES, authorizationGrantType: GRANT_TYPES }[field as string] as readonly string[] | undefined
+    const choices = { clientType: CLIENT_TYPES, authorizationGrantType: GRANT_TYPES }[field as string] as
+      | readonly string[]
+      | undefined
     const hint = choices && !choices.includes(String(fields[field])) ? ` One of: ${choices.join(', ')}.` : ''
     throw new UsageError(`--${APP_FLAGS[field]}: ${messages[0]}${hint}`)
   }
@@ -150,8 +160,12 @@ function createApp(opts: Options): Plan {
     guards,
     printNote: `client_id: ${clientId}\n${secret ? `client_secret: ${secret} (shown this once: the SQL holds only its SHA-256)` : 'client_secret: none (public client)'}`,
     sql: `insert into applications (client_id, client_secret_hash, name, user_id, client_type, authorization_grant_type, redirect_uris, allowed_origins, skip_authorization)
-  select ${str(clientId)}, ${secret ? str(sha256Hex(secret)) : 'null'}, ${str(fields.name)}, ${owner ? `(select id from users where username = ${str(owner)})` : 'null'}, ${str(fields.clientType)}, ${str(fields.authorizationGrantType)}, ${str(fields.redirectUris)}, ${str(fields.allowedOrigins)}, ${bool(skipAuthorization)}${owner ? `
-  where ${holds(guards)}` : ''}
+  select ${str(clientId)}, ${secret ? str(sha256Hex(secret)) : 'null'}, ${str(fields.name)}, ${owner ? `(select id from users where username = ${str(owner)})` : 'null'}, ${str(fields.clientType)}, ${str(fields.authorizationGrantType)}, ${str(fields.redirectUris)}, ${str(fields.allowedOrigins)}, ${bool(skipAuthorization)}${
+    owner
+      ? `
+  where ${holds(guards)}`
+      : ''
+  }
   returning client_id;`,
     // The secret exists only here and in the operator's terminal: D1 keeps its SHA-256.
     result: (statements) => {
@@ -171,7 +185,9 @@ function cleanup(): Plan {
     sql: statements.map((s) => `${s.sql};\nselect changes() as deleted;`).join('\n'),
     result: (results) => {
       const counts = statements.map((_, i) => Number(results[2 * i + 1]?.results[0]?.deleted ?? 0))
-      statements.forEach((s, i) => (deleted[s.table]! += counts[i]!))
+      statements.forEach((s, i) => {
+        deleted[s.table]! += counts[i]!
+      })
       backlog = counts.some((n) => n >= CLEANUP_BATCH)
       return { deleted }
     },
@@ -183,8 +199,14 @@ function cleanup(): Plan {
 type Command = { options: string[]; args?: string; plan: (opts: Options, positional: string[]) => Plan | Promise<Plan> }
 
 const COMMANDS: Record<string, Command> = {
-  createsuperuser: { options: ['username', 'email', 'password', 'first-name', 'last-name'], plan: (o) => createUser(o, true) },
-  createuser: { options: ['username', 'email', 'password', 'first-name', 'last-name', 'staff'], plan: (o) => createUser(o, false) },
+  createsuperuser: {
+    options: ['username', 'email', 'password', 'first-name', 'last-name'],
+    plan: (o) => createUser(o, true),
+  },
+  createuser: {
+    options: ['username', 'email', 'password', 'first-name', 'last-name', 'staff'],
+    plan: (o) => createUser(o, false),
+  },
   creategroup: { options: [], args: 'NAME', plan: (_, [name]) => createGroup(name!) },
   addtogroup: { options: ['username', 'group'], plan: addToGroup },
   changepassword: { options: ['username', 'password'], plan: changePassword },
@@ -213,12 +235,19 @@ export const USAGE = `usage: npm run admin -- [--json] [--print-sql] [--remote |
 /** The plan for `command`, after checking that it exists and takes the options and arguments given. */
 export async function plan(command: string | undefined, positional: string[], opts: Options): Promise<Plan> {
   const spec = command ? COMMANDS[command] : undefined
-  if (!spec) throw new UsageError(command ? `unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(', ')})` : USAGE)
-  const stray = Object.keys(opts).find((o) => opts[o] !== undefined && !GLOBAL_OPTIONS.includes(o) && !spec.options.includes(o))
+  if (!spec)
+    throw new UsageError(
+      command ? `unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(', ')})` : USAGE,
+    )
+  const stray = Object.keys(opts).find(
+    (o) => opts[o] !== undefined && !GLOBAL_OPTIONS.includes(o) && !spec.options.includes(o),
+  )
   if (stray) throw new UsageError(`${command} does not take --${stray}`)
   const wanted = spec.args ? 1 : 0
   if (positional.length !== wanted) {
-    throw new UsageError(wanted ? `${command} takes one argument, ${spec.args}` : `${command} takes no argument ("${positional[0]}")`)
+    throw new UsageError(
+      wanted ? `${command} takes one argument, ${spec.args}` : `${command} takes no argument ("${positional[0]}")`,
+    )
   }
   return spec.plan(opts, positional)
 }

@@ -58,7 +58,7 @@ function failureLine(stdout: string, stderr: string): string {
     const text = (JSON.parse(stdout.slice(stdout.indexOf('{'))) as { error?: { text?: string } }).error?.text
     if (text) return text
   } catch {}
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the ANSI colour codes stripped here.
   const lines = `${stderr}\n${stdout}`.replace(/\x1b\[[0-9;]*m/g, '').split('\n')
   const line = lines.find((l) => l.includes('[ERROR]')) ?? lines.find((l) => /error/i.test(l)) ?? 'wrangler failed'
   return line.replace(/^[^A-Za-z]*\[ERROR\]\s*/, '').trim()

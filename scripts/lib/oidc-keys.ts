@@ -26,6 +26,8 @@ export async function ensureEnvFileKey(path: string): Promise<boolean> {
   const text = existsSync(path) ? readFileSync(path, 'utf8') : ''
   if (/^OIDC_PRIVATE_KEYS=/m.test(text)) return false
   const value = JSON.stringify(await newKeySet())
-  writeFileSync(path, `${text}${text && !text.endsWith('\n') ? '\n' : ''}OIDC_PRIVATE_KEYS='${value}'\n`, { mode: 0o600 })
+  writeFileSync(path, `${text}${text && !text.endsWith('\n') ? '\n' : ''}OIDC_PRIVATE_KEYS='${value}'\n`, {
+    mode: 0o600,
+  })
   return true
 }

@@ -6,7 +6,8 @@ export const PASSWORD_MIN_LENGTH = 8
 /** Why `password` will not do for `username` (empty: it will). Used by the password change page, `POST /users/` and the admin CLI; `username` normalised. */
 export function passwordProblems(username: string, password: string): string[] {
   if (!password) return ['This field is required.']
-  if (password.length > PASSWORD_MAX_LENGTH) return [`Ensure this field has no more than ${PASSWORD_MAX_LENGTH} characters.`]
+  if (password.length > PASSWORD_MAX_LENGTH)
+    return [`Ensure this field has no more than ${PASSWORD_MAX_LENGTH} characters.`]
   // In the order of Django's AUTH_PASSWORD_VALIDATORS, which lists every failing one's message.
   const problems: string[] = []
   if (password.toLowerCase() === username.toLowerCase()) problems.push('The password is too similar to the username.')

@@ -9,10 +9,17 @@ export type NewUser = typeof users.$inferInsert
 /** The user named `username`, exactly (pass it through `normalizeUsername` first), as a query (a D1 batch item). */
 export const userByUsername = (db: Db, username: string) => db.select().from(users).where(eq(users.username, username))
 
-export const findUserByUsername = (db: Db, username: string): Promise<User | undefined> => userByUsername(db, username).get()
+export const findUserByUsername = (db: Db, username: string): Promise<User | undefined> =>
+  userByUsername(db, username).get()
 
 // Prepared once: this is the query behind every `GET /users/<pk>/`.
-const userById = preparedQuery((db) => db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare())
+const userById = preparedQuery((db) =>
+  db
+    .select()
+    .from(users)
+    .where(eq(users.id, sql.placeholder('id')))
+    .prepare(),
+)
 
 export const findUser = (db: Db, id: number): Promise<User | undefined> => userById(db).get({ id })
 
@@ -23,7 +30,8 @@ export const listGroups = (db: Db) => db.select().from(groups).orderBy(asc(group
 /** Django's UnicodeUsernameValidator: letters, digits and @/./+/-/_, at most 150 characters. */
 export const USERNAME_PATTERN = /^[\p{L}\p{N}_.@+-]+$/u
 export const USERNAME_MAX_LENGTH = 150
-export const INVALID_USERNAME = 'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.'
+export const INVALID_USERNAME =
+  'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.'
 
 /**
  * A username as it is stored and looked up: Unicode NFKC, as Django's
@@ -40,7 +48,8 @@ export const normalizeUsername = (username: string): string => username.normaliz
  * lengthen a name (`ﷺ` is 18 characters) or shorten it (a letter and its combining accent).
  */
 export function usernameProblem(username: string): string | undefined {
-  if ([...username].length > USERNAME_MAX_LENGTH) return `Ensure this field has no more than ${USERNAME_MAX_LENGTH} characters.`
+  if ([...username].length > USERNAME_MAX_LENGTH)
+    return `Ensure this field has no more than ${USERNAME_MAX_LENGTH} characters.`
   if (!USERNAME_PATTERN.test(username)) return INVALID_USERNAME
   return undefined
 }

@@ -2,13 +2,24 @@
 
 export type Errors = Record<string, string[]>
 
-type CharOptions = { required?: boolean; allowBlank?: boolean; maxLength: number; trim?: boolean; normalize?: (text: string) => string }
+type CharOptions = {
+  required?: boolean
+  allowBlank?: boolean
+  maxLength: number
+  trim?: boolean
+  normalize?: (text: string) => string
+}
 
 /**
  * DRF's CharField: strings and numbers are accepted, whitespace trimmed, length checked. With
  * `normalize`, the checks apply to the normalised text, which is what is returned (and stored).
  */
-export function charField(data: Record<string, unknown>, name: string, opts: CharOptions, errors: Errors): string | undefined {
+export function charField(
+  data: Record<string, unknown>,
+  name: string,
+  opts: CharOptions,
+  errors: Errors,
+): string | undefined {
   const value = data[name]
   const fail = (message: string) => {
     errors[name] = [message]
@@ -16,7 +27,8 @@ export function charField(data: Record<string, unknown>, name: string, opts: Cha
   }
   if (value === undefined) return opts.required ? fail('This field is required.') : undefined
   if (value === null) return fail('This field may not be null.')
-  if (typeof value !== 'string' && (typeof value !== 'number' || !Number.isFinite(value))) return fail('Not a valid string.')
+  if (typeof value !== 'string' && (typeof value !== 'number' || !Number.isFinite(value)))
+    return fail('Not a valid string.')
   const trimmed = opts.trim === false ? String(value) : String(value).trim()
   const text = opts.normalize ? opts.normalize(trimmed) : trimmed
   if (text === '' && !opts.allowBlank) return fail('This field may not be blank.')
@@ -25,7 +37,8 @@ export function charField(data: Record<string, unknown>, name: string, opts: Cha
 }
 
 // Django's EmailValidator, simplified: a dot-atom local part, a domain of labels with a TLD.
-const EMAIL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/
+const EMAIL =
+  /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/
 
 export function isValidEmail(value: string): boolean {
   return value.length <= 254 && EMAIL.test(value)

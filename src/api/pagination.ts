@@ -106,7 +106,10 @@ export async function listResponse<Row, Json>(c: Context<AppEnv>, query: PageQue
   const offset = parsePositiveInt(lastQueryValue(c, OFFSET), false) ?? 0
   const db = c.get('db')
   // One round trip: COUNT(*) and the page in one D1 batch (DRF runs them as two queries).
-  const [counts, rows] = await batchAsActiveUser(c, [db.select({ n: count() }).from(query.table), query.page(limit, offset)])
+  const [counts, rows] = await batchAsActiveUser(c, [
+    db.select({ n: count() }).from(query.table),
+    query.page(limit, offset),
+  ])
   const total = (counts as { n: number }[])[0]?.n ?? 0
   return c.json({
     count: total,

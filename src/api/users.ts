@@ -69,7 +69,12 @@ async function createUserFromBody(c: Context<AppEnv>) {
     throw err
   })
   const errors: Errors = {}
-  const username = charField(data, 'username', { required: true, maxLength: USERNAME_MAX_LENGTH, normalize: normalizeUsername }, errors)
+  const username = charField(
+    data,
+    'username',
+    { required: true, maxLength: USERNAME_MAX_LENGTH, normalize: normalizeUsername },
+    errors,
+  )
   const usernameError = username === undefined ? undefined : usernameProblem(username)
   if (usernameError) errors.username = [usernameError]
   const email = charField(data, 'email', { allowBlank: true, maxLength: 254 }, errors)
@@ -82,7 +87,8 @@ async function createUserFromBody(c: Context<AppEnv>) {
   if (weak.length) errors.password = weak
   // The token's user is checked in the round trip that looks the username up, before anything is
   // written or any field error answered.
-  const lookup = username !== undefined && !errors.username ? [userByUsername(c.get('db'), username)] as const : ([] as const)
+  const lookup =
+    username !== undefined && !errors.username ? ([userByUsername(c.get('db'), username)] as const) : ([] as const)
   const [existing] = await batchAsActiveUser(c, lookup)
   if (existing?.length) errors.username = [USERNAME_TAKEN]
   if (Object.keys(errors).length > 0) throw new ValidationError(errors)
@@ -95,7 +101,13 @@ async function createUserFromBody(c: Context<AppEnv>) {
     password: password ? await hashPassword(password) : UNUSABLE_PASSWORD,
   }
   // The unique index decides between concurrent creations of one username: exactly one wins.
-  const created = await c.get('db').insert(users).values(values).onConflictDoNothing({ target: users.username }).returning().get()
+  const created = await c
+    .get('db')
+    .insert(users)
+    .values(values)
+    .onConflictDoNothing({ target: users.username })
+    .returning()
+    .get()
   if (!created) throw new ValidationError({ username: [USERNAME_TAKEN] })
   return created
 }

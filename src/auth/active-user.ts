@@ -22,7 +22,11 @@ const activeFlag = (db: Db, id: number) => db.select({ isActive: users.isActive 
 
 // Prepared once: the check of the routes that have no query of their own (OPTIONS, 405).
 const activeFlagById = preparedQuery((db) =>
-  db.select({ isActive: users.isActive }).from(users).where(eq(users.id, sql.placeholder('id'))).prepare(),
+  db
+    .select({ isActive: users.isActive })
+    .from(users)
+    .where(eq(users.id, sql.placeholder('id')))
+    .prepare(),
 )
 
 /**
@@ -48,7 +52,10 @@ function tokenUserId(c: Context<AppEnv>): number {
  * @example
  * const [rows] = await batchAsActiveUser(c, [listGroups(db)])
  */
-export async function batchAsActiveUser<T extends readonly BatchItem<'sqlite'>[]>(c: Context<AppEnv>, queries: T): Promise<BatchResponse<T>> {
+export async function batchAsActiveUser<T extends readonly BatchItem<'sqlite'>[]>(
+  c: Context<AppEnv>,
+  queries: T,
+): Promise<BatchResponse<T>> {
   const db = c.get('db')
   const [flags, ...results] = (await db.batch([activeFlag(db, tokenUserId(c)), ...queries])) as unknown[]
   const [user] = flags as { isActive: boolean }[]

@@ -93,7 +93,8 @@ export async function authenticateBearer(c: Context<AppEnv>): Promise<AccessToke
   if (token === null) throw bearerRefusal(c, 401)
   const info = await readAccessToken(c.env.TOKENS, token)
   if (info === null) throw bearerRefusal(c, 401, INVALID_TOKEN)
-  if (info === 'expired') throw bearerRefusal(c, 401, { code: 'invalid_token', description: 'The access token has expired.' })
+  if (info === 'expired')
+    throw bearerRefusal(c, 401, { code: 'invalid_token', description: 'The access token has expired.' })
   // A client_credentials token has no grant row that deleting its application could revoke, so it
   // lives as long as its application (as DOT's cascade has it) and its client secret: one D1
   // primary-key read, for these tokens only. A user's token is revoked with its grant instead.

@@ -22,7 +22,8 @@ const BASIC_CHALLENGE = 'Basic realm="oauth"'
  * client credentials in, whichever way the client tried (§5.2 requires it to match when the
  * client used the Authorization header; an HTTP 401 always carries a challenge).
  */
-export const invalidClient = () => new OAuthError('invalid_client', undefined, 401, { 'WWW-Authenticate': BASIC_CHALLENGE })
+export const invalidClient = () =>
+  new OAuthError('invalid_client', undefined, 401, { 'WWW-Authenticate': BASIC_CHALLENGE })
 
 function decodeBasic(header: string): { clientId: string; secret: string } | null {
   const m = /^basic[ \t]+([A-Za-z0-9+/]+={0,2})[ \t]*$/i.exec(header)

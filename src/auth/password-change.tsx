@@ -43,7 +43,8 @@ passwordChangeRoutes.get('/accounts/password_change/', (c) => renderForm(c, 200)
 passwordChangeRoutes.post('/accounts/password_change/', async (c) => {
   const form = await readForm(c)
   const { user } = signedIn(c)
-  if (!verifyCsrf(c, form)) return renderForm(c, 403, undefined, 'This form has expired or did not come from this site. Please try again.')
+  if (!verifyCsrf(c, form))
+    return renderForm(c, 403, undefined, 'This form has expired or did not come from this site. Please try again.')
   const oldPassword = form.get('old_password') ?? ''
   const errors = newPasswordErrors(user.username, form.get('new_password1') ?? '', form.get('new_password2') ?? '')
   if (!oldPassword) errors.old_password = ['This field is required.']
@@ -70,7 +71,9 @@ passwordChangeRoutes.post('/accounts/password_change/', async (c) => {
   return c.redirect('/accounts/password_change/done/', 303)
 })
 
-passwordChangeRoutes.get('/accounts/password_change/done/', (c) => c.html(<PasswordChangeDonePage session={signedIn(c)} />))
+passwordChangeRoutes.get('/accounts/password_change/done/', (c) =>
+  c.html(<PasswordChangeDonePage session={signedIn(c)} />),
+)
 
 passwordChangeRoutes.all('/accounts/password_change/', methodNotAllowed('GET, HEAD, POST'))
 passwordChangeRoutes.all('/accounts/password_change/done/', methodNotAllowed('GET, HEAD'))

@@ -41,7 +41,8 @@ function keysFor(c: Context<AppEnv>, username: string): [Key, Key, Key] {
   ]
 }
 
-const countOf = (key: Key) => sql`(select ${rateLimits.failures} from ${rateLimits} where ${rateLimits.key} = ${key.key})`
+const countOf = (key: Key) =>
+  sql`(select ${rateLimits.failures} from ${rateLimits} where ${rateLimits.key} = ${key.key})`
 
 /**
  * Counts one attempt under `key` if every key in `before` (already counted in this batch) is
@@ -50,7 +51,12 @@ const countOf = (key: Key) => sql`(select ${rateLimits.failures} from ${rateLimi
  */
 function countAttempt(db: Db, now: number, key: Key, before: Key[]) {
   const expired = sql`${rateLimits.windowStart} <= ${now - WINDOW_SECONDS}`
-  const admitted = before.length ? sql.join(before.map((k) => sql`${countOf(k)} <= ${k.limit}`), sql` and `) : sql`1`
+  const admitted = before.length
+    ? sql.join(
+        before.map((k) => sql`${countOf(k)} <= ${k.limit}`),
+        sql` and `,
+      )
+    : sql`1`
   return (
     db
       .insert(rateLimits)
@@ -80,7 +86,11 @@ export function reserveAttempt(c: Context<AppEnv>, username: string) {
   const now = nowSeconds()
   const [userIp, ip, user] = keys
   return {
-    statements: [countAttempt(db, now, userIp, []), countAttempt(db, now, ip, [userIp]), countAttempt(db, now, user, [userIp, ip])] as const,
+    statements: [
+      countAttempt(db, now, userIp, []),
+      countAttempt(db, now, ip, [userIp]),
+      countAttempt(db, now, user, [userIp, ip]),
+    ] as const,
     /**
      * `retryAfter`: seconds until the refusing key's window lapses, or 0 when the attempt is
      * reserved. `release`, after a correct password: the username + IP count is cleared (as a
@@ -100,8 +110,14 @@ export function reserveAttempt(c: Context<AppEnv>, username: string) {
             .update(rateLimits)
             .set({ failures: sql`${rateLimits.failures} - 1` })
             // Only in the window it was counted in; a new window owes nothing.
-            .where(and(eq(rateLimits.key, key.key), eq(rateLimits.windowStart, row.windowStart), gt(rateLimits.failures, 0)))
-        await db.batch([db.delete(rateLimits).where(eq(rateLimits.key, userIp.key)), giveBack(ip, rows[1][0]!), giveBack(user, rows[2][0]!)])
+            .where(
+              and(eq(rateLimits.key, key.key), eq(rateLimits.windowStart, row.windowStart), gt(rateLimits.failures, 0)),
+            )
+        await db.batch([
+          db.delete(rateLimits).where(eq(rateLimits.key, userIp.key)),
+          giveBack(ip, rows[1][0]!),
+          giveBack(user, rows[2][0]!),
+        ])
       }
       return { retryAfter, release }
     },

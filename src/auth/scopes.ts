@@ -19,7 +19,10 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 export const requireUser = () =>
   createMiddleware<AppEnv>(async function requireUser(c, next) {
     if (c.get('auth').userId === null) {
-      throw bearerRefusal(c, 403, { code: 'insufficient_scope', description: 'The access token does not act for a user.' })
+      throw bearerRefusal(c, 403, {
+        code: 'insufficient_scope',
+        description: 'The access token does not act for a user.',
+      })
     }
     await next()
   })

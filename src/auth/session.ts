@@ -31,9 +31,15 @@ export async function startSession(c: Context<AppEnv>, userId: number): Promise<
   await deleteSessionRow(c)
   const id = randomToken()
   const { sessionExpireSeconds } = readSettings(c.env)
-  await c.get('db')
+  await c
+    .get('db')
     .insert(sessions)
-    .values({ idHash: sha256Hex(id), userId, csrfSecret: randomToken(), expiresAt: nowSeconds() + sessionExpireSeconds })
+    .values({
+      idHash: sha256Hex(id),
+      userId,
+      csrfSecret: randomToken(),
+      expiresAt: nowSeconds() + sessionExpireSeconds,
+    })
     .run()
   setCookie(c, SESSION_COOKIE, id, {
     path: '/',
@@ -48,13 +54,14 @@ export async function startSession(c: Context<AppEnv>, userId: number): Promise<
 async function findSession(c: Context<AppEnv>): Promise<Session | null> {
   const id = getCookie(c, SESSION_COOKIE)
   if (!id || id.length > 100) return null
-  const row = await c.get('db')
+  const row = await c
+    .get('db')
     .select({ session: sessions, user: users })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(and(eq(sessions.idHash, sha256Hex(id)), gt(sessions.expiresAt, nowSeconds())))
     .get()
-  if (!row || !row.user.isActive) return null
+  if (!row?.user.isActive) return null
   const { idHash, csrfSecret, created, expiresAt } = row.session
   return { idHash, user: row.user, csrfSecret, created, expiresAt }
 }
@@ -67,7 +74,12 @@ export const loadSession = createMiddleware<AppEnv>(async function loadSession(c
 
 async function deleteSessionRow(c: Context<AppEnv>): Promise<void> {
   const id = getCookie(c, SESSION_COOKIE)
-  if (id) await c.get('db').delete(sessions).where(eq(sessions.idHash, sha256Hex(id))).run()
+  if (id)
+    await c
+      .get('db')
+      .delete(sessions)
+      .where(eq(sessions.idHash, sha256Hex(id)))
+      .run()
 }
 
 /** Ends this browser's session, server-side and in the cookie. */

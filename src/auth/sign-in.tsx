@@ -22,14 +22,19 @@ import { safeNext } from './next-url'
 import { endAllSessions, endSession, loadSession, startSession } from './session'
 import { passwordChangeRoutes } from './password-change'
 
-export const INVALID_LOGIN = 'Please enter a correct username and password. Note that both fields may be case-sensitive.'
+export const INVALID_LOGIN =
+  'Please enter a correct username and password. Note that both fields may be case-sensitive.'
 
 export const signInRoutes = new Hono<AppEnv>()
 signInRoutes.use('/accounts/*', pageHeaders, loadSession)
 // Behind the same headers and session loading.
 signInRoutes.route('/', passwordChangeRoutes)
 
-function renderLogin(c: Context<AppEnv>, status: 200 | 400 | 403 | 429, props: { next: string; username?: string; error?: string }) {
+function renderLogin(
+  c: Context<AppEnv>,
+  status: 200 | 400 | 403 | 429,
+  props: { next: string; username?: string; error?: string },
+) {
   return c.html(<LoginPage session={c.get('session')} csrfToken={csrfTokenFor(c)} {...props} />, status)
 }
 
@@ -42,7 +47,11 @@ signInRoutes.post('/accounts/login/', async (c) => {
   const username = normalizeUsername((form.get('username') ?? '').slice(0, 150))
   const password = form.get('password') ?? ''
   if (!verifyCsrf(c, form)) {
-    return renderLogin(c, 403, { next, username, error: 'This form has expired or did not come from this site. Please sign in again.' })
+    return renderLogin(c, 403, {
+      next,
+      username,
+      error: 'This form has expired or did not come from this site. Please sign in again.',
+    })
   }
   if (!username || !password) return renderLogin(c, 400, { next, username, error: 'Enter your username and password.' })
 
@@ -71,7 +80,8 @@ signInRoutes.post('/accounts/logout/', async (c) => {
   const form = await readForm(c)
   const session = c.get('session')
   if (!session) return c.redirect('/accounts/login/', 303)
-  if (!verifyCsrf(c, form)) return renderError(c, 403, 'Request refused', 'Sign-out was refused: the form did not come from this site.')
+  if (!verifyCsrf(c, form))
+    return renderError(c, 403, 'Request refused', 'Sign-out was refused: the form did not come from this site.')
   if (form.get('everywhere')) await endAllSessions(c.get('db'), session.user.id)
   await endSession(c)
   log(c, 'info', { event: 'signed_out', userId: session.user.id })

@@ -13,7 +13,10 @@ const clients = new WeakMap<D1Database, Db>()
  */
 export function createDb(d1: D1Database): Db {
   let db = clients.get(d1)
-  if (!db) clients.set(d1, (db = newDb(d1)))
+  if (!db) {
+    db = newDb(d1)
+    clients.set(d1, db)
+  }
   return db
 }
 
@@ -30,7 +33,10 @@ export function preparedQuery<Q>(build: (db: Db) => Q): (db: Db) => Q {
   const prepared = new WeakMap<Db, Q>()
   return (db) => {
     let query = prepared.get(db)
-    if (!query) prepared.set(db, (query = build(db)))
+    if (!query) {
+      query = build(db)
+      prepared.set(db, query)
+    }
     return query
   }
 }

@@ -31,7 +31,8 @@ function anyApplicationAllows(c: Context<AppEnv>, origin: string): Promise<boole
   // instr, not LIKE: an origin holds no wildcard to escape this way. Whitespace is normalised first.
   const spaced = sql`replace(replace(replace(${applications.allowedOrigins}, char(9), ' '), char(10), ' '), char(13), ' ')`
   const list = sql`' ' || ${spaced} || ' '`
-  return c.get('db')
+  return c
+    .get('db')
     .select({ id: applications.id })
     .from(applications)
     .where(sql`instr(${list}, ${` ${origin} `}) > 0`)

@@ -15,6 +15,7 @@ const BASE = 'https://same-origin.invalid'
  */
 export function isSameOriginPath(location: string): boolean {
   if (!location.startsWith('/') || location.startsWith('//')) return false
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused here.
   if (/[\u0000-\u0020\u007f]/.test(location) || /^[^?#]*\\/.test(location)) return false
   try {
     return new URL(location, BASE).origin === BASE

@@ -3,7 +3,13 @@
  * field that caused it. Redirect URIs follow RFC 9700 §2.1 / RFC 8252 (src/oauth/redirect-uris.ts).
  */
 import { isLoopbackHost, redirectUriProblems } from './redirect-uris'
-import { type ApplicationFields, CLIENT_TYPES, type ClientType, GRANT_TYPES, type GrantType } from './store/applications'
+import {
+  type ApplicationFields,
+  CLIENT_TYPES,
+  type ClientType,
+  GRANT_TYPES,
+  type GrantType,
+} from './store/applications'
 
 /** Messages per form field, shown beside it. */
 export type FieldErrors = Partial<Record<keyof ApplicationFields, string[]>>
@@ -47,12 +53,15 @@ export function readApplicationForm(form: URLSearchParams): { fields: Applicatio
     allowedOrigins: spaced(form.get('allowed_origins') ?? ''),
   }
   const errors: FieldErrors = {}
-  const add = (field: keyof ApplicationFields, message: string) => (errors[field] ??= []).push(message)
+  const add = (field: keyof ApplicationFields, message: string) => {
+    errors[field] = [...(errors[field] ?? []), message]
+  }
 
   if (!fields.name) add('name', 'Give the application a name.')
   else if (fields.name.length > NAME_MAX) add('name', `Use at most ${NAME_MAX} characters.`)
   if (!CLIENT_TYPES.includes(fields.clientType)) add('clientType', 'Choose a client type.')
-  if (!GRANT_TYPES.includes(fields.authorizationGrantType)) add('authorizationGrantType', 'Choose an authorization grant type.')
+  if (!GRANT_TYPES.includes(fields.authorizationGrantType))
+    add('authorizationGrantType', 'Choose an authorization grant type.')
   // RFC 6749 §4.4: only a client that can keep a secret may act on its own behalf.
   if (fields.authorizationGrantType === 'client-credentials' && fields.clientType === 'public') {
     add('clientType', 'Client credentials need a confidential client: a public client has no secret.')

@@ -44,9 +44,15 @@ function newSecret() {
 }
 
 const refused = (c: Context<AppEnv>) =>
-  renderError(c, 403, 'Request refused', 'This form has expired or did not come from this site. Reload the page and try again.')
+  renderError(
+    c,
+    403,
+    'Request refused',
+    'This form has expired or did not come from this site. Reload the page and try again.',
+  )
 
-const notFound = (c: Context<AppEnv>) => renderError(c, 404, 'Application not found', 'There is no application of yours at this address.')
+const notFound = (c: Context<AppEnv>) =>
+  renderError(c, 404, 'Application not found', 'There is no application of yours at this address.')
 
 /** The signed-in user's application named by the `:id` in the path, or undefined. */
 async function ownApplication(c: Context<AppEnv>): Promise<Application | undefined> {
@@ -55,7 +61,12 @@ async function ownApplication(c: Context<AppEnv>): Promise<Application | undefin
   return findOwnApplication(c.get('db'), signedIn(c).user.id, id)
 }
 
-const detail = (c: Context<AppEnv>, app: Application, extra: { secret?: string; notice?: string } = {}, status: 200 | 201 = 200) =>
+const detail = (
+  c: Context<AppEnv>,
+  app: Application,
+  extra: { secret?: string; notice?: string } = {},
+  status: 200 | 201 = 200,
+) =>
   renderApplicationDetail(c, { session: signedIn(c), app, tokenEndpoint: `${issuerUrl(c)}/o/token/`, ...extra }, status)
 
 applicationRoutes.get(`${BASE}/`, async (c) => {
@@ -64,7 +75,12 @@ applicationRoutes.get(`${BASE}/`, async (c) => {
 })
 
 const registerForm = (c: Context<AppEnv>) =>
-  renderApplicationForm(c, { session: signedIn(c), action: `${BASE}/register/`, values: { clientType: 'confidential' }, cancel: `${BASE}/` })
+  renderApplicationForm(c, {
+    session: signedIn(c),
+    action: `${BASE}/register/`,
+    values: { clientType: 'confidential' },
+    cancel: `${BASE}/`,
+  })
 
 async function register(c: Context<AppEnv>) {
   const form = await readForm(c)
@@ -72,7 +88,11 @@ async function register(c: Context<AppEnv>) {
   const session = signedIn(c)
   const { fields, errors } = readApplicationForm(form)
   if (Object.keys(errors).length) {
-    return renderApplicationForm(c, { session, action: `${BASE}/register/`, values: fields, errors, cancel: `${BASE}/` }, 400)
+    return renderApplicationForm(
+      c,
+      { session, action: `${BASE}/register/`, values: fields, errors, cancel: `${BASE}/` },
+      400,
+    )
   }
   const credentials = fields.clientType === 'confidential' ? newSecret() : null
   const app = await insertApplication(c.get('db'), {
@@ -103,7 +123,12 @@ applicationRoutes.post(REGISTER_OR_ID, (c, next) => (registering(c) ? register(c
 applicationRoutes.get(`${BASE}/:id/update/`, async (c) => {
   const app = await ownApplication(c)
   if (!app) return notFound(c)
-  return renderApplicationForm(c, { session: signedIn(c), action: `${BASE}/${app.id}/update/`, values: app, cancel: `${BASE}/${app.id}/` })
+  return renderApplicationForm(c, {
+    session: signedIn(c),
+    action: `${BASE}/${app.id}/update/`,
+    values: app,
+    cancel: `${BASE}/${app.id}/`,
+  })
 })
 
 applicationRoutes.post(`${BASE}/:id/update/`, async (c) => {
@@ -113,19 +138,31 @@ applicationRoutes.post(`${BASE}/:id/update/`, async (c) => {
   if (!app) return notFound(c)
   const { fields, errors } = readApplicationForm(form)
   if (Object.keys(errors).length) {
-    return renderApplicationForm(c, { session: signedIn(c), action: `${BASE}/${app.id}/update/`, values: fields, errors, cancel: `${BASE}/${app.id}/` }, 400)
+    return renderApplicationForm(
+      c,
+      {
+        session: signedIn(c),
+        action: `${BASE}/${app.id}/update/`,
+        values: fields,
+        errors,
+        cancel: `${BASE}/${app.id}/`,
+      },
+      400,
+    )
   }
   // A client that becomes public loses its secret; one that becomes confidential gets one, shown now.
   const becameConfidential = fields.clientType === 'confidential' && app.clientType === 'public'
   const credentials = becameConfidential ? newSecret() : null
-  const clientSecretHash = fields.clientType === 'public' ? null : (credentials?.clientSecretHash ?? app.clientSecretHash)
+  const clientSecretHash =
+    fields.clientType === 'public' ? null : (credentials?.clientSecretHash ?? app.clientSecretHash)
   // The secret is written only when it changes, ending what the old one got; else a secret
   // generated meanwhile on another tab would be put back. `skipAuthorization` is not in `fields`:
   // what an administrator set stays.
   const secretChange = clientSecretHash !== app.clientSecretHash ? replacedSecret(clientSecretHash) : {}
   await updateApplication(c.get('db'), app.id, { ...fields, ...secretChange })
   log(c, 'info', { event: 'application_updated', applicationId: app.id })
-  if (credentials) return detail(c, { ...app, ...fields, clientSecretHash }, { secret: credentials.secret, notice: 'Changes saved.' })
+  if (credentials)
+    return detail(c, { ...app, ...fields, clientSecretHash }, { secret: credentials.secret, notice: 'Changes saved.' })
   return c.redirect(`${BASE}/${app.id}/?saved`, 302)
 })
 
@@ -134,11 +171,13 @@ applicationRoutes.post(`${BASE}/:id/secret/`, async (c) => {
   if (!verifyCsrf(c, form)) return refused(c)
   const app = await ownApplication(c)
   if (!app) return notFound(c)
-  if (app.clientType !== 'confidential') return renderError(c, 400, 'No secret to replace', 'A public client has no client secret.')
+  if (app.clientType !== 'confidential')
+    return renderError(c, 400, 'No secret to replace', 'A public client has no client secret.')
   const { secret, clientSecretHash } = newSecret()
   await updateApplication(c.get('db'), app.id, replacedSecret(clientSecretHash))
   log(c, 'info', { event: 'client_secret_regenerated', applicationId: app.id })
-  const notice = 'A new client secret was generated. The old one no longer works, and the tokens it got for the client itself (client credentials) have ended.'
+  const notice =
+    'A new client secret was generated. The old one no longer works, and the tokens it got for the client itself (client credentials) have ended.'
   return detail(c, { ...app, clientSecretHash }, { secret, notice })
 })
 

@@ -21,13 +21,24 @@ import { formatScope, isSubset } from './scopes'
 import { insertCode } from './store/codes'
 import { nowSeconds } from './store/tokens'
 import { liveGrantScopes } from './store/user-grants'
-import { type AuthorizationRequest, AuthorizePageError, type Draft, type Prompt, validateAuthorizationRequest } from './authorize/steps'
+import {
+  type AuthorizationRequest,
+  AuthorizePageError,
+  type Draft,
+  type Prompt,
+  validateAuthorizationRequest,
+} from './authorize/steps'
 
 export const authorizeRoutes = new Hono<AppEnv>()
 authorizeRoutes.use('/o/authorize/', pageHeaders, loadSession)
 
 /** 302 to the client's redirect URI with the response parameters, `state` and `iss` (§4.1.2, RFC 9207). */
-function redirectToClient(c: Context<AppEnv>, redirectUri: string, state: string | null, params: Record<string, string>) {
+function redirectToClient(
+  c: Context<AppEnv>,
+  redirectUri: string,
+  state: string | null,
+  params: Record<string, string>,
+) {
   const url = new URL(redirectUri)
   for (const [name, value] of Object.entries(params)) url.searchParams.append(name, value)
   if (state !== null) url.searchParams.append('state', state)
@@ -158,7 +169,12 @@ authorizeRoutes.post('/o/authorize/', async (c) => {
   }
   // §10.12: a forged consent would hand a code for the victim's account to the attacker's client.
   if (!verifyCsrf(c, form)) {
-    return renderError(c, 403, 'Request refused', 'This consent form has expired or did not come from this site. Go back to the application and try again.')
+    return renderError(
+      c,
+      403,
+      'Request refused',
+      'This consent form has expired or did not come from this site. Go back to the application and try again.',
+    )
   }
   const allow = form.has('allow')
   for (const name of FORM_ONLY_FIELDS) form.delete(name)

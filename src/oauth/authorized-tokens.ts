@@ -25,7 +25,13 @@ authorizedTokenRoutes.get('/o/authorized_tokens/', async (c) => {
 
 authorizedTokenRoutes.post('/o/authorized_tokens/:id/delete/', async (c) => {
   const form = await readForm(c)
-  if (!verifyCsrf(c, form)) return renderError(c, 403, 'Request refused', 'This form has expired or did not come from this site. Reload the page and try again.')
+  if (!verifyCsrf(c, form))
+    return renderError(
+      c,
+      403,
+      'Request refused',
+      'This form has expired or did not come from this site. Reload the page and try again.',
+    )
   const session = signedIn(c)
   const id = c.req.param('id')
   // Only the user's own live grants: anyone else's id answers as if it did not exist.

@@ -12,7 +12,8 @@ import { readText } from '../http/body'
  */
 export async function readOAuthForm(c: Context<AppEnv>): Promise<URLSearchParams> {
   const type = (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase()
-  const form = type === 'application/x-www-form-urlencoded' ? new URLSearchParams(await readText(c)) : new URLSearchParams()
+  const form =
+    type === 'application/x-www-form-urlencoded' ? new URLSearchParams(await readText(c)) : new URLSearchParams()
   const seen = new Set<string>()
   for (const [key, value] of form) {
     // error_description may only hold printable ASCII without quotes or backslashes (§5.2).
@@ -25,7 +26,11 @@ export async function readOAuthForm(c: Context<AppEnv>): Promise<URLSearchParams
 }
 
 /** The value of a required parameter, or `invalid_request` with DOT's message naming it. */
-export function requireParam(form: URLSearchParams, name: string, message = `Request is missing ${name} parameter.`): string {
+export function requireParam(
+  form: URLSearchParams,
+  name: string,
+  message = `Request is missing ${name} parameter.`,
+): string {
   const value = form.get(name)
   if (!value) throw new OAuthError('invalid_request', message)
   return value

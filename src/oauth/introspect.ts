@@ -47,7 +47,8 @@ async function authenticateCaller(c: Context<AppEnv>, form: URLSearchParams): Pr
  */
 async function isCurrent(c: Context<AppEnv>, found: FoundToken & { type: 'access_token' }): Promise<boolean> {
   // A client_credentials token has no grant: it is live while its application and secret are.
-  if (!found.info.familyId) return isClientTokenCurrent(await findApplication(c.get('db'), found.info.applicationId), found.info)
+  if (!found.info.familyId)
+    return isClientTokenCurrent(await findApplication(c.get('db'), found.info.applicationId), found.info)
   const family = await findFamily(c.get('db'), found.info.familyId)
   // A user deactivated (or deleted) in D1 is no one a resource server should act for, as our own API refuses them.
   return family !== undefined && family.revokedAt === null && family.accessHash === found.hash && family.userActive

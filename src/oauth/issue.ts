@@ -43,7 +43,12 @@ export type TokenOwner = { userId: number; username: string } | null
 
 type Issued = { response: TokenResponse; familyId: string | null }
 
-const tokenResponse = (accessToken: string, expiresIn: number, scope: string, refreshToken?: string): TokenResponse => ({
+const tokenResponse = (
+  accessToken: string,
+  expiresIn: number,
+  scope: string,
+  refreshToken?: string,
+): TokenResponse => ({
   access_token: accessToken,
   token_type: 'Bearer',
   expires_in: expiresIn,
@@ -114,9 +119,30 @@ export function prepareUserGrant(
   const token = randomToken()
   const hash = sha256Hex(token)
   const exp = access.info.iat + settings.refreshTokenExpireSeconds
-  const info: RefreshTokenInfo = { applicationId: app.id, clientId: app.clientId, ...owner, familyId, iat: access.info.iat, exp }
-  const family = { id: familyId, applicationId: app.id, userId: owner.userId, scope, refreshHash: hash, accessHash: access.hash, authTime, expiresAt: exp }
-  return { family, access, refresh: { token, hash, info }, response: tokenResponse(access.token, settings.accessTokenExpireSeconds, scope, token) }
+  const info: RefreshTokenInfo = {
+    applicationId: app.id,
+    clientId: app.clientId,
+    ...owner,
+    familyId,
+    iat: access.info.iat,
+    exp,
+  }
+  const family = {
+    id: familyId,
+    applicationId: app.id,
+    userId: owner.userId,
+    scope,
+    refreshHash: hash,
+    accessHash: access.hash,
+    authTime,
+    expiresAt: exp,
+  }
+  return {
+    family,
+    access,
+    refresh: { token, hash, info },
+    response: tokenResponse(access.token, settings.accessTokenExpireSeconds, scope, token),
+  }
 }
 
 /**
@@ -172,13 +198,19 @@ export async function rotateRefreshToken(
   if (!rotated || !family) return refuseRotation(c, family, presented.hash, requested)
 
   const granted = scope ?? family.scope
-  const owner = presented.info.userId === null ? null : { userId: presented.info.userId, username: presented.info.username ?? '' }
+  const owner =
+    presented.info.userId === null ? null : { userId: presented.info.userId, username: presented.info.username ?? '' }
   const at = newAccessToken(app, owner, granted, family.id, settings.accessTokenExpireSeconds, access)
   try {
     if (family.accessHash) await deleteAccessToken(kv, family.accessHash)
     await putTokenPair(kv, { hash: refresh.hash, info: { ...presented.info, iat: at.info.iat, exp: refreshExp } }, at)
   } catch (err) {
-    await unrotateFamily(db, family.id, { refreshHash: refresh.hash }, { refreshHash: presented.hash, accessHash: family.accessHash })
+    await unrotateFamily(
+      db,
+      family.id,
+      { refreshHash: refresh.hash },
+      { refreshHash: presented.hash, accessHash: family.accessHash },
+    )
     throw err
   }
   await withdrawIfRevoked(c, family.id, at.hash)

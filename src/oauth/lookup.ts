@@ -3,7 +3,12 @@
  * (RFC 7009 §2.1) and introspection (RFC 7662 §2.1).
  */
 import { sha256Hex } from '../crypto/token'
-import { type AccessTokenInfo, readAccessTokenByHash, readRefreshTokenByHash, type RefreshTokenInfo } from './store/tokens'
+import {
+  type AccessTokenInfo,
+  readAccessTokenByHash,
+  readRefreshTokenByHash,
+  type RefreshTokenInfo,
+} from './store/tokens'
 
 /** A live (unexpired) token, with the digest it is stored under. */
 export type FoundToken =

@@ -19,8 +19,10 @@ export function redirectUriProblem(uri: string): string | null {
   if (uri.includes('#')) return `${uri} has a fragment; redirect URIs must not.`
   if (url.username || url.password) return `${uri} has user information; redirect URIs must not.`
   const loopback = isLoopbackHost(url.hostname)
-  if (url.protocol === 'http:' && !loopback) return `${uri} must use https (plain http is allowed for loopback hosts only).`
-  if (['javascript:', 'data:', 'file:', 'vbscript:'].includes(url.protocol)) return `${uri} uses a scheme that cannot be a redirect URI.`
+  if (url.protocol === 'http:' && !loopback)
+    return `${uri} must use https (plain http is allowed for loopback hosts only).`
+  if (['javascript:', 'data:', 'file:', 'vbscript:'].includes(url.protocol))
+    return `${uri} uses a scheme that cannot be a redirect URI.`
   return null
 }
 

@@ -8,7 +8,10 @@ import { OAuthError } from '../errors'
  * request may not obtain (GRANTABLE_SCOPES; the authorization endpoint's rules by default), is
  * `invalid_scope`.
  */
-export function parseScope(raw: string | null | undefined, request: ScopeRequest = 'authorization_code'): Scope[] | null {
+export function parseScope(
+  raw: string | null | undefined,
+  request: ScopeRequest = 'authorization_code',
+): Scope[] | null {
   const names = (raw ?? '').split(' ').filter(Boolean)
   if (names.length === 0) return null
   const grantable: readonly string[] = GRANTABLE_SCOPES[request]

@@ -31,7 +31,15 @@ export function userClaims(user: User, scope: string): Record<string, string | b
 }
 
 /** Every claim userClaims can release, for the discovery document's `claims_supported`. */
-export const USERINFO_CLAIMS = ['sub', 'preferred_username', 'name', 'given_name', 'family_name', 'email', 'email_verified']
+export const USERINFO_CLAIMS = [
+  'sub',
+  'preferred_username',
+  'name',
+  'given_name',
+  'family_name',
+  'email',
+  'email_verified',
+]
 
 const INVALID = 'The access token is invalid.'
 
@@ -42,7 +50,7 @@ userinfoRoutes.on(['GET', 'POST'], '/o/userinfo/', bearerAuth(), requireScopes('
   const { userId, scope } = c.get('auth')
   const user = userId === null ? undefined : await findUser(c.get('db'), userId)
   // A token of a deleted or deactivated user no longer describes anyone.
-  if (!user || !user.isActive) throw bearerRefusal(c, 401, { code: 'invalid_token', description: INVALID })
+  if (!user?.isActive) throw bearerRefusal(c, 401, { code: 'invalid_token', description: INVALID })
   return c.json(userClaims(user, scope), 200, NO_STORE)
 })
 

@@ -11,14 +11,16 @@ import { CsrfInput, Layout } from './layout'
 type TokensProps = { session: Session; grants: UserGrant[]; notice?: string }
 
 const describe = (scope: string) => (SCOPES as Record<string, string>)[scope] ?? scope
-const date = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 16).replace('T', ' ') + ' UTC'
+const date = (seconds: number) => `${new Date(seconds * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`
 
 export const AuthorizedTokensPage: FC<TokensProps> = ({ session, grants, notice }) => {
   const csrf = sessionCsrfToken(session)
   return (
     <Layout title="Authorized apps" session={session} nav="tokens">
       <h1>Authorized apps</h1>
-      <p class="lead">Applications holding tokens for your account. Revoking one ends its access and refresh tokens at once.</p>
+      <p class="lead">
+        Applications holding tokens for your account. Revoking one ends its access and refresh tokens at once.
+      </p>
       {notice && (
         <div class="alert success" role="status">
           {notice}
@@ -46,11 +48,14 @@ export const AuthorizedTokensPage: FC<TokensProps> = ({ session, grants, notice 
                     <strong>{grant.application.name || grant.application.clientId}</strong>
                   </td>
                   <td>
-                    {grant.scope.split(' ').filter(Boolean).map((s) => (
-                      <span class="tag" title={s}>
-                        {describe(s)}
-                      </span>
-                    ))}
+                    {grant.scope
+                      .split(' ')
+                      .filter(Boolean)
+                      .map((s) => (
+                        <span class="tag" title={s}>
+                          {describe(s)}
+                        </span>
+                      ))}
                   </td>
                   <td class="small">
                     {date(grant.created)}
@@ -74,4 +79,5 @@ export const AuthorizedTokensPage: FC<TokensProps> = ({ session, grants, notice 
   )
 }
 
-export const renderAuthorizedTokens = (c: Context<AppEnv>, props: TokensProps) => c.html(<AuthorizedTokensPage {...props} />)
+export const renderAuthorizedTokens = (c: Context<AppEnv>, props: TokensProps) =>
+  c.html(<AuthorizedTokensPage {...props} />)

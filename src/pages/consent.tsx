@@ -42,8 +42,8 @@ export const ConsentPage: FC<ConsentProps> = ({ session, csrfToken, appName, sco
         ))}
       </ul>
       <p class="muted small">
-        Afterwards you go back to <strong class="mono">{destination(redirectUri)}</strong>. You can withdraw this access at
-        any time under <a href="/o/authorized_tokens/">Authorized apps</a>.
+        Afterwards you go back to <strong class="mono">{destination(redirectUri)}</strong>. You can withdraw this access
+        at any time under <a href="/o/authorized_tokens/">Authorized apps</a>.
       </p>
       <CsrfInput token={csrfToken} />
       {Object.entries(hidden).map(([name, value]) => (

@@ -28,7 +28,13 @@ const LinkList: FC<{ links: Array<[string, string]>; clickable: boolean }> = ({ 
   <ul class="links">
     {links.map(([path, label]) => (
       <li>
-        {clickable ? <a href={path} class="mono">{path}</a> : <span class="mono">{path}</span>}
+        {clickable ? (
+          <a href={path} class="mono">
+            {path}
+          </a>
+        ) : (
+          <span class="mono">{path}</span>
+        )}
         <div class="muted small">{label}</div>
       </li>
     ))}
@@ -47,23 +53,33 @@ export const HomePage: FC<HomeProps> = ({ session, issuer }) => (
         <section class="card">
           <h2>Your applications</h2>
           <p class="muted small">Register clients, get their credentials, change their redirect URIs.</p>
-          <a class="button" href="/o/applications/">Manage applications</a>
+          <a class="button" href="/o/applications/">
+            Manage applications
+          </a>
         </section>
         <section class="card">
           <h2>Authorized apps</h2>
-          <p class="muted small">Applications you let use your account {session.user.username}. Withdraw access at any time.</p>
-          <a class="button secondary" href="/o/authorized_tokens/">Review access</a>
+          <p class="muted small">
+            Applications you let use your account {session.user.username}. Withdraw access at any time.
+          </p>
+          <a class="button secondary" href="/o/authorized_tokens/">
+            Review access
+          </a>
         </section>
         <section class="card">
           <h2>Your account</h2>
           <p class="muted small">Change your password; every other browser signed in as you is signed out.</p>
-          <a class="button secondary" href="/accounts/password_change/">Change password</a>
+          <a class="button secondary" href="/accounts/password_change/">
+            Change password
+          </a>
         </section>
       </div>
     ) : (
       <section class="card">
         <p>Sign in to register applications and manage what they may do with your account.</p>
-        <a class="button" href="/accounts/login/">Sign in</a>
+        <a class="button" href="/accounts/login/">
+          Sign in
+        </a>
       </section>
     )}
     <div class="grid">
@@ -82,7 +98,9 @@ export const HomePage: FC<HomeProps> = ({ session, issuer }) => (
         <p class="muted small">Signed in on another device you no longer use? End every session of your account.</p>
         <CsrfInput token={sessionCsrfToken(session)} />
         <input type="hidden" name="everywhere" value="1" />
-        <button type="submit" class="secondary">Sign out everywhere</button>
+        <button type="submit" class="secondary">
+          Sign out everywhere
+        </button>
       </form>
     )}
   </Layout>

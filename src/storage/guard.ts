@@ -30,7 +30,9 @@ function withTimeout<T>(promise: Promise<T>): Promise<T> {
 
 /** Unwraps guarded objects passed back in (D1's `batch([...statements])` wants the real ones). */
 const unwrap = (value: unknown): unknown =>
-  Array.isArray(value) ? value.map(unwrap) : (value !== null && typeof value === 'object' && targets.get(value)) || value
+  Array.isArray(value)
+    ? value.map(unwrap)
+    : (value !== null && typeof value === 'object' && targets.get(value)) || value
 
 /** Wraps a binding (and the statements it returns) so that every failure is StorageUnavailable. */
 export function guardStorage<T extends object>(binding: T): T {

@@ -42,7 +42,11 @@ const ROUTES: Array<[string, Request, number]> = [
   ['GET /users/<not a pk>/', { method: 'GET', path: () => '/users/abc/' }, 404],
   ['POST /users/ (a valid user)', { method: 'POST', path: () => '/users/', body: 'valid' }, 201],
   ['POST /users/ (a field error)', { method: 'POST', path: () => '/users/', body: 'bad-email' }, 400],
-  ['POST /users/ (JSON that does not parse)', { method: 'POST', path: () => '/users/', body: '{', type: 'application/json' }, 400],
+  [
+    'POST /users/ (JSON that does not parse)',
+    { method: 'POST', path: () => '/users/', body: '{', type: 'application/json' },
+    400,
+  ],
   ['OPTIONS /users/', { method: 'OPTIONS', path: () => '/users/' }, 200],
   ['DELETE /users/', { method: 'DELETE', path: () => '/users/' }, 405],
   ['OPTIONS /users/<pk>/', { method: 'OPTIONS', path: (id) => `/users/${id}/` }, 200],

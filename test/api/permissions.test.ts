@@ -31,7 +31,9 @@ describe('scopes', () => {
     if (needed) {
       expect(res.body).toEqual(DENIED)
       // RFC 6750 §3.1 (DOT 1.7 sends no challenge here).
-      expect(res.headers.get('www-authenticate')).toBe(`Bearer realm="api", error="insufficient_scope", scope="${needed}"`)
+      expect(res.headers.get('www-authenticate')).toBe(
+        `Bearer realm="api", error="insufficient_scope", scope="${needed}"`,
+      )
     }
   })
 

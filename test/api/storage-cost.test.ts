@@ -58,7 +58,10 @@ describe('storage per bearer-protected request', () => {
     expect(await recorded('/groups/', token)).toEqual({
       status: 200,
       kv: ['get access:'],
-      sql: [expect.stringMatching(ACTIVE_FLAG), expect.stringMatching(/^select .* from "groups" order by "groups"\."id" asc$/)],
+      sql: [
+        expect.stringMatching(ACTIVE_FLAG),
+        expect.stringMatching(/^select .* from "groups" order by "groups"\."id" asc$/),
+      ],
       runs: 0,
       batches: [2],
     })
@@ -109,7 +112,10 @@ describe('storage per refresh', () => {
     const res = await read(
       await callWith({ DB, TOKENS }, '/o/token/', {
         method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basicAuth(setup.app.clientId, setup.app.clientSecret!) },
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Authorization: basicAuth(setup.app.clientId, setup.app.clientSecret!),
+        },
         body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: first.refresh_token }).toString(),
       }),
     )
@@ -121,7 +127,9 @@ describe('storage per refresh', () => {
         expect.stringMatching(/^select .* from "applications" where "applications"\."client_id" = \?$/),
         // One batch: the grant as it is with whether its user is active, and its rotation,
         // conditional on that.
-        expect.stringMatching(/^select .* from "token_families" left join "users" on "users"\."id" = "token_families"\."user_id" where "token_families"\."id" = \?$/),
+        expect.stringMatching(
+          /^select .* from "token_families" left join "users" on "users"\."id" = "token_families"\."user_id" where "token_families"\."id" = \?$/,
+        ),
         expect.stringMatching(/^update "token_families" set .* where \(.*"token_families"\."refresh_hash" = \?.*\)$/),
         // After storing: was the grant revoked meanwhile by a concurrent replay?
         expect.stringMatching(/^select "revoked_at" from "token_families" where "token_families"\."id" = \?$/),

@@ -12,7 +12,12 @@ async function token(scope = 'read write groups') {
   return res.body.access_token as string
 }
 
-const userJson = { username: expect.any(String), email: expect.any(String), first_name: expect.any(String), last_name: expect.any(String) }
+const userJson = {
+  username: expect.any(String),
+  email: expect.any(String),
+  first_name: expect.any(String),
+  last_name: expect.any(String),
+}
 
 describe('GET /users/', () => {
   it('lists every user in the tutorial shape, with DRF’s Allow header', async () => {
@@ -22,7 +27,12 @@ describe('GET /users/', () => {
     expect(res.headers.get('allow')).toBe('GET, POST, HEAD, OPTIONS')
     expect(res.body.length).toBeGreaterThanOrEqual(2)
     for (const u of res.body) expect(u).toEqual(userJson)
-    expect(res.body).toContainEqual({ username: expect.stringMatching(/^alice/), email: 'alice@example.com', first_name: 'Alice', last_name: 'Liddell' })
+    expect(res.body).toContainEqual({
+      username: expect.stringMatching(/^alice/),
+      email: 'alice@example.com',
+      first_name: 'Alice',
+      last_name: 'Liddell',
+    })
   })
 
   it('matches the Bearer scheme case-insensitively', async () => {
@@ -39,11 +49,21 @@ describe('GET /users/', () => {
 
 describe('GET /users/<pk>/', () => {
   it('returns one user', async () => {
-    const bob = await createUser({ username: unique('bob'), firstName: 'Bob', lastName: 'Builder', email: 'bob@example.com' })
+    const bob = await createUser({
+      username: unique('bob'),
+      firstName: 'Bob',
+      lastName: 'Builder',
+      email: 'bob@example.com',
+    })
     const res = await read(await call(`/users/${bob.id}/`, { token: await token('read') }))
     expect(res.status).toBe(200)
     expect(res.headers.get('allow')).toBe('GET, HEAD, OPTIONS')
-    expect(res.body).toEqual({ username: bob.username, email: 'bob@example.com', first_name: 'Bob', last_name: 'Builder' })
+    expect(res.body).toEqual({
+      username: bob.username,
+      email: 'bob@example.com',
+      first_name: 'Bob',
+      last_name: 'Builder',
+    })
   })
 
   it.each(['99999', 'abc', '0', '1.5', '-1'])('answers 404 {"detail": "Not found."} for pk %j', async (pk) => {
@@ -72,15 +92,22 @@ describe('GET /users/<pk>/', () => {
 describe('POST /users/', () => {
   it('creates a user from a form body, as the tutorial does, and the password signs in', async () => {
     const username = unique('foo')
-    const res = await read(await call('/users/', { token: await token('write'), form: { username, password: 'bar baz qux' } }))
+    const res = await read(
+      await call('/users/', { token: await token('write'), form: { username, password: 'bar baz qux' } }),
+    )
     expect(res.status).toBe(201)
     expect(res.body).toEqual({ username, email: '', first_name: '', last_name: '' })
     const app = await createApplication()
     const login = await read(
-      await call('/o/token/', { basic: [app.clientId, app.clientSecret!], form: { grant_type: 'password', username, password: 'bar baz qux' } }),
+      await call('/o/token/', {
+        basic: [app.clientId, app.clientSecret!],
+        form: { grant_type: 'password', username, password: 'bar baz qux' },
+      }),
     )
     expect(login.status).toBe(200)
-    const row = await env.DB.prepare('select password from users where username = ?').bind(username).first<{ password: string }>()
+    const row = await env.DB.prepare('select password from users where username = ?')
+      .bind(username)
+      .first<{ password: string }>()
     expect(row!.password).toMatch(/^\$scrypt\$ln=14,r=8,p=5\$/)
   })
 
@@ -96,7 +123,12 @@ describe('POST /users/', () => {
     await call('/users/', { token: await token(), form: { username } })
     const app = await createApplication()
     for (const password of ['', '!', 'x']) {
-      const res = await read(await call('/o/token/', { basic: [app.clientId, app.clientSecret!], form: { grant_type: 'password', username, password } }))
+      const res = await read(
+        await call('/o/token/', {
+          basic: [app.clientId, app.clientSecret!],
+          form: { grant_type: 'password', username, password },
+        }),
+      )
       expect(res.status).toBe(400)
     }
   })
@@ -106,25 +138,35 @@ describe('POST /users/', () => {
     const username = unique('dup')
     expect((await call('/users/', { token: t, form: { username } })).status).toBe(201)
     const res = await read(await call('/users/', { token: t, form: { username } }))
-    expect(res).toEqual(expect.objectContaining({ status: 400, body: { username: ['A user with that username already exists.'] } }))
+    expect(res).toEqual(
+      expect.objectContaining({ status: 400, body: { username: ['A user with that username already exists.'] } }),
+    )
   })
 
   it('of concurrent creations of one username, exactly one is 201', async () => {
     const t = await token()
     const username = unique('race')
-    const results = await Promise.all(Array.from({ length: 8 }, () => call('/users/', { token: t, form: { username } })))
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => call('/users/', { token: t, form: { username } })),
+    )
     expect(results.map((r) => r.status).sort()).toEqual([201, 400, 400, 400, 400, 400, 400, 400])
   })
 
   it.each([
-    [{ username: 'bad name!', email: 'not-an-email' }, {
-      email: ['Enter a valid email address.'],
-      username: ['Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.'],
-    }],
+    [
+      { username: 'bad name!', email: 'not-an-email' },
+      {
+        email: ['Enter a valid email address.'],
+        username: ['Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.'],
+      },
+    ],
     [{}, { username: ['This field is required.'] }],
     [{ username: '' }, { username: ['This field may not be blank.'] }],
     [{ username: 'x'.repeat(151) }, { username: ['Ensure this field has no more than 150 characters.'] }],
-    [{ username: 'ok', first_name: 'y'.repeat(151) }, { first_name: ['Ensure this field has no more than 150 characters.'] }],
+    [
+      { username: 'ok', first_name: 'y'.repeat(151) },
+      { first_name: ['Ensure this field has no more than 150 characters.'] },
+    ],
   ])('validates %j as DRF does', async (form, errors) => {
     const res = await read(await call('/users/', { token: await token(), form: form as Record<string, string> }))
     expect(res.status).toBe(400)
@@ -143,12 +185,36 @@ describe('POST /users/', () => {
 
   const JSON_TYPE = { 'Content-Type': 'application/json' }
   it.each([
-    ['malformed JSON', JSON_TYPE, '{"username":', 400, { detail: 'JSON parse error - the request body is not valid JSON.' }],
-    ['a JSON list', JSON_TYPE, '[1]', 400, { non_field_errors: ['Invalid data. Expected a dictionary, but got list.'] }],
+    [
+      'malformed JSON',
+      JSON_TYPE,
+      '{"username":',
+      400,
+      { detail: 'JSON parse error - the request body is not valid JSON.' },
+    ],
+    [
+      'a JSON list',
+      JSON_TYPE,
+      '[1]',
+      400,
+      { non_field_errors: ['Invalid data. Expected a dictionary, but got list.'] },
+    ],
     ['JSON null', JSON_TYPE, 'null', 400, { non_field_errors: ['Invalid data. Expected a dictionary, but got null.'] }],
-    ['an unsupported media type', { 'Content-Type': 'text/plain' }, 'username=x', 415, { detail: 'Unsupported media type "text/plain" in request.' }],
+    [
+      'an unsupported media type',
+      { 'Content-Type': 'text/plain' },
+      'username=x',
+      415,
+      { detail: 'Unsupported media type "text/plain" in request.' },
+    ],
     // A type that is not plain ASCII without quotes is not echoed back, so nothing the client sent is reflected unescaped.
-    ['a media type with a quote', { 'Content-Type': 'text/"x' }, 'username=x', 415, { detail: 'Unsupported media type in request.' }],
+    [
+      'a media type with a quote',
+      { 'Content-Type': 'text/"x' },
+      'username=x',
+      415,
+      { detail: 'Unsupported media type in request.' },
+    ],
   ])('answers %s with a clear error and writes nothing', async (_, headers, body, status, answer) => {
     const t = await token()
     const before = await env.DB.prepare('select count(*) as n from users').first<{ n: number }>()
@@ -182,7 +248,11 @@ describe('POST /users/ password validation (Django’s default validators, as th
     ['the username itself', (u) => u, { password: [SIMILAR] }],
     ['the username in other case', (u) => u.toUpperCase(), { password: [SIMILAR] }],
     ['blank', () => '', { password: ['This field may not be blank.'] }],
-    ['over 4096 characters', () => 'x'.repeat(4097), { password: ['Ensure this field has no more than 4096 characters.'] }],
+    [
+      'over 4096 characters',
+      () => 'x'.repeat(4097),
+      { password: ['Ensure this field has no more than 4096 characters.'] },
+    ],
   ])('refuses %s with DRF’s field errors and writes nothing', async (_, passwordFor, body) => {
     const username = unique('pw')
     const t = await token()
@@ -193,7 +263,9 @@ describe('POST /users/ password validation (Django’s default validators, as th
   })
 
   it('lists username and password errors together', async () => {
-    const res = await read(await call('/users/', { token: await token(), form: { username: 'bad name!', password: '1' } }))
+    const res = await read(
+      await call('/users/', { token: await token(), form: { username: 'bad name!', password: '1' } }),
+    )
     expect({ status: res.status, body: res.body }).toEqual({
       status: 400,
       body: {
@@ -206,8 +278,13 @@ describe('POST /users/ password validation (Django’s default validators, as th
   it('the password stays optional: without one the user is created with an unusable password', async () => {
     const username = unique('nopassword')
     const res = await read(await call('/users/', { token: await token(), form: { username } }))
-    expect({ status: res.status, body: res.body }).toEqual({ status: 201, body: { username, email: '', first_name: '', last_name: '' } })
-    const row = await env.DB.prepare('select password from users where username = ?').bind(username).first<{ password: string }>()
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 201,
+      body: { username, email: '', first_name: '', last_name: '' },
+    })
+    const row = await env.DB.prepare('select password from users where username = ?')
+      .bind(username)
+      .first<{ password: string }>()
     expect(row!.password).toBe(UNUSABLE_PASSWORD)
   })
 })
@@ -240,12 +317,16 @@ describe('POST /users/ username normalisation (NFKC, as Django’s normalize_use
   it.each(SPELLINGS)('%s: created, stored and listed normalised otherwise', async (_, posted, normalised) => {
     const tail = unique('_n')
     const t = await token()
-    const res = await read(await call('/users/', { token: t, json: { username: `${posted}${tail}`, password: 'a good passphrase' } }))
+    const res = await read(
+      await call('/users/', { token: t, json: { username: `${posted}${tail}`, password: 'a good passphrase' } }),
+    )
     expect({ status: res.status, body: res.body }).toEqual({
       status: 201,
       body: { username: `${normalised}${tail}`, email: '', first_name: '', last_name: '' },
     })
-    const rows = await env.DB.prepare('select username from users where username in (?, ?)').bind(`${posted}${tail}`, `${normalised}${tail}`).all()
+    const rows = await env.DB.prepare('select username from users where username in (?, ?)')
+      .bind(`${posted}${tail}`, `${normalised}${tail}`)
+      .all()
     expect(rows.results).toEqual([{ username: `${normalised}${tail}` }])
     const list = await read(await call('/users/', { token: t }))
     expect(list.body).toContainEqual({ username: `${normalised}${tail}`, email: '', first_name: '', last_name: '' })
@@ -260,9 +341,13 @@ describe('POST /users/ username normalisation (NFKC, as Django’s normalize_use
   it.each([
     // U+FDFA is one character that NFKC spells in 18, with spaces: 9 of them are 162 characters.
     ['a name NFKC makes too long', 'ﷺ'.repeat(9), { username: ['Ensure this field has no more than 150 characters.'] }],
-    ['a name NFKC gives a space (ideographic space inside)', 'a\u3000b', {
-      username: ['Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.'],
-    }],
+    [
+      'a name NFKC gives a space (ideographic space inside)',
+      'a\u3000b',
+      {
+        username: ['Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.'],
+      },
+    ],
   ])('judges the normalised form: %s', async (_, username, body) => {
     const t = await token()
     const before = await usersCount()
@@ -274,7 +359,10 @@ describe('POST /users/ username normalisation (NFKC, as Django’s normalize_use
   it('counts the length after normalisation: 150 accented letters, each posted decomposed (300 code points), fit', async () => {
     const username = 'e\u0301'.repeat(150)
     const res = await read(await call('/users/', { token: await token(), json: { username } }))
-    expect({ status: res.status, body: res.body }).toEqual({ status: 201, body: { username: 'é'.repeat(150), email: '', first_name: '', last_name: '' } })
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 201,
+      body: { username: 'é'.repeat(150), email: '', first_name: '', last_name: '' },
+    })
   })
 
   it('of concurrent creations of two spellings of one name, exactly one is 201', async () => {
@@ -282,11 +370,15 @@ describe('POST /users/ username normalisation (NFKC, as Django’s normalize_use
     const name = unique('racer')
     const spellings = [name, fullwidth(name)]
     const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => call('/users/', { token: t, form: { username: spellings[i % 2]! } }).then(read)),
+      Array.from({ length: 8 }, (_, i) =>
+        call('/users/', { token: t, form: { username: spellings[i % 2]! } }).then(read),
+      ),
     )
     expect(results.map((r) => r.status).sort()).toEqual([201, 400, 400, 400, 400, 400, 400, 400])
     for (const r of results.filter((r) => r.status === 400)) expect(r.body).toEqual(TAKEN)
-    const rows = await env.DB.prepare('select username from users where username in (?, ?)').bind(name, fullwidth(name)).all()
+    const rows = await env.DB.prepare('select username from users where username in (?, ?)')
+      .bind(name, fullwidth(name))
+      .all()
     expect(rows.results).toEqual([{ username: name }])
   })
 })

@@ -10,7 +10,8 @@ import type { TestApp } from '../helpers/seed'
 
 const MALFORMED = 'The Authorization header is malformed.'
 const TWO_METHODS = 'The access token must be sent in the Authorization header only.'
-const challenge = (description: string) => `Bearer realm="api", error="invalid_request", error_description="${description}"`
+const challenge = (description: string) =>
+  `Bearer realm="api", error="invalid_request", error_description="${description}"`
 
 async function token() {
   return (await passwordToken(await passwordSetup())).body.access_token as string
@@ -41,7 +42,9 @@ describe('400 invalid_request on the API, in DRF’s format', () => {
     const res = await read(await call('/users/', { token: t, form: { access_token: t, username: 'never-created' } }))
     expect(res.status).toBe(400)
     expect(res.body).toEqual({ detail: TWO_METHODS })
-    expect((await read(await call('/users/', { token: t }))).body).not.toContainEqual(expect.objectContaining({ username: 'never-created' }))
+    expect((await read(await call('/users/', { token: t }))).body).not.toContainEqual(
+      expect.objectContaining({ username: 'never-created' }),
+    )
   })
 
   it('a token in a form body alone is not read: 401 with a bare challenge (DOT 1.7 accepts it, step 067)', async () => {
@@ -54,7 +57,12 @@ describe('400 invalid_request on the API, in DRF’s format', () => {
 
   it('a JSON body field named access_token is just data, and the scheme is case-insensitive', async () => {
     const t = await token()
-    const res = await read(await call('/users/', { headers: { Authorization: `bEaReR ${t}` }, json: { username: `u${Date.now()}`, access_token: 'x' } }))
+    const res = await read(
+      await call('/users/', {
+        headers: { Authorization: `bEaReR ${t}` },
+        json: { username: `u${Date.now()}`, access_token: 'x' },
+      }),
+    )
     expect(res.status).toBe(201)
   })
 })
@@ -69,7 +77,9 @@ describe('the same refusals at the OAuth endpoints, in RFC 6749 §5.2 JSON', () 
   })
 
   it('a malformed bearer at /o/introspect/ → 400 invalid_request', async () => {
-    const res = await read(await call('/o/introspect/', { headers: { Authorization: 'Bearer a b' }, form: { token: 'x' } }))
+    const res = await read(
+      await call('/o/introspect/', { headers: { Authorization: 'Bearer a b' }, form: { token: 'x' } }),
+    )
     expect(res.status).toBe(400)
     expect(res.body).toEqual({ error: 'invalid_request', error_description: MALFORMED })
   })
@@ -108,22 +118,106 @@ describe('every 401 and 403 of the API and the OAuth endpoints carries a challen
     ['POST', '/users/', (k) => ({ token: k.client, form: { username: 'never-created' } }), 403, NOT_A_USER, DENIED],
     ['GET', '/groups/', (k) => ({ token: k.client }), 403, NOT_A_USER, DENIED],
     ['OPTIONS', '/groups/', (k) => ({ token: k.client }), 403, NOT_A_USER, DENIED],
-    ['POST', '/users/', (k) => ({ token: k.user, form: { username: 'never-created' } }), 403, 'Bearer realm="api", error="insufficient_scope", scope="write"', DENIED],
-    ['GET', '/groups/', (k) => ({ token: k.user }), 403, 'Bearer realm="api", error="insufficient_scope", scope="groups"', DENIED],
+    [
+      'POST',
+      '/users/',
+      (k) => ({ token: k.user, form: { username: 'never-created' } }),
+      403,
+      'Bearer realm="api", error="insufficient_scope", scope="write"',
+      DENIED,
+    ],
+    [
+      'GET',
+      '/groups/',
+      (k) => ({ token: k.user }),
+      403,
+      'Bearer realm="api", error="insufficient_scope", scope="groups"',
+      DENIED,
+    ],
     // UserInfo (OpenID Connect Core §5.3.3), RFC 6749 §5.2 bodies.
-    ['GET', '/o/userinfo/', () => ({}), 401, 'Bearer realm="api"', { error: 'invalid_request', error_description: NOT_PROVIDED }],
-    ['POST', '/o/userinfo/', () => ({ token: 'no-such-token' }), 401, INVALID, { error: 'invalid_token', error_description: 'The access token is invalid.' }],
-    ['GET', '/o/userinfo/', (k) => ({ token: k.user }), 403, lacks('openid'), { error: 'insufficient_scope', error_description: 'The access token lacks the openid scope.' }],
-    ['GET', '/o/userinfo/', (k) => ({ token: k.client }), 403, lacks('openid'), { error: 'insufficient_scope', error_description: 'The access token lacks the openid scope.' }],
+    [
+      'GET',
+      '/o/userinfo/',
+      () => ({}),
+      401,
+      'Bearer realm="api"',
+      { error: 'invalid_request', error_description: NOT_PROVIDED },
+    ],
+    [
+      'POST',
+      '/o/userinfo/',
+      () => ({ token: 'no-such-token' }),
+      401,
+      INVALID,
+      { error: 'invalid_token', error_description: 'The access token is invalid.' },
+    ],
+    [
+      'GET',
+      '/o/userinfo/',
+      (k) => ({ token: k.user }),
+      403,
+      lacks('openid'),
+      { error: 'insufficient_scope', error_description: 'The access token lacks the openid scope.' },
+    ],
+    [
+      'GET',
+      '/o/userinfo/',
+      (k) => ({ token: k.client }),
+      403,
+      lacks('openid'),
+      { error: 'insufficient_scope', error_description: 'The access token lacks the openid scope.' },
+    ],
     // Introspection (RFC 7662 §2.1): by bearer token or by client credentials.
-    ['POST', '/o/introspect/', (k) => ({ token: k.user, form: { token: k.user } }), 401, lacks('introspection'), { error: 'insufficient_scope', error_description: 'The access token lacks the introspection scope.' }],
-    ['POST', '/o/introspect/', (k) => ({ token: k.client, form: { token: k.user } }), 401, lacks('introspection'), { error: 'insufficient_scope', error_description: 'The access token lacks the introspection scope.' }],
-    ['POST', '/o/introspect/', () => ({ token: 'no-such-token', form: { token: 'x' } }), 401, INVALID, { error: 'invalid_token', error_description: 'The access token is invalid.' }],
+    [
+      'POST',
+      '/o/introspect/',
+      (k) => ({ token: k.user, form: { token: k.user } }),
+      401,
+      lacks('introspection'),
+      { error: 'insufficient_scope', error_description: 'The access token lacks the introspection scope.' },
+    ],
+    [
+      'POST',
+      '/o/introspect/',
+      (k) => ({ token: k.client, form: { token: k.user } }),
+      401,
+      lacks('introspection'),
+      { error: 'insufficient_scope', error_description: 'The access token lacks the introspection scope.' },
+    ],
+    [
+      'POST',
+      '/o/introspect/',
+      () => ({ token: 'no-such-token', form: { token: 'x' } }),
+      401,
+      INVALID,
+      { error: 'invalid_token', error_description: 'The access token is invalid.' },
+    ],
     ['POST', '/o/introspect/', () => ({ form: { token: 'x' } }), 401, BASIC, { error: 'invalid_client' }],
     // Client authentication at the token and revocation endpoints (RFC 6749 §5.2).
-    ['POST', '/o/token/', (k) => ({ basic: [k.app.clientId, 'wrong'], form: { grant_type: 'client_credentials' } }), 401, BASIC, { error: 'invalid_client' }],
-    ['POST', '/o/token/', (k) => ({ form: { grant_type: 'client_credentials', client_id: k.app.clientId, client_secret: 'wrong' } }), 401, BASIC, { error: 'invalid_client' }],
-    ['POST', '/o/revoke_token/', (k) => ({ basic: [k.app.clientId, 'wrong'], form: { token: k.client } }), 401, BASIC, { error: 'invalid_client' }],
+    [
+      'POST',
+      '/o/token/',
+      (k) => ({ basic: [k.app.clientId, 'wrong'], form: { grant_type: 'client_credentials' } }),
+      401,
+      BASIC,
+      { error: 'invalid_client' },
+    ],
+    [
+      'POST',
+      '/o/token/',
+      (k) => ({ form: { grant_type: 'client_credentials', client_id: k.app.clientId, client_secret: 'wrong' } }),
+      401,
+      BASIC,
+      { error: 'invalid_client' },
+    ],
+    [
+      'POST',
+      '/o/revoke_token/',
+      (k) => ({ basic: [k.app.clientId, 'wrong'], form: { token: k.client } }),
+      401,
+      BASIC,
+      { error: 'invalid_client' },
+    ],
   ])('%s %s (row %#)', async (method, path, request, status, challenge, body) => {
     const res = await read(await call(path, { method, ...request(caller) }))
     expect(res.status).toBe(status)

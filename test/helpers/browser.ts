@@ -9,10 +9,19 @@ import { rememberSecret } from './secrets'
 
 export type Page = { status: number; headers: Headers; html: string; location: string | null }
 
-type RequestOptions = { method?: string; form?: Record<string, string> | URLSearchParams; headers?: Record<string, string> }
+type RequestOptions = {
+  method?: string
+  form?: Record<string, string> | URLSearchParams
+  headers?: Record<string, string>
+}
 
 const decode = (s: string) =>
-  s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
 
 const attribute = (tag: string, name: string) => {
   const m = new RegExp(`\\s${name}="([^"]*)"`).exec(tag)
@@ -31,13 +40,22 @@ export function formsOf(html: string): Form[] {
       if (!name || (type === 'checkbox' && !/\schecked[\s=>/]/.test(tag))) continue
       fields[name] = attribute(tag, 'value') ?? (type === 'checkbox' ? 'on' : '')
     }
-    for (const [, , name, text] of body!.matchAll(/<textarea\b([^>]*)name="([^"]*)"[^>]*>([\s\S]*?)<\/textarea>/g)) fields[decode(name!)] = decode(text!)
+    for (const [, , name, text] of body!.matchAll(/<textarea\b([^>]*)name="([^"]*)"[^>]*>([\s\S]*?)<\/textarea>/g))
+      fields[decode(name!)] = decode(text!)
     for (const [, name, options] of body!.matchAll(/<select\b[^>]*name="([^"]*)"[^>]*>([\s\S]*?)<\/select>/g)) {
-      const selected = /<option\b[^>]*value="([^"]*)"[^>]*\sselected/.exec(options!) ?? /<option\b[^>]*value="([^"]*)"/.exec(options!)
+      const selected =
+        /<option\b[^>]*value="([^"]*)"[^>]*\sselected/.exec(options!) ?? /<option\b[^>]*value="([^"]*)"/.exec(options!)
       if (selected) fields[decode(name!)] = decode(selected[1]!)
     }
-    const submits = [...body!.matchAll(/<button\b[^>]*>/g)].map(([tag]) => attribute(tag, 'name')).filter((n): n is string => !!n)
-    return { action: attribute(`<form${attrs}`, 'action') ?? '', method: (attribute(`<form${attrs}`, 'method') ?? 'get').toUpperCase(), fields, submits }
+    const submits = [...body!.matchAll(/<button\b[^>]*>/g)]
+      .map(([tag]) => attribute(tag, 'name'))
+      .filter((n): n is string => !!n)
+    return {
+      action: attribute(`<form${attrs}`, 'action') ?? '',
+      method: (attribute(`<form${attrs}`, 'method') ?? 'get').toUpperCase(),
+      fields,
+      submits,
+    }
   })
 }
 
@@ -49,10 +67,14 @@ export function formFor(html: string, action: string): Form {
 }
 
 /** The page's visible text, tags stripped and whitespace collapsed, for assertions on wording. */
-export const textOf = (html: string) => decode(html.replace(/<style[\s\S]*?<\/style>|<script[\s\S]*?<\/script>/g, ' ').replace(/<[^>]+>/g, ' ')).replace(/\s+/g, ' ').trim()
+export const textOf = (html: string) =>
+  decode(html.replace(/<style[\s\S]*?<\/style>|<script[\s\S]*?<\/script>/g, ' ').replace(/<[^>]+>/g, ' '))
+    .replace(/\s+/g, ' ')
+    .trim()
 
 /** The text of the page's `role="alert"` box (a form's error), or '' when it has none. */
-export const alertOf = (html: string) => textOf(/<div\b[^>]*\brole="alert"[^>]*>([\s\S]*?)<\/div>/.exec(html)?.[1] ?? '')
+export const alertOf = (html: string) =>
+  textOf(/<div\b[^>]*\brole="alert"[^>]*>([\s\S]*?)<\/div>/.exec(html)?.[1] ?? '')
 
 export class Browser {
   readonly cookies = new Map<string, string>()
@@ -69,7 +91,9 @@ export class Browser {
       body = new URLSearchParams(opts.form).toString()
     }
     const url = path.startsWith('http') ? path : `${ORIGIN}${path}`
-    const res = await exports.default.fetch(new Request(url, { method: opts.method ?? (body ? 'POST' : 'GET'), headers, body, redirect: 'manual' }))
+    const res = await exports.default.fetch(
+      new Request(url, { method: opts.method ?? (body ? 'POST' : 'GET'), headers, body, redirect: 'manual' }),
+    )
     for (const cookie of res.headers.getAll('Set-Cookie')) this.store(cookie)
     const location = res.headers.get('Location')
     rememberSecret(location ? new URL(location, ORIGIN).searchParams.get('code') : null)

@@ -12,7 +12,14 @@ export async function issueCode(opts: CodeOptions): Promise<string> {
   const now = Math.floor(Date.now() / 1000)
   await db()
     .insert(authorizationCodes)
-    .values({ codeHash: sha256Hex(code), scope: 'read write', authTime: now, expiresAt: now + 60, redirectUri: null, ...opts })
+    .values({
+      codeHash: sha256Hex(code),
+      scope: 'read write',
+      authTime: now,
+      expiresAt: now + 60,
+      redirectUri: null,
+      ...opts,
+    })
     .run()
   return code
 }

@@ -7,7 +7,8 @@ const BROKEN = Symbol('broken statement')
 
 /** A D1 whose statements matching `failing` reject (or never settle, with `hang`); others run normally. */
 export function faultyD1(failing: RegExp, mode: 'reject' | 'hang' = 'reject'): D1Database {
-  const fail = () => (mode === 'hang' ? new Promise<never>(() => {}) : Promise.reject(new Error('D1_ERROR: injected fault')))
+  const fail = () =>
+    mode === 'hang' ? new Promise<never>(() => {}) : Promise.reject(new Error('D1_ERROR: injected fault'))
   return new Proxy(env.DB, {
     get(target, prop) {
       if (prop === 'prepare') {

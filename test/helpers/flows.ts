@@ -30,7 +30,14 @@ export type FlowOptions = {
   extraParams?: Record<string, string>
 }
 
-export type TokenBody = { access_token: string; refresh_token: string; token_type: string; expires_in: number; scope: string; id_token?: string }
+export type TokenBody = {
+  access_token: string
+  refresh_token: string
+  token_type: string
+  expires_in: number
+  scope: string
+  id_token?: string
+}
 
 /** The authorize URL of a request, as a client would build it. */
 export function authorizeUrl(params: Record<string, string | undefined>): string {
@@ -52,7 +59,12 @@ export async function authorizeWithConsent(opts: FlowOptions = {}) {
   const app =
     opts.app && 'clientSecret' in opts.app
       ? (opts.app as TestApp)
-      : await createApplication({ authorizationGrantType: 'authorization-code', redirectUris: REDIRECT, clientType: opts.clientType ?? 'confidential', ...opts.app })
+      : await createApplication({
+          authorizationGrantType: 'authorization-code',
+          redirectUris: REDIRECT,
+          clientType: opts.clientType ?? 'confidential',
+          ...opts.app,
+        })
   let browser = opts.browser
   let user: Awaited<ReturnType<typeof createUser>> | undefined
   if (!browser) {

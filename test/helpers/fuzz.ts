@@ -7,10 +7,23 @@ import { env } from 'cloudflare:workers'
 import { expect } from 'vitest'
 
 /** Values that make a request reach deeper than a random string would: real credentials. */
-export type Known = { accessToken: string; refreshToken: string; clientId: string; clientSecret: string; username: string; userId: number }
+export type Known = {
+  accessToken: string
+  refreshToken: string
+  clientId: string
+  clientSecret: string
+  username: string
+  userId: number
+}
 
 const unicode = fc.string({ unit: 'binary', maxLength: 40 })
-const text = fc.oneof(fc.string({ maxLength: 40 }), unicode, fc.constant('\u0000'), fc.constant(''), fc.constant('a'.repeat(5000)))
+const text = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  unicode,
+  fc.constant('\u0000'),
+  fc.constant(''),
+  fc.constant('a'.repeat(5000)),
+)
 
 export const methods = fc.oneof(
   { arbitrary: fc.constantFrom('GET', 'POST'), weight: 4 },
@@ -45,14 +58,45 @@ export const contentTypes = fc.constantFrom(
 /** Form fields an OAuth or API endpoint might read, plus noise, sometimes repeated. */
 export function formBody(known: Known) {
   const key = fc.constantFrom(
-    'grant_type', 'username', 'password', 'scope', 'refresh_token', 'code', 'redirect_uri', 'code_verifier',
-    'client_id', 'client_secret', 'token', 'token_type_hint', 'email', 'first_name', 'last_name', 'x',
-    'response_type', 'state', 'code_challenge', 'code_challenge_method', 'allow', 'csrfmiddlewaretoken', 'next',
-    'name', 'client_type', 'authorization_grant_type', 'redirect_uris', 'nonce',
+    'grant_type',
+    'username',
+    'password',
+    'scope',
+    'refresh_token',
+    'code',
+    'redirect_uri',
+    'code_verifier',
+    'client_id',
+    'client_secret',
+    'token',
+    'token_type_hint',
+    'email',
+    'first_name',
+    'last_name',
+    'x',
+    'response_type',
+    'state',
+    'code_challenge',
+    'code_challenge_method',
+    'allow',
+    'csrfmiddlewaretoken',
+    'next',
+    'name',
+    'client_type',
+    'authorization_grant_type',
+    'redirect_uris',
+    'nonce',
   )
   const value = fc.oneof(
     text,
-    fc.constantFrom('password', 'refresh_token', 'client_credentials', 'authorization_code', 'read', 'read write groups'),
+    fc.constantFrom(
+      'password',
+      'refresh_token',
+      'client_credentials',
+      'authorization_code',
+      'read',
+      'read write groups',
+    ),
     fc.constantFrom(known.refreshToken, known.clientId, known.clientSecret, known.username, known.accessToken),
   )
   return fc.array(fc.tuple(key, value), { maxLength: 8 }).map((pairs) => new URLSearchParams(pairs).toString())
@@ -65,7 +109,9 @@ export function body(known: Known) {
     fc.constant(undefined),
     formBody(known),
     fc.json({ maxDepth: 4 }),
-    fc.dictionary(fc.constantFrom('username', 'email', 'first_name', 'password', 'x'), fc.jsonValue({ maxDepth: 2 })).map((o) => JSON.stringify(o)),
+    fc
+      .dictionary(fc.constantFrom('username', 'email', 'first_name', 'password', 'x'), fc.jsonValue({ maxDepth: 2 }))
+      .map((o) => JSON.stringify(o)),
     deepJson,
     formBody(known).map((s) => s.slice(0, Math.floor(s.length / 2))), // truncated
     text,
@@ -83,8 +129,17 @@ export async function storageSnapshot() {
 }
 
 const OAUTH_ERRORS = new Set([
-  'invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope',
-  'unsupported_token_type', 'access_denied', 'unsupported_response_type', 'invalid_token', 'insufficient_scope',
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'unsupported_token_type',
+  'access_denied',
+  'unsupported_response_type',
+  'invalid_token',
+  'insufficient_scope',
 ])
 
 /** The answer's format is the one its endpoint documents; which error format was checked, if any. */

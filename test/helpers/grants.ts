@@ -3,7 +3,7 @@
  * Connect, CORS). The code grant starts from a code written straight to D1 (test/helpers/codes.ts),
  * so these tests do not depend on the sign-in and consent pages.
  */
-import { applications, users } from '../../src/db/schema'
+import type { applications, users } from '../../src/db/schema'
 import { issueCode } from './codes'
 import { call, read } from './http'
 import { createApplication, createUser, type TestApp } from './seed'
@@ -14,18 +14,40 @@ type AppOverrides = Partial<typeof applications.$inferInsert>
 
 /** Client authentication as the token, revocation and introspection endpoints take it. */
 export function clientAuth(app: TestApp, form: Record<string, string>) {
-  return app.clientSecret ? { basic: [app.clientId, app.clientSecret] as [string, string], form } : { form: { ...form, client_id: app.clientId } }
+  return app.clientSecret
+    ? { basic: [app.clientId, app.clientSecret] as [string, string], form }
+    : { form: { ...form, client_id: app.clientId } }
 }
 
 /** A user, an authorization-code app, and the tokens of a code exchange for `scope`. */
-export async function codeGrant(opts: { scope?: string; nonce?: string; app?: AppOverrides; user?: Partial<typeof users.$inferInsert> } = {}) {
-  const app = await createApplication({ authorizationGrantType: 'authorization-code', redirectUris: REDIRECT, ...opts.app })
+export async function codeGrant(
+  opts: { scope?: string; nonce?: string; app?: AppOverrides; user?: Partial<typeof users.$inferInsert> } = {},
+) {
+  const app = await createApplication({
+    authorizationGrantType: 'authorization-code',
+    redirectUris: REDIRECT,
+    ...opts.app,
+  })
   const user = await createUser(opts.user)
   const authTime = Math.floor(Date.now() / 1000) - 30
-  const code = await issueCode({ applicationId: app.id, userId: user.id, redirectUri: REDIRECT, scope: opts.scope ?? 'read write', nonce: opts.nonce, authTime })
-  const res = await read(await call('/o/token/', clientAuth(app, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT })))
+  const code = await issueCode({
+    applicationId: app.id,
+    userId: user.id,
+    redirectUri: REDIRECT,
+    scope: opts.scope ?? 'read write',
+    nonce: opts.nonce,
+    authTime,
+  })
+  const res = await read(
+    await call('/o/token/', clientAuth(app, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT })),
+  )
   if (res.status !== 200) throw new Error(`code exchange failed: ${res.status} ${JSON.stringify(res.body)}`)
-  return { app, user, authTime, tokens: res.body as { access_token: string; refresh_token: string; id_token?: string; scope: string } }
+  return {
+    app,
+    user,
+    authTime,
+    tokens: res.body as { access_token: string; refresh_token: string; id_token?: string; scope: string },
+  }
 }
 
 /** A confidential client_credentials app and a token for it, for `scope` (the default when absent). */

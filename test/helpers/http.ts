@@ -45,5 +45,6 @@ export async function read(res: Response) {
     body = text ? JSON.parse(text) : null
   } catch {}
   rememberSecretsIn(body)
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the server sent.
   return { status: res.status, headers: res.headers, body: body as any }
 }

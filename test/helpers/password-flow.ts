@@ -9,11 +9,7 @@ export async function passwordSetup(): Promise<PasswordSetup> {
 }
 
 /** POST /o/token/ with the password grant; credentials by Basic auth unless `inBody`. */
-export async function passwordToken(
-  { app, user }: PasswordSetup,
-  extra: Record<string, string> = {},
-  inBody = false,
-) {
+export async function passwordToken({ app, user }: PasswordSetup, extra: Record<string, string> = {}, inBody = false) {
   const form = { grant_type: 'password', username: user.username, password: PASSWORD, ...extra }
   const res = inBody
     ? await call('/o/token/', { form: { ...form, client_id: app.clientId, client_secret: app.clientSecret! } })

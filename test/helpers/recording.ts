@@ -17,7 +17,10 @@ export function recordingD1(): { DB: D1Database; calls: D1Calls } {
         if (typeof value !== 'function') return value
         if (prop === 'bind') return (...args: unknown[]) => record(value.apply(target, args))
         if (['first', 'all', 'run', 'raw'].includes(prop as string)) {
-          return (...args: unknown[]) => (calls.runs++, value.apply(target, args))
+          return (...args: unknown[]) => {
+            calls.runs++
+            return value.apply(target, args)
+          }
         }
         return value.bind(target)
       },
@@ -27,10 +30,18 @@ export function recordingD1(): { DB: D1Database; calls: D1Calls } {
   }
   const DB = new Proxy(env.DB, {
     get(target, prop) {
-      if (prop === 'prepare') return (sql: string) => (calls.sql.add(sql), record(target.prepare(sql)))
+      if (prop === 'prepare') {
+        return (sql: string) => {
+          calls.sql.add(sql)
+          return record(target.prepare(sql))
+        }
+      }
       if (prop === 'batch') {
         // D1 wants its own statement objects back, not the recording proxies.
-        return (stmts: D1PreparedStatement[]) => (calls.batches.push(stmts.length), target.batch(stmts.map(unwrap)))
+        return (stmts: D1PreparedStatement[]) => {
+          calls.batches.push(stmts.length)
+          return target.batch(stmts.map(unwrap))
+        }
       }
       const value = Reflect.get(target, prop, target)
       return typeof value === 'function' ? value.bind(target) : value

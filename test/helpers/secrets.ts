@@ -33,7 +33,21 @@ export function captureConsole() {
   for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
     const original = console[level].bind(console)
     console[level] = (...args: unknown[]) => {
-      logged.push(args.map((a) => (typeof a === 'string' ? a : (() => { try { return JSON.stringify(a) } catch { return String(a) } })())).join(' '))
+      logged.push(
+        args
+          .map((a) =>
+            typeof a === 'string'
+              ? a
+              : (() => {
+                  try {
+                    return JSON.stringify(a)
+                  } catch {
+                    return String(a)
+                  }
+                })(),
+          )
+          .join(' '),
+      )
       original(...args)
     }
   }

@@ -20,7 +20,14 @@ async function setup() {
 }
 
 const preflight = (path: string, origin: string, method = 'POST') =>
-  call(path, { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': method, 'Access-Control-Request-Headers': 'authorization' } })
+  call(path, {
+    method: 'OPTIONS',
+    headers: {
+      Origin: origin,
+      'Access-Control-Request-Method': method,
+      'Access-Control-Request-Headers': 'authorization',
+    },
+  })
 
 describe('preflight', () => {
   it.each([
@@ -72,7 +79,11 @@ describe('responses', () => {
     const res = await call('/o/token/', { form: { grant_type: 'password' }, headers: { Origin: origin } })
     expect(res.status).toBe(401)
     expect(res.headers.get('access-control-allow-origin')).toBe(origin)
-    expect((await call('/o/token/', { form: { grant_type: 'password' }, headers: { Origin: 'https://evil.example' } })).headers.get('access-control-allow-origin')).toBeNull()
+    expect(
+      (
+        await call('/o/token/', { form: { grant_type: 'password' }, headers: { Origin: 'https://evil.example' } })
+      ).headers.get('access-control-allow-origin'),
+    ).toBeNull()
   })
 
   it.each([
@@ -108,7 +119,11 @@ describe('responses', () => {
   it('never on the authorization endpoint', async () => {
     const { app } = await codeGrant({ app: { allowedOrigins: 'https://spa.example' } })
     const query = `?response_type=code&client_id=${app.clientId}`
-    expect((await preflight(`/o/authorize/${query}`, 'https://spa.example', 'GET')).headers.get('access-control-allow-origin')).toBeNull()
+    expect(
+      (await preflight(`/o/authorize/${query}`, 'https://spa.example', 'GET')).headers.get(
+        'access-control-allow-origin',
+      ),
+    ).toBeNull()
     const res = await call(`/o/authorize/${query}`, { headers: { Origin: 'https://spa.example' } })
     expect(res.headers.get('access-control-allow-origin')).toBeNull()
   })

@@ -16,6 +16,7 @@ const NOT_FOUND = { detail: 'Not found.' }
 function expectSameOrigin(location: string | null, page = `${ORIGIN}/`) {
   expect(location).not.toBeNull()
   expect(location).toMatch(/^\/(?![/\\])/)
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: no control character may reach a Location.
   expect(location).not.toMatch(/[\u0000-\u0020\u007f]/)
   expect(new URL(location!, page).origin).toBe(ORIGIN)
 }
@@ -81,8 +82,33 @@ describe('the trailing-slash redirect (Django’s APPEND_SLASH)', () => {
   })
 
   const piece = fc.constantFrom(
-    '/', '//', '\\', '.', '..', '%2F', '%2f', '%5C', '%5c', '%2e', '%2E', '\t', '\n', ' ', '@', ':',
-    'evil.example', 'users', 'a', '?', '#', '%', '~', '-', '_', '\u00e9', '\uff0f',
+    '/',
+    '//',
+    '\\',
+    '.',
+    '..',
+    '%2F',
+    '%2f',
+    '%5C',
+    '%5c',
+    '%2e',
+    '%2E',
+    '\t',
+    '\n',
+    ' ',
+    '@',
+    ':',
+    'evil.example',
+    'users',
+    'a',
+    '?',
+    '#',
+    '%',
+    '~',
+    '-',
+    '_',
+    '\u00e9',
+    '\uff0f',
   )
   const hostilePath = fc.array(piece, { maxLength: 8 }).map((pieces) => `/${pieces.join('')}`)
 
@@ -111,19 +137,62 @@ describe('the trailing-slash redirect (Django’s APPEND_SLASH)', () => {
 
 // Pieces that confuse URL parsers, joined at random.
 const DANGEROUS = [
-  '/', '//', '\\', '.', '..', '/./', '/../', '%2F', '%2f', '%5C', '%5c', '%2e', '%2E', '%2e%2e', '%00', '%09',
-  '\t', '\n', '\r', ' ', '\u0000', '\u000b', '\u007f', '\u00a0', '\u3000', '\uff0f', '\uff3c', '\u3002', '\u2028',
-  'evil.example', 'a', '@', ':', 'https:', 'javascript:', '?', '#', '&', '=', '%', '~', 'é',
+  '/',
+  '//',
+  '\\',
+  '.',
+  '..',
+  '/./',
+  '/../',
+  '%2F',
+  '%2f',
+  '%5C',
+  '%5c',
+  '%2e',
+  '%2E',
+  '%2e%2e',
+  '%00',
+  '%09',
+  '\t',
+  '\n',
+  '\r',
+  ' ',
+  '\u0000',
+  '\u000b',
+  '\u007f',
+  '\u00a0',
+  '\u3000',
+  '\uff0f',
+  '\uff3c',
+  '\u3002',
+  '\u2028',
+  'evil.example',
+  'a',
+  '@',
+  ':',
+  'https:',
+  'javascript:',
+  '?',
+  '#',
+  '&',
+  '=',
+  '%',
+  '~',
+  'é',
 ]
 
 describe('safeNext', () => {
   it('returns a same-origin path, with one leading "/", and is idempotent', () => {
     const input = fc.oneof(
       fc.array(fc.constantFrom(...DANGEROUS), { maxLength: 12 }).map((p) => p.join('')),
-      fc.tuple(fc.constantFrom(...DANGEROUS), fc.string({ maxLength: 20 }), fc.constantFrom(...DANGEROUS)).map((p) => p.join('')),
+      fc
+        .tuple(fc.constantFrom(...DANGEROUS), fc.string({ maxLength: 20 }), fc.constantFrom(...DANGEROUS))
+        .map((p) => p.join('')),
       fc.string({ unit: 'binary', maxLength: 30 }),
       // Near the length limit, where percent-encoding lengthens the result past it.
-      fc.tuple(fc.constantFrom(4000, 4090, 4096), fc.constantFrom(' ', 'é', '"', 'a')).map(([n, c]) => `/a?${c.repeat(n - 3)}`),
+      fc
+        .tuple(fc.constantFrom(4000, 4090, 4096), fc.constantFrom(' ', 'é', '"', 'a'))
+        .map(([n, c]) => `/a?${c.repeat(n - 3)}`),
     )
     fc.assert(
       fc.property(input, (next) => {
@@ -173,16 +242,26 @@ describe('every redirect to sign-in carries a same-origin next', () => {
     '/o/authorized_tokens/?.//evil.example',
   ])('requireLogin: GET and POST %j', async (path) => {
     expect(await followToSignIn(await call(path))).toBe(new URL(path, ORIGIN).pathname + new URL(path, ORIGIN).search)
-    expect(await followToSignIn(await call(path, { method: 'POST', form: { x: '1' } }))).toBe(new URL(path, ORIGIN).pathname)
+    expect(await followToSignIn(await call(path, { method: 'POST', form: { x: '1' } }))).toBe(
+      new URL(path, ORIGIN).pathname,
+    )
   })
 
   it('/o/authorize/ for an anonymous browser, and the consent POST after the session ended', async () => {
     const app = await createApplication({ authorizationGrantType: 'authorization-code', redirectUris: REDIRECT })
-    const params = { response_type: 'code', client_id: app.clientId, redirect_uri: REDIRECT, state: '//evil.example', prompt: 'login' }
+    const params = {
+      response_type: 'code',
+      client_id: app.clientId,
+      redirect_uri: REDIRECT,
+      state: '//evil.example',
+      prompt: 'login',
+    }
     const next = await followToSignIn(await call(`/o/authorize/?${new URLSearchParams(params)}`))
     expect(next.startsWith('/o/authorize/?')).toBe(true)
     expect(new URL(next, ORIGIN).searchParams.get('state')).toBe('//evil.example')
-    const afterConsent = await followToSignIn(await call('/o/authorize/', { form: { ...params, allow: 'Authorize', csrfmiddlewaretoken: 'x' } }))
+    const afterConsent = await followToSignIn(
+      await call('/o/authorize/', { form: { ...params, allow: 'Authorize', csrfmiddlewaretoken: 'x' } }),
+    )
     expect(afterConsent.startsWith('/o/authorize/?')).toBe(true)
   })
 })

@@ -18,17 +18,25 @@ async function seed(tag: string) {
   const app = await createApplication()
   const user = await createUser()
   const code = (id: string, expiresAt: number) =>
-    env.DB.prepare('insert into authorization_codes (code_hash, application_id, user_id, scope, auth_time, expires_at) values (?, ?, ?, ?, ?, ?)').bind(
-      `${tag}-${id}`, app.id, user.id, 'read', now, expiresAt,
-    )
+    env.DB.prepare(
+      'insert into authorization_codes (code_hash, application_id, user_id, scope, auth_time, expires_at) values (?, ?, ?, ?, ?, ?)',
+    ).bind(`${tag}-${id}`, app.id, user.id, 'read', now, expiresAt)
   const family = (id: string, expiresAt: number, revokedAt: number | null) =>
-    env.DB.prepare('insert into token_families (id, application_id, user_id, scope, expires_at, revoked_at) values (?, ?, ?, ?, ?, ?)').bind(
-      `${tag}-${id}`, app.id, user.id, 'read', expiresAt, revokedAt,
-    )
+    env.DB.prepare(
+      'insert into token_families (id, application_id, user_id, scope, expires_at, revoked_at) values (?, ?, ?, ?, ?, ?)',
+    ).bind(`${tag}-${id}`, app.id, user.id, 'read', expiresAt, revokedAt)
   const session = (id: string, expiresAt: number) =>
-    env.DB.prepare('insert into sessions (id_hash, user_id, csrf_secret, expires_at) values (?, ?, ?, ?)').bind(`${tag}-${id}`, user.id, 's', expiresAt)
+    env.DB.prepare('insert into sessions (id_hash, user_id, csrf_secret, expires_at) values (?, ?, ?, ?)').bind(
+      `${tag}-${id}`,
+      user.id,
+      's',
+      expiresAt,
+    )
   const limit = (id: string, windowStart: number) =>
-    env.DB.prepare('insert into rate_limits (key, window_start, failures) values (?, ?, 1)').bind(`${tag}-${id}`, windowStart)
+    env.DB.prepare('insert into rate_limits (key, window_start, failures) values (?, ?, 1)').bind(
+      `${tag}-${id}`,
+      windowStart,
+    )
   await env.DB.batch([
     code('old', now - RETENTION_SECONDS - 1),
     code('recent', now - 10), // expired, but kept a while so that a replay still revokes its grant
@@ -44,10 +52,26 @@ async function seed(tag: string) {
 }
 
 const remaining = async (tag: string) => ({
-  authorization_codes: (await env.DB.prepare('select code_hash as id from authorization_codes where code_hash like ?').bind(`${tag}-%`).all()).results.map((r) => r.id).sort(),
-  token_families: (await env.DB.prepare('select id from token_families where id like ?').bind(`${tag}-%`).all()).results.map((r) => r.id).sort(),
-  sessions: (await env.DB.prepare('select id_hash as id from sessions where id_hash like ?').bind(`${tag}-%`).all()).results.map((r) => r.id).sort(),
-  rate_limits: (await env.DB.prepare('select key as id from rate_limits where key like ?').bind(`${tag}-%`).all()).results.map((r) => r.id).sort(),
+  authorization_codes: (
+    await env.DB.prepare('select code_hash as id from authorization_codes where code_hash like ?')
+      .bind(`${tag}-%`)
+      .all()
+  ).results
+    .map((r) => r.id)
+    .sort(),
+  token_families: (await env.DB.prepare('select id from token_families where id like ?').bind(`${tag}-%`).all()).results
+    .map((r) => r.id)
+    .sort(),
+  sessions: (
+    await env.DB.prepare('select id_hash as id from sessions where id_hash like ?').bind(`${tag}-%`).all()
+  ).results
+    .map((r) => r.id)
+    .sort(),
+  rate_limits: (
+    await env.DB.prepare('select key as id from rate_limits where key like ?').bind(`${tag}-%`).all()
+  ).results
+    .map((r) => r.id)
+    .sort(),
 })
 
 describe('cleanup', () => {
@@ -63,7 +87,14 @@ describe('cleanup', () => {
       rate_limits: [`${tag}-current`],
     })
     const line = JSON.parse(logged.find((l) => l.includes('"event":"cleanup"'))!)
-    expect(line).toMatchObject({ level: 'info', cron: '17 * * * *', authorization_codes: 1, token_families: 2, sessions: 1, rate_limits: 1 })
+    expect(line).toMatchObject({
+      level: 'info',
+      cron: '17 * * * *',
+      authorization_codes: 1,
+      token_families: 2,
+      sessions: 1,
+      rate_limits: 1,
+    })
   })
 
   it('works through a backlog larger than one statement deletes', async () => {
@@ -80,14 +111,18 @@ describe('cleanup', () => {
   it('offers the same statements as plain SQL for the admin CLI, and refuses a non-integer time', () => {
     const statements = cleanupStatements(1_700_000_000)
     expect(statements.map((s) => s.table)).toEqual(['authorization_codes', 'token_families', 'sessions', 'rate_limits'])
-    for (const { sql } of statements) expect(sql).toMatch(/^delete from \w+ where rowid in \(select rowid from \w+ where .+ limit \d+\)$/)
+    for (const { sql } of statements)
+      expect(sql).toMatch(/^delete from \w+ where rowid in \(select rowid from \w+ where .+ limit \d+\)$/)
     expect(() => cleanupStatements(1.5)).toThrow(TypeError)
   })
 
   it('a live grant’s tokens keep working after a cleanup', async () => {
     const app = await createApplication()
     const user = await createUser()
-    const res = await call('/o/token/', { basic: [app.clientId, app.clientSecret!], form: { grant_type: 'password', username: user.username, password: PASSWORD } })
+    const res = await call('/o/token/', {
+      basic: [app.clientId, app.clientSecret!],
+      form: { grant_type: 'password', username: user.username, password: PASSWORD },
+    })
     const { access_token } = (await res.json()) as { access_token: string }
     await runCleanup(env.DB)
     expect((await call('/users/', { token: access_token })).status).toBe(200)

@@ -15,7 +15,13 @@ type Run = { code: number; stdout: string; stderr: string }
 
 async function admin(args: string[], persistTo = inject('persistTo')): Promise<Run> {
   try {
-    const { stdout, stderr } = await promisify(execFile)('npx', ['tsx', 'scripts/admin.ts', '--persist-to', persistTo, ...args])
+    const { stdout, stderr } = await promisify(execFile)('npx', [
+      'tsx',
+      'scripts/admin.ts',
+      '--persist-to',
+      persistTo,
+      ...args,
+    ])
     return { code: 0, stdout, stderr }
   } catch (err) {
     const e = err as Run
@@ -41,7 +47,10 @@ const api = (path: string, init?: RequestInit) => fetch(`${inject('baseUrl')}${p
 const tokenRequest = (clientId: string, secret: string, form: Record<string, string>) =>
   api('/o/token/', {
     method: 'POST',
-    headers: { Authorization: `Basic ${btoa(`${clientId}:${secret}`)}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+    headers: {
+      Authorization: `Basic ${btoa(`${clientId}:${secret}`)}`,
+      'Content-Type': 'application/x-www-form-urlencoded',
+    },
     body: new URLSearchParams(form),
   })
 const bearer = (token: string) => ({ headers: { Authorization: `Bearer ${token}` } })
@@ -63,25 +72,60 @@ describe('admin CLI', () => {
   })
 
   it('--print-sql prints the guarded SQL and changes nothing', async () => {
-    const run = await admin(['--print-sql', 'createuser', '--username', `printed-${suffix}`, '--password', 'pw-printed'])
+    const run = await admin([
+      '--print-sql',
+      'createuser',
+      '--username',
+      `printed-${suffix}`,
+      '--password',
+      'pw-printed',
+    ])
     expect(run.code).toBe(0)
-    expect(run.stdout).toMatch(/^insert into users \(.*\)\n  select .*\n  where not exists \(select 1 from users where username = 'printed-[0-9a-z]+'\)\n  returning id, username;\n$/)
+    expect(run.stdout).toMatch(
+      /^insert into users \(.*\)\n {2}select .*\n {2}where not exists \(select 1 from users where username = 'printed-[0-9a-z]+'\)\n {2}returning id, username;\n$/,
+    )
     expect(run.stdout).toContain("'$scrypt$ln=14,r=8,p=5$") // the password only as its hash
     expect(run.stdout).not.toContain('pw-printed')
     expect(d1(`select count(*) as n from users where username = 'printed-${suffix}'`)).toEqual([[{ n: 0 }]])
 
     // An application's secret cannot be read back from its SQL (only the digest is there): stderr shows it once.
-    const app = await admin(['--print-sql', 'createapp', '--name', 'pasted', '--client-type', 'confidential', '--grant-type', 'password'])
+    const app = await admin([
+      '--print-sql',
+      'createapp',
+      '--name',
+      'pasted',
+      '--client-type',
+      'confidential',
+      '--grant-type',
+      'password',
+    ])
     const [, clientId, secret] = /^client_id: (\S+)\nclient_secret: (\S+) \(shown this once/.exec(app.stderr) ?? []
-    expect(app.stdout).toContain(`select '${clientId}', '${sha256Hex(secret!)}', 'pasted', null, 'confidential', 'password'`)
+    expect(app.stdout).toContain(
+      `select '${clientId}', '${sha256Hex(secret!)}', 'pasted', null, 'confidential', 'password'`,
+    )
     expect(app.stdout).not.toContain(secret)
   })
 
   it('createapp --skip-authorization sets the flag the application pages never offer', async () => {
     const app = (skip: string[]) =>
-      adminJson('createapp', '--name', 'first-party', '--client-type', 'public', '--grant-type', 'authorization-code', '--redirect-uris', 'http://127.0.0.1:8009/cb', ...skip)
+      adminJson(
+        'createapp',
+        '--name',
+        'first-party',
+        '--client-type',
+        'public',
+        '--grant-type',
+        'authorization-code',
+        '--redirect-uris',
+        'http://127.0.0.1:8009/cb',
+        ...skip,
+      )
     const [trusted, plain] = [await app(['--skip-authorization']), await app([])]
-    expect(d1(`select client_id, skip_authorization from applications where client_id in ('${trusted.client_id}', '${plain.client_id}') order by id`)).toEqual([
+    expect(
+      d1(
+        `select client_id, skip_authorization from applications where client_id in ('${trusted.client_id}', '${plain.client_id}') order by id`,
+      ),
+    ).toEqual([
       [
         { client_id: trusted.client_id, skip_authorization: 1 },
         { client_id: plain.client_id, skip_authorization: 0 },
@@ -90,16 +134,59 @@ describe('admin CLI', () => {
   })
 
   it('seeds users, a group, a membership and each kind of application, which the server then uses', async () => {
-    const superuser = await adminJson('createsuperuser', '--username', admin1, '--email', 'admin@example.com', '--password', 'pw-admin', '--first-name', "O'Neil")
+    const superuser = await adminJson(
+      'createsuperuser',
+      '--username',
+      admin1,
+      '--email',
+      'admin@example.com',
+      '--password',
+      'pw-admin',
+      '--first-name',
+      "O'Neil",
+    )
     expect(superuser).toEqual({ id: expect.any(Number), username: admin1 })
     const staff = await adminJson('createuser', '--username', staff1, '--password', 'pw-staff', '--staff')
     expect(await adminJson('creategroup', group)).toEqual({ id: expect.any(Number), name: group })
     expect(await adminJson('addtogroup', '--username', staff1, '--group', group)).toEqual({ username: staff1, group })
-    const password = await adminJson('createapp', '--name', 'tutorial', '--client-type', 'confidential', '--grant-type', 'password', '--owner', admin1)
-    expect(password).toEqual({ client_id: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/), client_secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) })
-    const spa = await adminJson('createapp', '--name', 'spa', '--client-type', 'public', '--grant-type', 'authorization-code', '--redirect-uris', 'http://127.0.0.1:8009/cb  https://app.example.com/cb', '--allowed-origins', 'https://app.example.com')
+    const password = await adminJson(
+      'createapp',
+      '--name',
+      'tutorial',
+      '--client-type',
+      'confidential',
+      '--grant-type',
+      'password',
+      '--owner',
+      admin1,
+    )
+    expect(password).toEqual({
+      client_id: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/),
+      client_secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    })
+    const spa = await adminJson(
+      'createapp',
+      '--name',
+      'spa',
+      '--client-type',
+      'public',
+      '--grant-type',
+      'authorization-code',
+      '--redirect-uris',
+      'http://127.0.0.1:8009/cb  https://app.example.com/cb',
+      '--allowed-origins',
+      'https://app.example.com',
+    )
     expect(spa).toEqual({ client_id: expect.any(String), client_secret: null })
-    const service = await adminJson('createapp', '--name', 'service', '--client-type', 'confidential', '--grant-type', 'client-credentials')
+    const service = await adminJson(
+      'createapp',
+      '--name',
+      'service',
+      '--client-type',
+      'confidential',
+      '--grant-type',
+      'client-credentials',
+    )
 
     // In D1: flags and membership as asked; secrets only as their SHA-256, public clients none.
     const [users, apps, members] = d1(
@@ -108,24 +195,49 @@ describe('admin CLI', () => {
        select u.username, g.name from user_groups m join users u on u.id = m.user_id join groups g on g.id = m.group_id where g.name = '${group}'`,
     )
     expect(users).toEqual([
-      { username: admin1, email: 'admin@example.com', first_name: "O'Neil", is_staff: 1, is_superuser: 1, is_active: 1 },
+      {
+        username: admin1,
+        email: 'admin@example.com',
+        first_name: "O'Neil",
+        is_staff: 1,
+        is_superuser: 1,
+        is_active: 1,
+      },
       { username: staff1, email: '', first_name: '', is_staff: 1, is_superuser: 0, is_active: 1 },
     ])
     expect(apps).toEqual([
       {
-        ...{ client_id: password.client_id, client_secret_hash: sha256Hex(password.client_secret as string), name: 'tutorial', user_id: superuser.id },
-        ...{ client_type: 'confidential', authorization_grant_type: 'password', redirect_uris: '', allowed_origins: '', skip_authorization: 0 },
+        ...{
+          client_id: password.client_id,
+          client_secret_hash: sha256Hex(password.client_secret as string),
+          name: 'tutorial',
+          user_id: superuser.id,
+        },
+        ...{
+          client_type: 'confidential',
+          authorization_grant_type: 'password',
+          redirect_uris: '',
+          allowed_origins: '',
+          skip_authorization: 0,
+        },
       },
       {
         ...{ client_id: spa.client_id, client_secret_hash: null, name: 'spa', user_id: null, client_type: 'public' },
-        ...{ authorization_grant_type: 'authorization-code', redirect_uris: 'http://127.0.0.1:8009/cb https://app.example.com/cb' },
+        ...{
+          authorization_grant_type: 'authorization-code',
+          redirect_uris: 'http://127.0.0.1:8009/cb https://app.example.com/cb',
+        },
         ...{ allowed_origins: 'https://app.example.com', skip_authorization: 0 },
       },
     ])
     expect(members).toEqual([{ username: staff1, name: group }])
 
     // The tutorial's first steps against the running server, with what the CLI made.
-    const token = await tokenRequest(password.client_id as string, password.client_secret as string, { grant_type: 'password', username: staff1, password: 'pw-staff' })
+    const token = await tokenRequest(password.client_id as string, password.client_secret as string, {
+      grant_type: 'password',
+      username: staff1,
+      password: 'pw-staff',
+    })
     expect(token.status).toBe(200)
     const { access_token, scope } = (await token.json()) as { access_token: string; scope: string }
     expect(scope).toBe('read write groups')
@@ -138,11 +250,18 @@ describe('admin CLI', () => {
       ]),
     )
     const detail = await api(`/users/${superuser.id}/`, bearer(access_token))
-    expect(await detail.json()).toEqual({ username: admin1, email: 'admin@example.com', first_name: "O'Neil", last_name: '' })
+    expect(await detail.json()).toEqual({
+      username: admin1,
+      email: 'admin@example.com',
+      first_name: "O'Neil",
+      last_name: '',
+    })
     expect(await (await api('/groups/', bearer(access_token))).json()).toContainEqual({ name: group })
 
     // The client_credentials app authenticates with its secret; its token has no user, so the API says 403.
-    const serviceToken = await tokenRequest(service.client_id as string, service.client_secret as string, { grant_type: 'client_credentials' })
+    const serviceToken = await tokenRequest(service.client_id as string, service.client_secret as string, {
+      grant_type: 'client_credentials',
+    })
     expect(serviceToken.status).toBe(200)
     const body = (await serviceToken.json()) as Record<string, unknown>
     expect(body).not.toHaveProperty('refresh_token')
@@ -151,24 +270,96 @@ describe('admin CLI', () => {
 
   it.each([
     [['createuser', '--username', 'bad name!', '--password', 'x'], /^error: invalid username "bad name!"/],
-    [['createsuperuser', '--username', `e-${suffix}`, '--email', 'not-an-email', '--password', 'x'], /^error: invalid email "not-an-email"$/],
+    [
+      ['createsuperuser', '--username', `e-${suffix}`, '--email', 'not-an-email', '--password', 'x'],
+      /^error: invalid email "not-an-email"$/,
+    ],
     [['createsuperuser', '--username', `e-${suffix}`, '--password', 'x'], /^error: --email is required$/],
-    [['createuser', '--username', admin1, '--password', 'long enough pw'], new RegExp(`^error: a user named "${admin1}" already exists$`)],
+    [
+      ['createuser', '--username', admin1, '--password', 'long enough pw'],
+      new RegExp(`^error: a user named "${admin1}" already exists$`),
+    ],
     // NFKC, as the API takes usernames: the fullwidth spelling of a name is that name, taken.
-    [['createuser', '--username', fullwidth(admin1), '--password', 'long enough pw'], new RegExp(`^error: a user named "${admin1}" already exists$`)],
-    [['createuser', '--username', 'ﷺ'.repeat(9), '--password', 'long enough pw'], /^error: invalid username ".*": Ensure this field has no more than 150 characters\.$/],
+    [
+      ['createuser', '--username', fullwidth(admin1), '--password', 'long enough pw'],
+      new RegExp(`^error: a user named "${admin1}" already exists$`),
+    ],
+    [
+      ['createuser', '--username', 'ﷺ'.repeat(9), '--password', 'long enough pw'],
+      /^error: invalid username ".*": Ensure this field has no more than 150 characters\.$/,
+    ],
     // Django's password validators, every problem on the one line.
-    [['createuser', '--username', `weak-${suffix}`, '--password', '1'], /^error: --password: This password is too short\. It must contain at least 8 characters\. This password is entirely numeric\.$/],
-    [['createsuperuser', '--username', `weak-${suffix}`, '--email', 'a@example.com', '--password', `WEAK-${suffix}`], /^error: --password: The password is too similar to the username\.$/],
+    [
+      ['createuser', '--username', `weak-${suffix}`, '--password', '1'],
+      /^error: --password: This password is too short\. It must contain at least 8 characters\. This password is entirely numeric\.$/,
+    ],
+    [
+      ['createsuperuser', '--username', `weak-${suffix}`, '--email', 'a@example.com', '--password', `WEAK-${suffix}`],
+      /^error: --password: The password is too similar to the username\.$/,
+    ],
     [['creategroup', group], new RegExp(`^error: a group named "${group}" already exists$`)],
-    [['addtogroup', '--username', staff1, '--group', `none-${suffix}`], new RegExp(`^error: no group named "none-${suffix}"$`)],
-    [['createapp', '--name', 'x', '--client-type', 'confidential', '--grant-type', 'password', '--owner', `nobody-${suffix}`], /^error: no user named "nobody-/],
-    [['createapp', '--name', 'x', '--client-type', 'confidential', '--grant-type', 'implicit'], /^error: --grant-type: .* One of: authorization-code, password, client-credentials\.$/],
-    [['createapp', '--name', 'x', '--client-type', 'public', '--grant-type', 'client-credentials'], /^error: --client-type: Client credentials need a confidential client/],
-    [['createapp', '--name', 'x', '--client-type', 'public', '--grant-type', 'authorization-code', '--redirect-uris', 'http://example.com/cb'], /^error: --redirect-uris: .*must use https/],
-    [['createapp', '--name', 'x', '--client-type', 'public', '--grant-type', 'authorization-code', '--redirect-uris', 'https://a.example/cb#x'], /^error: --redirect-uris: .*fragment/],
-    [['changepassword', '--username', `nobody-${suffix}`, '--password', 'long enough pw'], /^error: no user named "nobody-/],
-    [['changepassword', '--username', admin1, '--password', '12345678901'], /^error: --password: This password is entirely numeric\.$/],
+    [
+      ['addtogroup', '--username', staff1, '--group', `none-${suffix}`],
+      new RegExp(`^error: no group named "none-${suffix}"$`),
+    ],
+    [
+      [
+        'createapp',
+        '--name',
+        'x',
+        '--client-type',
+        'confidential',
+        '--grant-type',
+        'password',
+        '--owner',
+        `nobody-${suffix}`,
+      ],
+      /^error: no user named "nobody-/,
+    ],
+    [
+      ['createapp', '--name', 'x', '--client-type', 'confidential', '--grant-type', 'implicit'],
+      /^error: --grant-type: .* One of: authorization-code, password, client-credentials\.$/,
+    ],
+    [
+      ['createapp', '--name', 'x', '--client-type', 'public', '--grant-type', 'client-credentials'],
+      /^error: --client-type: Client credentials need a confidential client/,
+    ],
+    [
+      [
+        'createapp',
+        '--name',
+        'x',
+        '--client-type',
+        'public',
+        '--grant-type',
+        'authorization-code',
+        '--redirect-uris',
+        'http://example.com/cb',
+      ],
+      /^error: --redirect-uris: .*must use https/,
+    ],
+    [
+      [
+        'createapp',
+        '--name',
+        'x',
+        '--client-type',
+        'public',
+        '--grant-type',
+        'authorization-code',
+        '--redirect-uris',
+        'https://a.example/cb#x',
+      ],
+      /^error: --redirect-uris: .*fragment/,
+    ],
+    [
+      ['changepassword', '--username', `nobody-${suffix}`, '--password', 'long enough pw'],
+      /^error: no user named "nobody-/,
+    ],
+    [
+      ['changepassword', '--username', admin1, '--password', '12345678901'],
+      /^error: --password: This password is entirely numeric\.$/,
+    ],
     [['creategroup', 'g', '--staff'], /^error: creategroup does not take --staff$/],
     [['frobnicate'], /^error: unknown command "frobnicate"/],
   ])('refuses %j: non-zero exit, one line on stderr, nothing on stdout', async (args, message) => {
@@ -184,25 +375,62 @@ describe('admin CLI', () => {
 
   it('takes every --username (and --owner) NFKC-normalised, as the API, sign-in and the password grant do', async () => {
     const username = `nfkc-${suffix}`
-    expect(await adminJson('createuser', '--username', fullwidth(username), '--password', 'the first password')).toEqual({ id: expect.any(Number), username })
-    expect(await adminJson('changepassword', '--username', fullwidth(username), '--password', 'the second password')).toEqual({ username, sessions_ended: 0 })
-    expect(await adminJson('addtogroup', '--username', fullwidth(username), '--group', group)).toEqual({ username, group })
-    const app = await adminJson('createapp', '--name', 'nfkc', '--client-type', 'confidential', '--grant-type', 'password', '--owner', fullwidth(username))
-    expect(d1(`select u.username from applications a join users u on u.id = a.user_id where a.client_id = '${app.client_id}'`)).toEqual([[{ username }]])
-    const token = await tokenRequest(app.client_id as string, app.client_secret as string, { grant_type: 'password', username: fullwidth(username), password: 'the second password' })
+    expect(
+      await adminJson('createuser', '--username', fullwidth(username), '--password', 'the first password'),
+    ).toEqual({ id: expect.any(Number), username })
+    expect(
+      await adminJson('changepassword', '--username', fullwidth(username), '--password', 'the second password'),
+    ).toEqual({ username, sessions_ended: 0 })
+    expect(await adminJson('addtogroup', '--username', fullwidth(username), '--group', group)).toEqual({
+      username,
+      group,
+    })
+    const app = await adminJson(
+      'createapp',
+      '--name',
+      'nfkc',
+      '--client-type',
+      'confidential',
+      '--grant-type',
+      'password',
+      '--owner',
+      fullwidth(username),
+    )
+    expect(
+      d1(
+        `select u.username from applications a join users u on u.id = a.user_id where a.client_id = '${app.client_id}'`,
+      ),
+    ).toEqual([[{ username }]])
+    const token = await tokenRequest(app.client_id as string, app.client_secret as string, {
+      grant_type: 'password',
+      username: fullwidth(username),
+      password: 'the second password',
+    })
     expect(token.status).toBe(200)
   })
-
-
 
   it('changepassword sets a new password and signs the user out everywhere', async () => {
     const username = `changing-${suffix}`
     const user = await adminJson('createuser', '--username', username, '--password', 'the first password')
-    const app = await adminJson('createapp', '--name', 'pw', '--client-type', 'confidential', '--grant-type', 'password')
-    d1(`insert into sessions (id_hash, user_id, csrf_secret, expires_at) values ('${sha256Hex(`s-${suffix}`)}', ${user.id}, 'x', unixepoch() + 3600)`)
-    expect(await adminJson('changepassword', '--username', username, '--password', 'the second password')).toEqual({ username, sessions_ended: 1 })
+    const app = await adminJson(
+      'createapp',
+      '--name',
+      'pw',
+      '--client-type',
+      'confidential',
+      '--grant-type',
+      'password',
+    )
+    d1(
+      `insert into sessions (id_hash, user_id, csrf_secret, expires_at) values ('${sha256Hex(`s-${suffix}`)}', ${user.id}, 'x', unixepoch() + 3600)`,
+    )
+    expect(await adminJson('changepassword', '--username', username, '--password', 'the second password')).toEqual({
+      username,
+      sessions_ended: 1,
+    })
     expect(d1(`select count(*) as n from sessions where user_id = ${user.id}`)).toEqual([[{ n: 0 }]])
-    const grant = (password: string) => tokenRequest(app.client_id as string, app.client_secret as string, { grant_type: 'password', username, password })
+    const grant = (password: string) =>
+      tokenRequest(app.client_id as string, app.client_secret as string, { grant_type: 'password', username, password })
     expect((await grant('the first password')).status).toBe(400)
     expect((await grant('the second password')).status).toBe(200)
   })
@@ -219,7 +447,6 @@ describe('admin CLI', () => {
     expect(d1(`select count(*) as n from rate_limits where key = 'now-${suffix}'`)).toEqual([[{ n: 1 }]])
   })
 
-
   it('works while the server is busy writing the same local database', async () => {
     // Failed password grants from many addresses: each writes rate-limit rows in D1.
     let busy = true
@@ -230,15 +457,24 @@ describe('admin CLI', () => {
           Array.from({ length: 8 }, () =>
             api('/o/token/', {
               method: 'POST',
-              headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'CF-Connecting-IP': `198.18.0.${sent++ % 250}` },
-              body: new URLSearchParams({ grant_type: 'password', username: `nobody-${sent}`, password: 'x', client_id: 'none' }),
+              headers: {
+                'Content-Type': 'application/x-www-form-urlencoded',
+                'CF-Connecting-IP': `198.18.0.${sent++ % 250}`,
+              },
+              body: new URLSearchParams({
+                grant_type: 'password',
+                username: `nobody-${sent}`,
+                password: 'x',
+                client_id: 'none',
+              }),
             }).catch(() => {}),
           ),
         )
       }
     })()
     try {
-      for (let i = 0; i < 3; i++) expect(await adminJson('creategroup', `busy ${i} ${suffix}`)).toMatchObject({ name: `busy ${i} ${suffix}` })
+      for (let i = 0; i < 3; i++)
+        expect(await adminJson('creategroup', `busy ${i} ${suffix}`)).toMatchObject({ name: `busy ${i} ${suffix}` })
     } finally {
       busy = false
       await load
@@ -255,6 +491,10 @@ describe('admin CLI', () => {
     } catch (err) {
       error = err
     }
-    expect(error).toMatchObject({ name: 'D1Error', message: 'UNIQUE constraint failed: groups.name', isUniqueViolation: true })
+    expect(error).toMatchObject({
+      name: 'D1Error',
+      message: 'UNIQUE constraint failed: groups.name',
+      isUniqueViolation: true,
+    })
   })
 })

@@ -92,7 +92,9 @@ describe('in a real browser', () => {
     await page.getByLabel('Username').fill(username)
     await page.getByLabel('Password').fill('not the password')
     await page.getByRole('button', { name: 'Sign in' }).click()
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Please enter a correct username and password')
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toContain('Please enter a correct username and password')
     await shoot('02-sign-in-failed')
     await page.getByLabel('Password').fill(password)
     await page.getByRole('button', { name: 'Sign in' }).click()
@@ -133,7 +135,12 @@ describe('in a real browser', () => {
     expect(token).toMatchObject({ token_type: 'Bearer', expires_in: 36000, scope: 'read write groups' })
     const users = await fetch(`${baseUrl}/users/`, { headers: { Authorization: `Bearer ${token.access_token}` } })
     expect(users.status).toBe(200)
-    expect(await users.json()).toContainEqual({ username, email: 'alice@example.com', first_name: 'Alice', last_name: 'Liddell' })
+    expect(await users.json()).toContainEqual({
+      username,
+      email: 'alice@example.com',
+      first_name: 'Alice',
+      last_name: 'Liddell',
+    })
   })
 
   it('runs the authorization code flow with PKCE and consent, ending in an API call', async () => {
@@ -156,7 +163,15 @@ describe('in a real browser', () => {
     // RFC 8252 §7.3: the app listens on whatever port was free; the registered URI has none.
     const redirectUri = `http://127.0.0.1:${loopback.port}/callback`
     const authorize = new URL(`${baseUrl}/o/authorize/`)
-    for (const [k, v] of Object.entries({ response_type: 'code', client_id: clientId, redirect_uri: redirectUri, scope: 'read write', state, code_challenge: challenge, code_challenge_method: 'S256' })) {
+    for (const [k, v] of Object.entries({
+      response_type: 'code',
+      client_id: clientId,
+      redirect_uri: redirectUri,
+      scope: 'read write',
+      state,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    })) {
       authorize.searchParams.set(k, v)
     }
     await page.goto(authorize.toString())
@@ -176,7 +191,13 @@ describe('in a real browser', () => {
     const res = await fetch(`${baseUrl}/o/token/`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: clientId, code_verifier: verifier }),
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: redirectUri,
+        client_id: clientId,
+        code_verifier: verifier,
+      }),
     })
     expect(res.status).toBe(200)
     const tokens = (await res.json()) as { access_token: string }
@@ -221,7 +242,9 @@ describe('in a real browser', () => {
     await page.goto(`${baseUrl}/`)
     await page.getByRole('link', { name: 'Change password' }).click()
     await changeTo('12345678')
-    await expect.poll(() => page.locator('#id_new_password1-error').textContent()).toContain('This password is entirely numeric.')
+    await expect
+      .poll(() => page.locator('#id_new_password1-error').textContent())
+      .toContain('This password is entirely numeric.')
     await shoot('13-password-change-errors')
     await shootPhone('13-password-change', '/accounts/password_change/')
     const newPassword = `${password}-new`

@@ -14,7 +14,14 @@ const PASSWORD = 'correct horse battery staple'
 const suffix = Date.now().toString(36)
 
 async function admin(...args: string[]) {
-  const { stdout } = await promisify(execFile)('npx', ['tsx', 'scripts/admin.ts', '--json', '--persist-to', inject('persistTo'), ...args])
+  const { stdout } = await promisify(execFile)('npx', [
+    'tsx',
+    'scripts/admin.ts',
+    '--json',
+    '--persist-to',
+    inject('persistTo'),
+    ...args,
+  ])
   return JSON.parse(stdout)
 }
 
@@ -57,25 +64,58 @@ describe('openid-client, from the issuer URL alone', () => {
   let config: client.Configuration
 
   beforeAll(async () => {
-    await admin('createuser', '--username', username, '--password', PASSWORD, '--email', 'alice@example.com', '--first-name', 'Alice', '--last-name', 'Liddell')
+    await admin(
+      'createuser',
+      '--username',
+      username,
+      '--password',
+      PASSWORD,
+      '--email',
+      'alice@example.com',
+      '--first-name',
+      'Alice',
+      '--last-name',
+      'Liddell',
+    )
     const app = await admin(
-      ...['createapp', '--name', `oidc-${suffix}`, '--client-type', 'confidential', '--grant-type', 'authorization-code'],
+      ...[
+        'createapp',
+        '--name',
+        `oidc-${suffix}`,
+        '--client-type',
+        'confidential',
+        '--grant-type',
+        'authorization-code',
+      ],
       ...['--redirect-uris', REDIRECT],
     )
-    config = await client.discovery(new URL(inject('baseUrl')), app.client_id, app.client_secret, client.ClientSecretBasic(), {
-      // The dev server is plain http on loopback; id_token signatures are checked against the JWKS.
-      execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks],
-      [client.customFetch]: (url, options) => {
-        fetched.push(url)
-        return fetch(url, options)
+    config = await client.discovery(
+      new URL(inject('baseUrl')),
+      app.client_id,
+      app.client_secret,
+      client.ClientSecretBasic(),
+      {
+        // The dev server is plain http on loopback; id_token signatures are checked against the JWKS.
+        execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks],
+        [client.customFetch]: (url, options) => {
+          fetched.push(url)
+          return fetch(url, options)
+        },
       },
-    })
+    )
   })
 
   it('discovers every endpoint from the issuer', () => {
     const md = config.serverMetadata()
     expect(md.issuer).toBe(inject('baseUrl'))
-    for (const endpoint of ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'revocation_endpoint', 'introspection_endpoint'] as const) {
+    for (const endpoint of [
+      'authorization_endpoint',
+      'token_endpoint',
+      'userinfo_endpoint',
+      'jwks_uri',
+      'revocation_endpoint',
+      'introspection_endpoint',
+    ] as const) {
       expect(md[endpoint]).toMatch(new RegExp(`^${inject('baseUrl')}/o/`))
     }
     expect(md.supportsPKCE('S256')).toBe(true)
@@ -126,11 +166,19 @@ describe('openid-client, from the issuer URL alone', () => {
     expect(refreshed.scope).toBe('openid profile email read')
 
     const live = await client.tokenIntrospection(config, refreshed.access_token)
-    expect(live).toMatchObject({ active: true, client_id: config.clientMetadata().client_id, sub: claims.sub, username, token_type: 'Bearer' })
+    expect(live).toMatchObject({
+      active: true,
+      client_id: config.clientMetadata().client_id,
+      sub: claims.sub,
+      username,
+      token_type: 'Bearer',
+    })
     expect(await client.tokenIntrospection(config, tokens.access_token)).toEqual({ active: false })
 
     await client.tokenRevocation(config, refreshed.refresh_token!, { token_type_hint: 'refresh_token' })
     expect(await client.tokenIntrospection(config, refreshed.access_token)).toEqual({ active: false })
-    await expect(client.refreshTokenGrant(config, refreshed.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' })
+    await expect(client.refreshTokenGrant(config, refreshed.refresh_token!)).rejects.toMatchObject({
+      error: 'invalid_grant',
+    })
   })
 })

@@ -33,13 +33,22 @@ describe('sign-in round trip', () => {
     const app = await codeApp()
     const user = await createUser()
     const browser = new Browser()
-    const url = authorizeUrl({ response_type: 'code', client_id: app.clientId, redirect_uri: REDIRECT, scope: 'read write', state: 'state-ac-1' })
+    const url = authorizeUrl({
+      response_type: 'code',
+      client_id: app.clientId,
+      redirect_uri: REDIRECT,
+      scope: 'read write',
+      state: 'state-ac-1',
+    })
     const first = await browser.get(url)
     expect(first.status).toBe(302)
     expect(first.location).toBe(`/accounts/login/?next=${encodeURIComponent(url)}`)
     const login = await browser.get(first.location!)
     expect(formFor(login.html, '/accounts/login/').fields.next).toBe(url)
-    const signedIn = await browser.submit(login, '/accounts/login/', { username: user.username, password: 'correct horse battery staple' })
+    const signedIn = await browser.submit(login, '/accounts/login/', {
+      username: user.username,
+      password: 'correct horse battery staple',
+    })
     expect(signedIn.status).toBe(302)
     expect(signedIn.location).toBe(url)
     const consent = await browser.get(signedIn.location!)
@@ -53,7 +62,16 @@ describe('consent', () => {
     const app = await codeApp()
     const { browser } = await signedInBrowser()
     const page = await browser.get(
-      authorizeUrl({ response_type: 'code', client_id: app.clientId, redirect_uri: REDIRECT, scope: 'read groups', state: 's1', code_challenge: CHALLENGE, code_challenge_method: 'S256', nonce: 'n-1' }),
+      authorizeUrl({
+        response_type: 'code',
+        client_id: app.clientId,
+        redirect_uri: REDIRECT,
+        scope: 'read groups',
+        state: 's1',
+        code_challenge: CHALLENGE,
+        code_challenge_method: 'S256',
+        nonce: 'n-1',
+      }),
     )
     expect(page.status).toBe(200)
     const text = textOf(page.html)
@@ -81,9 +99,13 @@ describe('consent', () => {
   it('is framed by nothing, refers nothing, caches nothing, loads nothing from elsewhere', async () => {
     const app = await codeApp()
     const { browser } = await signedInBrowser()
-    const page = await browser.get(authorizeUrl({ response_type: 'code', client_id: app.clientId, redirect_uri: REDIRECT }))
+    const page = await browser.get(
+      authorizeUrl({ response_type: 'code', client_id: app.clientId, redirect_uri: REDIRECT }),
+    )
     expect(page.headers.get('X-Frame-Options')).toBe('DENY')
-    expect(page.headers.get('Content-Security-Policy')).toMatch(/^default-src 'none'; style-src 'sha256-[^']+'; script-src 'sha256-[^']+'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'$/)
+    expect(page.headers.get('Content-Security-Policy')).toMatch(
+      /^default-src 'none'; style-src 'sha256-[^']+'; script-src 'sha256-[^']+'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'$/,
+    )
     expect(page.headers.get('Referrer-Policy')).toBe('no-referrer')
     expect(page.headers.get('Cache-Control')).toBe('no-store')
     expect(page.headers.get('Access-Control-Allow-Origin')).toBeNull()
@@ -98,9 +120,21 @@ describe('consent', () => {
     expect([...location.searchParams.keys()]).toEqual(['code', 'state', 'iss'])
     expect(location.searchParams.get('state')).toBe(state)
     expect(location.searchParams.get('iss')).toBe(ORIGIN)
-    const row = await db().select().from(authorizationCodes).where(eq(authorizationCodes.codeHash, sha256Hex(code))).get()
+    const row = await db()
+      .select()
+      .from(authorizationCodes)
+      .where(eq(authorizationCodes.codeHash, sha256Hex(code)))
+      .get()
     const now = Math.floor(Date.now() / 1000)
-    expect(row).toMatchObject({ applicationId: app.id, userId: user!.id, redirectUri: REDIRECT, scope: 'read write', nonce: 'nonce-1', codeChallengeMethod: 'S256', usedAt: null })
+    expect(row).toMatchObject({
+      applicationId: app.id,
+      userId: user!.id,
+      redirectUri: REDIRECT,
+      scope: 'read write',
+      nonce: 'nonce-1',
+      codeChallengeMethod: 'S256',
+      usedAt: null,
+    })
     expect(row!.expiresAt - now).toBeGreaterThanOrEqual(59)
     expect(row!.expiresAt - now).toBeLessThanOrEqual(60)
     expect(Math.abs(row!.authTime - now)).toBeLessThanOrEqual(5)
@@ -109,19 +143,31 @@ describe('consent', () => {
   it('a POST without `allow` is a denial: access_denied with state, and no code', async () => {
     const app = await codeApp()
     const { browser } = await signedInBrowser()
-    const page = await browser.get(authorizeUrl({ response_type: 'code', client_id: app.clientId, redirect_uri: REDIRECT, state: 'state-ac-deny' }))
+    const page = await browser.get(
+      authorizeUrl({ response_type: 'code', client_id: app.clientId, redirect_uri: REDIRECT, state: 'state-ac-deny' }),
+    )
     const answer = await browser.submit(page, '/o/authorize/')
     expect(answer.status).toBe(302)
-    expect(answer.location).toBe(`${REDIRECT}?error=access_denied&state=state-ac-deny&iss=${encodeURIComponent(ORIGIN)}`)
+    expect(answer.location).toBe(
+      `${REDIRECT}?error=access_denied&state=state-ac-deny&iss=${encodeURIComponent(ORIGIN)}`,
+    )
     expect(await codeCount(app.id)).toBe(0)
   })
 
   it('the code grants tokens that work like password-grant tokens: API, scopes, refresh', async () => {
     const { tokens, app } = await authorizationCodeFlow({ scope: 'read write' })
-    expect(tokens).toEqual({ access_token: expect.any(String), refresh_token: expect.any(String), token_type: 'Bearer', expires_in: 36000, scope: 'read write' })
+    expect(tokens).toEqual({
+      access_token: expect.any(String),
+      refresh_token: expect.any(String),
+      token_type: 'Bearer',
+      expires_in: 36000,
+      scope: 'read write',
+    })
     expect((await call('/users/', { token: tokens.access_token })).status).toBe(200)
     expect((await call('/groups/', { token: tokens.access_token })).status).toBe(403)
-    const refreshed = await read(await call('/o/token/', clientAuth(app, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token })))
+    const refreshed = await read(
+      await call('/o/token/', clientAuth(app, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token })),
+    )
     expect(refreshed.status).toBe(200)
     expect(refreshed.body.scope).toBe('read write')
   })
@@ -148,7 +194,11 @@ describe('consent', () => {
     expect(formFor(page.html, '/o/authorize/').fields.redirect_uri).toBeUndefined()
     const params = redirectParams(await browser.submit(page, '/o/authorize/', { allow: 'Authorize' }))
     const code = params.get('code')!
-    const row = await db().select().from(authorizationCodes).where(eq(authorizationCodes.codeHash, sha256Hex(code))).get()
+    const row = await db()
+      .select()
+      .from(authorizationCodes)
+      .where(eq(authorizationCodes.codeHash, sha256Hex(code)))
+      .get()
     expect(row!.redirectUri).toBeNull()
     const res = await call('/o/token/', clientAuth(app, { grant_type: 'authorization_code', code }))
     expect(res.status).toBe(200)
@@ -169,14 +219,25 @@ describe('consent is skipped', () => {
   it('for skip_authorization applications', async () => {
     const app = await codeApp({ skipAuthorization: true })
     const { browser } = await signedInBrowser()
-    const answer = await browser.get(authorizeUrl({ response_type: 'code', client_id: app.clientId, redirect_uri: REDIRECT, state: 'k' }))
+    const answer = await browser.get(
+      authorizeUrl({ response_type: 'code', client_id: app.clientId, redirect_uri: REDIRECT, state: 'k' }),
+    )
     expect(redirectParams(answer).get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/)
   })
 
   it('with approval_prompt=auto, only while a live grant covers the scopes', async () => {
     const first = await authorizationCodeFlow({ scope: 'read write' })
     const ask = (scope: string, prompt?: string) =>
-      first.browser.get(authorizeUrl({ response_type: 'code', client_id: first.app.clientId, redirect_uri: REDIRECT, scope, approval_prompt: prompt, state: 'p' }))
+      first.browser.get(
+        authorizeUrl({
+          response_type: 'code',
+          client_id: first.app.clientId,
+          redirect_uri: REDIRECT,
+          scope,
+          approval_prompt: prompt,
+          state: 'p',
+        }),
+      )
     const code = redirectParams(await ask('read', 'auto')).get('code')
     expect(code).toMatch(/^[A-Za-z0-9_-]{43}$/) // 32 random bytes, base64url
     const form = { grant_type: 'authorization_code', code: code!, redirect_uri: REDIRECT }
@@ -197,7 +258,15 @@ describe('consent is skipped', () => {
     const other = await createUser()
     const stranger = new Browser()
     await stranger.signIn(other.username)
-    const strangerPage = await stranger.get(authorizeUrl({ response_type: 'code', client_id: first.app.clientId, redirect_uri: REDIRECT, scope: 'read', approval_prompt: 'auto' }))
+    const strangerPage = await stranger.get(
+      authorizeUrl({
+        response_type: 'code',
+        client_id: first.app.clientId,
+        redirect_uri: REDIRECT,
+        scope: 'read',
+        approval_prompt: 'auto',
+      }),
+    )
     expect(strangerPage.status).toBe(200) // someone else's grant does not count
     await call('/o/revoke_token/', clientAuth(first.app, { token: first.tokens.refresh_token }))
     expect((await ask('read', 'auto')).status).toBe(200) // a revoked grant does not count
@@ -206,16 +275,32 @@ describe('consent is skipped', () => {
 
 describe('errors before the redirect URI is known: an error page, never a redirect (§4.1.2.1)', () => {
   const cases: Array<[string, (clientId: string) => Record<string, string>, string]> = [
-    ['unknown client', () => ({ client_id: 'no-such-client', redirect_uri: REDIRECT }), 'Invalid client_id parameter value'],
+    [
+      'unknown client',
+      () => ({ client_id: 'no-such-client', redirect_uri: REDIRECT }),
+      'Invalid client_id parameter value',
+    ],
     ['missing client_id', () => ({ redirect_uri: REDIRECT }), 'Missing client_id parameter.'],
     ['trailing slash', (id) => ({ client_id: id, redirect_uri: `${REDIRECT}/` }), 'Mismatching redirect URI'],
     ['extra query', (id) => ({ client_id: id, redirect_uri: `${REDIRECT}?x=1` }), 'Mismatching redirect URI'],
     ['different case', (id) => ({ client_id: id, redirect_uri: REDIRECT.toUpperCase() }), 'Mismatching redirect URI'],
     ['fragment', (id) => ({ client_id: id, redirect_uri: `${REDIRECT}#f` }), 'Mismatching redirect URI'],
-    ['userinfo', (id) => ({ client_id: id, redirect_uri: 'http://evil@127.0.0.1:8009/cb' }), 'Mismatching redirect URI'],
-    ['loopback-looking host', (id) => ({ client_id: id, redirect_uri: 'http://127.0.0.1.evil.example:8009/cb' }), 'Mismatching redirect URI'],
+    [
+      'userinfo',
+      (id) => ({ client_id: id, redirect_uri: 'http://evil@127.0.0.1:8009/cb' }),
+      'Mismatching redirect URI',
+    ],
+    [
+      'loopback-looking host',
+      (id) => ({ client_id: id, redirect_uri: 'http://127.0.0.1.evil.example:8009/cb' }),
+      'Mismatching redirect URI',
+    ],
     ['another site', (id) => ({ client_id: id, redirect_uri: 'https://evil.example/cb' }), 'Mismatching redirect URI'],
-    ['a loopback port no URL can have', (id) => ({ client_id: id, redirect_uri: 'http://127.0.0.1:99999/cb' }), 'Mismatching redirect URI'],
+    [
+      'a loopback port no URL can have',
+      (id) => ({ client_id: id, redirect_uri: 'http://127.0.0.1:99999/cb' }),
+      'Mismatching redirect URI',
+    ],
     ['client_id twice', (id) => ({ client_id: id, redirect_uri: REDIRECT, 'client_id ': '' }), 'more than once'],
   ]
   it.each(cases)('%s', async (_name, params, message) => {
@@ -238,13 +323,25 @@ describe('errors before the redirect URI is known: an error page, never a redire
   it('a non-loopback redirect may not change its port', async () => {
     const app = await codeApp({ redirectUris: 'https://app.example/cb' })
     const { browser } = await signedInBrowser()
-    const page = await browser.get(authorizeUrl({ response_type: 'code', client_id: app.clientId, redirect_uri: 'https://app.example:8443/cb' }))
+    const page = await browser.get(
+      authorizeUrl({ response_type: 'code', client_id: app.clientId, redirect_uri: 'https://app.example:8443/cb' }),
+    )
     expect(page.status).toBe(400)
   })
 
   it.each([
-    ['an app of another grant type', { authorizationGrantType: 'password' as const }, { redirect_uri: REDIRECT }, 'not registered for the authorization code flow'],
-    ['no redirect_uri when several are registered', { redirectUris: `${REDIRECT} https://app.example/cb` }, {}, 'Missing redirect_uri parameter'],
+    [
+      'an app of another grant type',
+      { authorizationGrantType: 'password' as const },
+      { redirect_uri: REDIRECT },
+      'not registered for the authorization code flow',
+    ],
+    [
+      'no redirect_uri when several are registered',
+      { redirectUris: `${REDIRECT} https://app.example/cb` },
+      {},
+      'Missing redirect_uri parameter',
+    ],
   ])('%s', async (_name, overrides, params, message) => {
     const app = await codeApp(overrides)
     const { browser } = await signedInBrowser()
@@ -255,23 +352,65 @@ describe('errors before the redirect URI is known: an error page, never a redire
   })
 
   it('shows the error page to anonymous users too, without asking them to sign in', async () => {
-    const page = await new Browser().get(authorizeUrl({ response_type: 'code', client_id: 'nope', redirect_uri: REDIRECT }))
+    const page = await new Browser().get(
+      authorizeUrl({ response_type: 'code', client_id: 'nope', redirect_uri: REDIRECT }),
+    )
     expect(page.status).toBe(400)
   })
 })
 
 describe('errors after the redirect URI is known: 302 to it with error, state and iss', () => {
   const cases: Array<[string, Record<string, string>, Record<string, string>, 'confidential' | 'public']> = [
-    ['missing response_type', { response_type: '' }, { error: 'invalid_request', error_description: 'Missing response_type parameter.' }, 'confidential'],
-    ['response_type=token (no implicit grant)', { response_type: 'token' }, { error: 'unsupported_response_type' }, 'confidential'],
+    [
+      'missing response_type',
+      { response_type: '' },
+      { error: 'invalid_request', error_description: 'Missing response_type parameter.' },
+      'confidential',
+    ],
+    [
+      'response_type=token (no implicit grant)',
+      { response_type: 'token' },
+      { error: 'unsupported_response_type' },
+      'confidential',
+    ],
     ['unknown scope', { scope: 'read admin' }, { error: 'invalid_scope' }, 'confidential'],
     ['a scope this flow cannot grant', { scope: 'introspection' }, { error: 'invalid_scope' }, 'confidential'],
-    ['plain PKCE', { code_challenge: CHALLENGE, code_challenge_method: 'plain' }, { error: 'invalid_request', error_description: 'Transform algorithm not supported.' }, 'public'],
-    ['a challenge without a method means plain (RFC 7636 §4.3)', { code_challenge: CHALLENGE }, { error: 'invalid_request', error_description: 'Transform algorithm not supported.' }, 'public'],
-    ['an unknown method', { code_challenge: CHALLENGE, code_challenge_method: 'S512' }, { error: 'invalid_request', error_description: 'Transform algorithm not supported.' }, 'confidential'],
-    ['a malformed S256 challenge', { code_challenge: 'short', code_challenge_method: 'S256' }, { error: 'invalid_request', error_description: 'Invalid code_challenge: S256 expects 43 base64url characters.' }, 'confidential'],
-    ['a method without a challenge', { code_challenge_method: 'S256' }, { error: 'invalid_request', error_description: 'Code challenge required with code_challenge_method.' }, 'confidential'],
-    ['a public client without PKCE', {}, { error: 'invalid_request', error_description: 'Code challenge required.' }, 'public'],
+    [
+      'plain PKCE',
+      { code_challenge: CHALLENGE, code_challenge_method: 'plain' },
+      { error: 'invalid_request', error_description: 'Transform algorithm not supported.' },
+      'public',
+    ],
+    [
+      'a challenge without a method means plain (RFC 7636 §4.3)',
+      { code_challenge: CHALLENGE },
+      { error: 'invalid_request', error_description: 'Transform algorithm not supported.' },
+      'public',
+    ],
+    [
+      'an unknown method',
+      { code_challenge: CHALLENGE, code_challenge_method: 'S512' },
+      { error: 'invalid_request', error_description: 'Transform algorithm not supported.' },
+      'confidential',
+    ],
+    [
+      'a malformed S256 challenge',
+      { code_challenge: 'short', code_challenge_method: 'S256' },
+      { error: 'invalid_request', error_description: 'Invalid code_challenge: S256 expects 43 base64url characters.' },
+      'confidential',
+    ],
+    [
+      'a method without a challenge',
+      { code_challenge_method: 'S256' },
+      { error: 'invalid_request', error_description: 'Code challenge required with code_challenge_method.' },
+      'confidential',
+    ],
+    [
+      'a public client without PKCE',
+      {},
+      { error: 'invalid_request', error_description: 'Code challenge required.' },
+      'public',
+    ],
   ]
   it.each(cases)('%s', async (_name, params, expected, clientType) => {
     const app = await codeApp({ clientType })
@@ -287,17 +426,28 @@ describe('errors after the redirect URI is known: 302 to it with error, state an
   it('a repeated parameter is invalid_request (§3.1)', async () => {
     const app = await codeApp()
     const { browser } = await signedInBrowser()
-    const page = await browser.get(`${authorizeUrl({ response_type: 'code', client_id: app.clientId, redirect_uri: REDIRECT, scope: 'read' })}&scope=write`)
-    expect(Object.fromEntries(redirectParams(page))).toEqual({ error: 'invalid_request', error_description: 'Duplicate scope parameter.', iss: ORIGIN })
+    const page = await browser.get(
+      `${authorizeUrl({ response_type: 'code', client_id: app.clientId, redirect_uri: REDIRECT, scope: 'read' })}&scope=write`,
+    )
+    expect(Object.fromEntries(redirectParams(page))).toEqual({
+      error: 'invalid_request',
+      error_description: 'Duplicate scope parameter.',
+      iss: ORIGIN,
+    })
   })
 
   it('the consent POST is checked again: a tampered scope is refused there too', async () => {
     const app = await codeApp()
     const { browser } = await signedInBrowser()
-    const page = await browser.get(authorizeUrl({ response_type: 'code', client_id: app.clientId, redirect_uri: REDIRECT, state: 't' }))
+    const page = await browser.get(
+      authorizeUrl({ response_type: 'code', client_id: app.clientId, redirect_uri: REDIRECT, state: 't' }),
+    )
     const answer = await browser.submit(page, '/o/authorize/', { allow: 'Authorize', scope: 'read admin' })
     expect(Object.fromEntries(redirectParams(answer))).toEqual({ error: 'invalid_scope', state: 't', iss: ORIGIN })
-    const tampered = await browser.submit(page, '/o/authorize/', { allow: 'Authorize', redirect_uri: 'https://evil.example/cb' })
+    const tampered = await browser.submit(page, '/o/authorize/', {
+      allow: 'Authorize',
+      redirect_uri: 'https://evil.example/cb',
+    })
     expect(tampered.status).toBe(400)
     expect(await codeCount(app.id)).toBe(0)
   })
@@ -307,20 +457,25 @@ describe('the consent POST is protected against CSRF (§10.12)', () => {
   async function consentPage() {
     const app = await codeApp()
     const { browser } = await signedInBrowser()
-    const page = await browser.get(authorizeUrl({ response_type: 'code', client_id: app.clientId, redirect_uri: REDIRECT, state: 'c' }))
+    const page = await browser.get(
+      authorizeUrl({ response_type: 'code', client_id: app.clientId, redirect_uri: REDIRECT, state: 'c' }),
+    )
     return { app, browser, page }
   }
 
   it.each([
     ['without the token', { csrfmiddlewaretoken: null }],
     ['with a wrong token', { csrfmiddlewaretoken: 'x'.repeat(43) }],
-  ] as Array<[string, Record<string, string | null>]>)('refuses a consent %s, with no redirect and no code', async (_name, changes) => {
-    const { app, browser, page } = await consentPage()
-    const answer = await browser.submit(page, '/o/authorize/', { allow: 'Authorize', ...changes })
-    expect(answer.status).toBe(403)
-    expect(answer.location).toBeNull()
-    expect(await codeCount(app.id)).toBe(0)
-  })
+  ] as Array<[string, Record<string, string | null>]>)(
+    'refuses a consent %s, with no redirect and no code',
+    async (_name, changes) => {
+      const { app, browser, page } = await consentPage()
+      const answer = await browser.submit(page, '/o/authorize/', { allow: 'Authorize', ...changes })
+      expect(answer.status).toBe(403)
+      expect(answer.location).toBeNull()
+      expect(await codeCount(app.id)).toBe(0)
+    },
+  )
 
   it.each([
     ['Origin', 'https://evil.example'],
@@ -338,7 +493,9 @@ describe('the consent POST is protected against CSRF (§10.12)', () => {
     const other = await signedInBrowser()
     const fields = { ...formFor(page.html, '/o/authorize/').fields, allow: 'Authorize' }
     expect((await other.browser.post('/o/authorize/', fields)).status).toBe(403)
-    expect((await browser.post('/o/authorize/', { ...fields, allow: 'Authorize' }, { Origin: ORIGIN })).status).toBe(302)
+    expect((await browser.post('/o/authorize/', { ...fields, allow: 'Authorize' }, { Origin: ORIGIN })).status).toBe(
+      302,
+    )
     expect(await codeCount(app.id)).toBe(1)
   })
 

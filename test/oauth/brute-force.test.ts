@@ -5,7 +5,12 @@ import { call, read } from '../helpers/http'
 import { createApplication, createUser, PASSWORD, type TestApp, unique } from '../helpers/seed'
 import { LIMITS, WINDOW_SECONDS } from '../../src/auth/rate-limit'
 
-async function attempt(app: { clientId: string; clientSecret: string | null }, username: string, password: string, ip: string) {
+async function attempt(
+  app: { clientId: string; clientSecret: string | null },
+  username: string,
+  password: string,
+  ip: string,
+) {
   return read(
     await call('/o/token/', {
       basic: [app.clientId, app.clientSecret!],
@@ -25,7 +30,10 @@ describe('password grant brute-force limits', () => {
     const limited = await attempt(app, user.username, PASSWORD, '203.0.113.1')
     expect(limited.status).toBe(429)
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
-    expect(limited.body).toEqual({ error: 'invalid_grant', error_description: 'Too many failed attempts. Try again later.' })
+    expect(limited.body).toEqual({
+      error: 'invalid_grant',
+      error_description: 'Too many failed attempts. Try again later.',
+    })
     expect(limited.headers.get('cache-control')).toBe('no-store')
     // The owner, elsewhere, is not locked out by the attacker's failures.
     expect((await attempt(app, user.username, PASSWORD, '198.51.100.7')).status).toBe(200)
@@ -47,7 +55,7 @@ describe('password grant brute-force limits', () => {
 
   it('limits one address spraying many usernames', async () => {
     const app = await createApplication()
-    let last
+    let last: Awaited<ReturnType<typeof attempt>> | undefined
     for (let i = 0; i <= LIMITS.ip; i++) last = await attempt(app, unique('spray'), 'wrong', '203.0.113.3')
     expect(last!.status).toBe(429)
     const user = await createUser()
@@ -67,7 +75,10 @@ describe('password grant brute-force limits', () => {
 // Attackers send guesses at once, not one after another: every limit must hold for a burst.
 describe('password grant brute-force limits under concurrency', () => {
   const INVALID = { status: 400, body: { error: 'invalid_grant', error_description: 'Invalid credentials given.' } }
-  const LIMITED = { status: 429, body: { error: 'invalid_grant', error_description: 'Too many failed attempts. Try again later.' } }
+  const LIMITED = {
+    status: 429,
+    body: { error: 'invalid_grant', error_description: 'Too many failed attempts. Try again later.' },
+  }
 
   /** The answers of `n` simultaneous attempts, as { status, body }, and how many of each kind. */
   async function burst(app: TestApp, n: number, username: (i: number) => string, ip: string, password = 'wrong') {
@@ -79,7 +90,10 @@ describe('password grant brute-force limits under concurrency', () => {
         expect(Number(a.headers.get('retry-after'))).toBeLessThanOrEqual(WINDOW_SECONDS)
       }
     }
-    return { checked: answers.filter((a) => a.status === 400).length, limited: answers.filter((a) => a.status === 429).length }
+    return {
+      checked: answers.filter((a) => a.status === 400).length,
+      limited: answers.filter((a) => a.status === 429).length,
+    }
   }
 
   it.each([
@@ -88,7 +102,10 @@ describe('password grant brute-force limits under concurrency', () => {
   ])('30 simultaneous wrong passwords for %s from one address: 5 are checked, 25 refused with 429', async (_, name) => {
     const app = await createApplication()
     const username = await name()
-    expect(await burst(app, 30, () => username, '198.18.0.1')).toEqual({ checked: LIMITS.userIp, limited: 30 - LIMITS.userIp })
+    expect(await burst(app, 30, () => username, '198.18.0.1')).toEqual({
+      checked: LIMITS.userIp,
+      limited: 30 - LIMITS.userIp,
+    })
   })
 
   it('the owner, from another address, still signs in after a burst larger than the per-username limit from one address', async () => {
@@ -96,7 +113,10 @@ describe('password grant brute-force limits under concurrency', () => {
     const app = await createApplication()
     const user = await createUser()
     const n = LIMITS.user + 10
-    expect(await burst(app, n, () => user.username, '198.18.0.2')).toEqual({ checked: LIMITS.userIp, limited: n - LIMITS.userIp })
+    expect(await burst(app, n, () => user.username, '198.18.0.2')).toEqual({
+      checked: LIMITS.userIp,
+      limited: n - LIMITS.userIp,
+    })
     expect((await attempt(app, user.username, PASSWORD, '198.18.0.2')).status).toBe(429)
     expect((await attempt(app, user.username, PASSWORD, '198.51.100.20')).status).toBe(200)
   }, 60_000)
@@ -104,7 +124,10 @@ describe('password grant brute-force limits under concurrency', () => {
   it('one address spraying many usernames at once: 30 are checked, then even a right password from there is refused', async () => {
     const app = await createApplication()
     const names = await Promise.all(Array.from({ length: 40 }, async () => (await createUser()).username))
-    expect(await burst(app, 40, (i) => names[i]!, '198.18.0.3')).toEqual({ checked: LIMITS.ip, limited: 40 - LIMITS.ip })
+    expect(await burst(app, 40, (i) => names[i]!, '198.18.0.3')).toEqual({
+      checked: LIMITS.ip,
+      limited: 40 - LIMITS.ip,
+    })
     const user = await createUser()
     expect((await attempt(app, user.username, PASSWORD, '198.18.0.3')).status).toBe(429)
     expect((await attempt(app, user.username, PASSWORD, '198.18.0.4')).status).toBe(200)
@@ -116,7 +139,8 @@ describe('password grant brute-force limits under concurrency', () => {
     const names = await Promise.all(Array.from({ length: LIMITS.ip - 1 }, async () => (await createUser()).username))
     expect(await burst(app, names.length, (i) => names[i]!, ip)).toEqual({ checked: LIMITS.ip - 1, limited: 0 })
     // One after another: while its password is checked, an attempt holds one of the 30.
-    for (let i = 0; i < 5; i++) expect((await attempt(app, (await createUser()).username, PASSWORD, ip)).status).toBe(200)
+    for (let i = 0; i < 5; i++)
+      expect((await attempt(app, (await createUser()).username, PASSWORD, ip)).status).toBe(200)
     // The 30th failure is still checked; the 31st is refused.
     expect(await burst(app, 2, () => unique('late'), ip)).toEqual({ checked: 1, limited: 1 })
   }, 60_000)
@@ -143,7 +167,12 @@ describe('password grant brute-force limits under concurrency', () => {
     expect((await attempt(app, user.username, PASSWORD, ip)).status).toBe(429)
     // Move every window this test opened back by 15 minutes, behind the server's back.
     await env.DB.prepare('update rate_limits set window_start = window_start - ? where key in (?, ?, ?)')
-      .bind(WINDOW_SECONDS, `user-ip:${user.username.toLowerCase()}|${ip}`, `ip:${ip}`, `user:${user.username.toLowerCase()}`)
+      .bind(
+        WINDOW_SECONDS,
+        `user-ip:${user.username.toLowerCase()}|${ip}`,
+        `ip:${ip}`,
+        `user:${user.username.toLowerCase()}`,
+      )
       .run()
     expect(await burst(app, 8, () => user.username, ip)).toEqual({ checked: LIMITS.userIp, limited: 8 - LIMITS.userIp })
   })

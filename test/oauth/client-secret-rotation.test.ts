@@ -25,7 +25,12 @@ async function ownedClient() {
 }
 
 async function tokenFor(clientId: string, secret: string): Promise<string> {
-  const res = await read(await call('/o/token/', { basic: [clientId, secret], form: { grant_type: 'client_credentials', scope: 'introspection read' } }))
+  const res = await read(
+    await call('/o/token/', {
+      basic: [clientId, secret],
+      form: { grant_type: 'client_credentials', scope: 'introspection read' },
+    }),
+  )
   expect(res.status, JSON.stringify(res.body)).toBe(200)
   return res.body.access_token
 }
@@ -48,12 +53,16 @@ async function expectEnded(resourceServer: TestApp, token: string) {
   const { introspected, asBearer } = await standing(resourceServer, token)
   expect(introspected).toEqual({ active: false })
   expect(asBearer.status).toBe(401)
-  expect(asBearer.headers.get('WWW-Authenticate')).toBe('Bearer realm="api", error="invalid_token", error_description="The access token is invalid."')
+  expect(asBearer.headers.get('WWW-Authenticate')).toBe(
+    'Bearer realm="api", error="invalid_token", error_description="The access token is invalid."',
+  )
   expect(asBearer.body).toEqual({ error: 'invalid_token', error_description: 'The access token is invalid.' })
   // On the API: 401 invalid_token, no longer the 403 a live client token gets there.
   const api = await read(await call('/users/', { token }))
   expect(api.status).toBe(401)
-  expect(api.headers.get('WWW-Authenticate')).toBe('Bearer realm="api", error="invalid_token", error_description="The access token is invalid."')
+  expect(api.headers.get('WWW-Authenticate')).toBe(
+    'Bearer realm="api", error="invalid_token", error_description="The access token is invalid."',
+  )
   expect(api.body).toEqual({ detail: 'Authentication credentials were not provided.' })
 }
 
@@ -70,10 +79,14 @@ describe('a new client secret', () => {
     expect((await read(await call('/users/', { token }))).status).toBe(403) // alive, but the API needs a user
 
     const detail = await browser.get(`/o/applications/${app.id}/`)
-    expect(textOf(detail.html)).toContain('the tokens the old one got for the client itself (client credentials) stop working')
+    expect(textOf(detail.html)).toContain(
+      'the tokens the old one got for the client itself (client credentials) stop working',
+    )
     const answer = await browser.submit(detail, `/o/applications/${app.id}/secret/`)
     expect(answer.status).toBe(200)
-    expect(textOf(answer.html)).toContain('The old one no longer works, and the tokens it got for the client itself (client credentials) have ended.')
+    expect(textOf(answer.html)).toContain(
+      'The old one no longer works, and the tokens it got for the client itself (client credentials) have ended.',
+    )
     await expectEnded(resourceServer, token)
 
     // In the same second as the rotation: a counter, not a timestamp, tells the two apart.
@@ -85,14 +98,20 @@ describe('a new client secret', () => {
   it('a forged rotation (no CSRF token) is refused and ends nothing', async () => {
     const { browser, app, resourceServer, token } = await ownedClient()
     expect((await browser.post(`/o/applications/${app.id}/secret/`, {})).status).toBe(403)
-    expect((await browser.post(`/o/applications/${app.id}/secret/`, { csrfmiddlewaretoken: 'forged' })).status).toBe(403)
+    expect((await browser.post(`/o/applications/${app.id}/secret/`, { csrfmiddlewaretoken: 'forged' })).status).toBe(
+      403,
+    )
     await expectLive(resourceServer, token, app.clientId)
   })
 
   it('turning the client public on the edit form drops the secret and ends them too', async () => {
     const { browser, app, resourceServer, token } = await ownedClient()
     const form = await browser.get(`/o/applications/${app.id}/update/`)
-    const saved = await browser.submit(form, `/o/applications/${app.id}/update/`, { client_type: 'public', authorization_grant_type: 'authorization-code', redirect_uris: REDIRECT })
+    const saved = await browser.submit(form, `/o/applications/${app.id}/update/`, {
+      client_type: 'public',
+      authorization_grant_type: 'authorization-code',
+      redirect_uris: REDIRECT,
+    })
     expect(saved.status).toBe(302)
     await expectEnded(resourceServer, token)
   })
@@ -106,7 +125,11 @@ describe('a new client secret', () => {
 
   it('moved on behind the server’s back (plain SQL in the D1 console) ends them as well', async () => {
     const { app, resourceServer, token } = await ownedClient()
-    await db().update(applications).set({ secretGeneration: sql`${applications.secretGeneration} + 1` }).where(eq(applications.id, app.id)).run()
+    await db()
+      .update(applications)
+      .set({ secretGeneration: sql`${applications.secretGeneration} + 1` })
+      .where(eq(applications.id, app.id))
+      .run()
     await expectEnded(resourceServer, token)
     // Another client's tokens are not touched.
     const other = await tokenFor(resourceServer.clientId, resourceServer.clientSecret!)
@@ -143,7 +166,11 @@ describe('the cost of the check', () => {
       batches: [],
     })
     expect(await recorded()).toEqual(cost(403))
-    await db().update(applications).set({ secretGeneration: sql`${applications.secretGeneration} + 1` }).where(eq(applications.id, app.id)).run()
+    await db()
+      .update(applications)
+      .set({ secretGeneration: sql`${applications.secretGeneration} + 1` })
+      .where(eq(applications.id, app.id))
+      .run()
     expect(await recorded()).toEqual(cost(401))
   })
 })

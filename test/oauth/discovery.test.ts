@@ -10,7 +10,11 @@ import { createApplication, createUser, PASSWORD } from '../helpers/seed'
 import { authorizationCodeFlow, authorizeUrl, redirectParams } from '../helpers/flows'
 import { GRANTABLE_SCOPES, SCOPES } from '../../src/config'
 
-const PATHS = ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration', '/o/.well-known/openid-configuration']
+const PATHS = [
+  '/.well-known/oauth-authorization-server',
+  '/.well-known/openid-configuration',
+  '/o/.well-known/openid-configuration',
+]
 
 const metadata = async (path = PATHS[0]!) => (await read(await call(path))).body
 
@@ -45,7 +49,22 @@ describe('the metadata document', () => {
       authorization_response_iss_parameter_supported: true,
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['RS256'],
-      claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'preferred_username', 'name', 'given_name', 'family_name', 'email', 'email_verified'],
+      claims_supported: [
+        'iss',
+        'sub',
+        'aud',
+        'exp',
+        'iat',
+        'auth_time',
+        'nonce',
+        'at_hash',
+        'preferred_username',
+        'name',
+        'given_name',
+        'family_name',
+        'email',
+        'email_verified',
+      ],
       claims_parameter_supported: false,
       request_parameter_supported: false,
       request_uri_parameter_supported: false,
@@ -53,7 +72,9 @@ describe('the metadata document', () => {
   })
 
   it('follows the ISSUER setting, and leaves out the password grant when it is switched off', async () => {
-    const res = await read(await callWith({ ISSUER: 'https://auth.example.com/', PASSWORD_GRANT_ENABLED: 'false' }, PATHS[1]!))
+    const res = await read(
+      await callWith({ ISSUER: 'https://auth.example.com/', PASSWORD_GRANT_ENABLED: 'false' }, PATHS[1]!),
+    )
     expect(res.body.issuer).toBe('https://auth.example.com')
     expect(res.body.token_endpoint).toBe('https://auth.example.com/o/token/')
     expect(res.body.grant_types_supported).toEqual(['authorization_code', 'refresh_token', 'client_credentials'])
@@ -64,7 +85,10 @@ describe('the metadata document', () => {
     const res = await read(
       await callWith({ PASSWORD_GRANT_ENABLED: 'false' }, '/o/token/', {
         method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basicAuth(app.clientId, app.clientSecret!) },
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Authorization: basicAuth(app.clientId, app.clientSecret!),
+        },
         body: new URLSearchParams({ grant_type: 'password', username: user.username, password: PASSWORD }).toString(),
       }),
     )
@@ -80,9 +104,14 @@ describe('every advertised value works', () => {
     const rs = await createApplication({ authorizationGrantType: 'client-credentials' })
     expect((await call(pathOf(md.jwks_uri))).status).toBe(200)
     expect((await call(pathOf(md.userinfo_endpoint), { token: tokens.access_token })).status).toBe(200)
-    expect((await read(await call(pathOf(md.introspection_endpoint), clientAuth(rs, { token: tokens.access_token })))).body.active).toBe(true)
+    expect(
+      (await read(await call(pathOf(md.introspection_endpoint), clientAuth(rs, { token: tokens.access_token })))).body
+        .active,
+    ).toBe(true)
     expect((await call(pathOf(md.revocation_endpoint), clientAuth(rs, { token: 'x' }))).status).toBe(200)
-    expect((await read(await call(pathOf(md.token_endpoint), clientAuth(rs, { grant_type: 'client_credentials' })))).status).toBe(200)
+    expect(
+      (await read(await call(pathOf(md.token_endpoint), clientAuth(rs, { grant_type: 'client_credentials' })))).status,
+    ).toBe(200)
   })
 
   it('each grant type, and nothing else', async () => {
@@ -95,12 +124,17 @@ describe('every advertised value works', () => {
       refresh_token: async () => {
         const s = await passwordSetup()
         const { refresh_token } = (await passwordToken(s)).body
-        return (await read(await call('/o/token/', clientAuth(s.app, { grant_type: 'refresh_token', refresh_token })))).status
+        return (await read(await call('/o/token/', clientAuth(s.app, { grant_type: 'refresh_token', refresh_token }))))
+          .status
       },
     }
     for (const grant of md.grant_types_supported) expect([grant, await works[grant]!()]).toEqual([grant, 200])
     const app = await createApplication()
-    for (const grant of ['implicit', 'urn:ietf:params:oauth:grant-type:device_code', 'urn:ietf:params:oauth:grant-type:jwt-bearer']) {
+    for (const grant of [
+      'implicit',
+      'urn:ietf:params:oauth:grant-type:device_code',
+      'urn:ietf:params:oauth:grant-type:jwt-bearer',
+    ]) {
       const res = await read(await call('/o/token/', clientAuth(app, { grant_type: grant })))
       expect([grant, res.body]).toEqual([grant, { error: 'unsupported_grant_type' }])
     }
@@ -114,7 +148,9 @@ describe('every advertised value works', () => {
     const form = { grant_type: 'password', username: user.username, password: PASSWORD }
     const byMethod: Record<string, Parameters<typeof call>[1]> = {
       client_secret_basic: { basic: [confidential.clientId, confidential.clientSecret!], form },
-      client_secret_post: { form: { ...form, client_id: confidential.clientId, client_secret: confidential.clientSecret! } },
+      client_secret_post: {
+        form: { ...form, client_id: confidential.clientId, client_secret: confidential.clientSecret! },
+      },
       none: { form: { ...form, client_id: publicApp.clientId } },
     }
     for (const method of md.token_endpoint_auth_methods_supported) {
@@ -128,7 +164,9 @@ describe('every advertised value works', () => {
     const { app: publicApp } = await codeGrant({ app: { clientType: 'public' } })
     const byMethod = (form: Record<string, string>): Record<string, Parameters<typeof call>[1]> => ({
       client_secret_basic: { basic: [confidential.clientId, confidential.clientSecret!], form },
-      client_secret_post: { form: { ...form, client_id: confidential.clientId, client_secret: confidential.clientSecret! } },
+      client_secret_post: {
+        form: { ...form, client_id: confidential.clientId, client_secret: confidential.clientSecret! },
+      },
       none: { form: { ...form, client_id: publicApp.clientId } },
     })
     for (const method of md.revocation_endpoint_auth_methods_supported) {
@@ -153,7 +191,11 @@ describe('every advertised value works', () => {
     for (const type of ['token', 'id_token', 'code id_token']) {
       expect((await refused({ response_type: type })).get('error')).toBe('unsupported_response_type')
     }
-    const plain = await refused({ response_type: 'code', code_challenge: 'x'.repeat(43), code_challenge_method: 'plain' })
+    const plain = await refused({
+      response_type: 'code',
+      code_challenge: 'x'.repeat(43),
+      code_challenge_method: 'plain',
+    })
     expect(plain.get('error')).toBe('invalid_request')
   })
 
@@ -165,13 +207,22 @@ describe('every advertised value works', () => {
     const viaClient = GRANTABLE_SCOPES.client_credentials.join(' ')
     const { app, token } = await clientCredentialsGrant(viaClient)
     expect((await read(await call('/o/introspect/', clientAuth(app, { token })))).body.scope).toBe(viaClient)
-    expect((await passwordToken(await passwordSetup(), { scope: 'read admin' })).body).toEqual({ error: 'invalid_scope' })
+    expect((await passwordToken(await passwordSetup(), { scope: 'read admin' })).body).toEqual({
+      error: 'invalid_scope',
+    })
   })
 
   it('the id_token signing algorithm and the claims: every claim listed is released, nothing unlisted', async () => {
     const md = await metadata()
-    const { tokens } = await codeGrant({ scope: 'openid profile email', nonce: 'n', user: { firstName: 'A', lastName: 'B', email: 'a@example.com' } })
-    const [header, payload] = tokens.id_token!.split('.').slice(0, 2).map((part) => JSON.parse(atob(part.replace(/-/g, '+').replace(/_/g, '/'))))
+    const { tokens } = await codeGrant({
+      scope: 'openid profile email',
+      nonce: 'n',
+      user: { firstName: 'A', lastName: 'B', email: 'a@example.com' },
+    })
+    const [header, payload] = tokens
+      .id_token!.split('.')
+      .slice(0, 2)
+      .map((part) => JSON.parse(atob(part.replace(/-/g, '+').replace(/_/g, '/'))))
     expect(md.id_token_signing_alg_values_supported).toEqual([header.alg])
     const userinfo = (await read(await call('/o/userinfo/', { token: tokens.access_token }))).body
     expect(new Set([...Object.keys(payload), ...Object.keys(userinfo)])).toEqual(new Set(md.claims_supported))

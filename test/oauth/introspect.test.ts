@@ -11,7 +11,11 @@ const INACTIVE = { active: false }
 
 async function userToken(extra: Record<string, string> = {}) {
   const setup = await passwordSetup()
-  const tokens = (await passwordToken(setup, extra)).body as { access_token: string; refresh_token: string; scope: string }
+  const tokens = (await passwordToken(setup, extra)).body as {
+    access_token: string
+    refresh_token: string
+    scope: string
+  }
   return { ...setup, tokens }
 }
 
@@ -19,7 +23,13 @@ async function userToken(extra: Record<string, string> = {}) {
 const resourceServer = () => createApplication({ authorizationGrantType: 'client-credentials' })
 
 function expectActive(body: Record<string, unknown>, expected: Record<string, unknown>) {
-  expect(body).toEqual({ active: true, token_type: 'Bearer', exp: expect.any(Number), iat: expect.any(Number), ...expected })
+  expect(body).toEqual({
+    active: true,
+    token_type: 'Bearer',
+    exp: expect.any(Number),
+    iat: expect.any(Number),
+    ...expected,
+  })
   expect(body.exp).toBe((body.iat as number) + 36000)
   expect(Math.abs((body.iat as number) - Date.now() / 1000)).toBeLessThan(60)
 }
@@ -31,13 +41,20 @@ describe('introspecting a live access token', () => {
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toMatch(/^application\/json/)
     expect(res.headers.get('cache-control')).toBe('no-store')
-    expectActive(res.body, { scope: 'read write groups', client_id: app.clientId, username: user.username, sub: String(user.id) })
+    expectActive(res.body, {
+      scope: 'read write groups',
+      client_id: app.clientId,
+      username: user.username,
+      sub: String(user.id),
+    })
   })
 
   it('by client credentials in the body (step 116)', async () => {
     const { app, tokens } = await userToken({ scope: 'read' })
     const res = await read(
-      await call('/o/introspect/', { form: { token: tokens.access_token, client_id: app.clientId, client_secret: app.clientSecret! } }),
+      await call('/o/introspect/', {
+        form: { token: tokens.access_token, client_id: app.clientId, client_secret: app.clientSecret! },
+      }),
     )
     expect(res.body).toMatchObject({ active: true, scope: 'read' })
   })
@@ -45,7 +62,12 @@ describe('introspecting a live access token', () => {
   it('by another client, as a resource server does (step 128)', async () => {
     const { app, user, tokens } = await userToken()
     const res = await postAs(await resourceServer(), '/o/introspect/', { token: tokens.access_token })
-    expectActive(res.body, { scope: 'read write groups', client_id: app.clientId, username: user.username, sub: String(user.id) })
+    expectActive(res.body, {
+      scope: 'read write groups',
+      client_id: app.clientId,
+      username: user.username,
+      sub: String(user.id),
+    })
   })
 
   it('a client_credentials token has no username or sub (step 127)', async () => {
@@ -140,16 +162,23 @@ describe('introspection refusals', () => {
   it('a public client cannot introspect: its client_id is no credential (RFC 7662 §4)', async () => {
     const { tokens } = await userToken()
     const { app } = await codeGrant({ app: { clientType: 'public' } })
-    const res = await read(await call('/o/introspect/', { form: { token: tokens.access_token, client_id: app.clientId } }))
+    const res = await read(
+      await call('/o/introspect/', { form: { token: tokens.access_token, client_id: app.clientId } }),
+    )
     expect(res.status).toBe(401)
     expect(res.body).toEqual({ error: 'invalid_client' })
   })
 
   it('a bearer token without introspection → 401 insufficient_scope (step 115; DOT 1.7: 403)', async () => {
     const { tokens } = await userToken()
-    const res = await read(await call('/o/introspect/', { token: tokens.access_token, form: { token: tokens.access_token } }))
+    const res = await read(
+      await call('/o/introspect/', { token: tokens.access_token, form: { token: tokens.access_token } }),
+    )
     expect(res.status).toBe(401)
-    expect(res.body).toEqual({ error: 'insufficient_scope', error_description: 'The access token lacks the introspection scope.' })
+    expect(res.body).toEqual({
+      error: 'insufficient_scope',
+      error_description: 'The access token lacks the introspection scope.',
+    })
     expect(res.headers.get('www-authenticate')).toBe(
       'Bearer realm="api", error="insufficient_scope", error_description="The access token lacks the introspection scope.", scope="introspection"',
     )

@@ -23,7 +23,12 @@ const introspect = (app: { clientId: string; clientSecret: string | null }, toke
 async function grantState(s: Awaited<ReturnType<typeof setup>>) {
   const api = await read(await call('/users/', { token: s.tokens.access_token }))
   const refreshed = await refresh(s.app, s.tokens.refresh_token)
-  return { api: api.status, challenge: api.headers.get('www-authenticate'), refresh: refreshed.status, error: refreshed.body?.error }
+  return {
+    api: api.status,
+    challenge: api.headers.get('www-authenticate'),
+    refresh: refreshed.status,
+    error: refreshed.body?.error,
+  }
 }
 const REVOKED = { api: 401, challenge: INVALID_TOKEN, refresh: 400, error: 'invalid_grant' }
 
@@ -76,7 +81,9 @@ describe('revoking a token of ones own', () => {
 
   it('a public client revokes its own tokens by client_id', async () => {
     const { app, tokens } = await codeGrant({ app: { clientType: 'public' } })
-    const res = await read(await call('/o/revoke_token/', { form: { token: tokens.refresh_token, client_id: app.clientId } }))
+    const res = await read(
+      await call('/o/revoke_token/', { form: { token: tokens.refresh_token, client_id: app.clientId } }),
+    )
     expect(res.status).toBe(200)
     expect((await call('/users/', { token: tokens.access_token })).status).toBe(401)
   })
@@ -95,7 +102,10 @@ describe('revocation answers 200 and changes nothing', () => {
   it('for a token already revoked (step 091)', async () => {
     const s = await setup()
     await postAs(s.app, '/o/revoke_token/', { token: s.tokens.access_token })
-    expect(await postAs(s.app, '/o/revoke_token/', { token: s.tokens.access_token })).toMatchObject({ status: 200, body: null })
+    expect(await postAs(s.app, '/o/revoke_token/', { token: s.tokens.access_token })).toMatchObject({
+      status: 200,
+      body: null,
+    })
   })
 
   it.each(['access_token', 'refresh_token'] as const)(
@@ -133,7 +143,10 @@ describe('revocation refusals', () => {
 
   it.each(['GET', 'PUT', 'DELETE'])('%s → 405 with Allow: POST, revoking nothing (step 096)', async (method) => {
     const s = await setup()
-    const res = await call(`/o/revoke_token/?token=${s.tokens.access_token}`, { method, basic: [s.app.clientId, s.app.clientSecret!] })
+    const res = await call(`/o/revoke_token/?token=${s.tokens.access_token}`, {
+      method,
+      basic: [s.app.clientId, s.app.clientSecret!],
+    })
     expect(res.status).toBe(405)
     expect(res.headers.get('allow')).toBe('POST')
     expect((await grantState(s)).api).toBe(200)
@@ -145,11 +158,17 @@ describe('revocation when storage fails', () => {
     read(
       await callWith(bindings, '/o/revoke_token/', {
         method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basicAuth(s.app.clientId, s.app.clientSecret!) },
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Authorization: basicAuth(s.app.clientId, s.app.clientSecret!),
+        },
         body: new URLSearchParams({ token: s.tokens.refresh_token }).toString(),
       }),
     )
-  const UNAVAILABLE = { error: 'temporarily_unavailable', error_description: 'The server could not complete the request.' }
+  const UNAVAILABLE = {
+    error: 'temporarily_unavailable',
+    error_description: 'The server could not complete the request.',
+  }
 
   it('D1 down → 503 temporarily_unavailable with Retry-After, and nothing is revoked', async () => {
     const s = await setup()

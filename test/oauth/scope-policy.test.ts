@@ -8,7 +8,9 @@ import { GRANTABLE_SCOPES, SCOPES } from '../../src/config'
 
 const clientCredentials = async (scope?: string) => {
   const app = await createApplication({ authorizationGrantType: 'client-credentials' })
-  return read(await call('/o/token/', clientAuth(app, { grant_type: 'client_credentials', ...(scope ? { scope } : {}) })))
+  return read(
+    await call('/o/token/', clientAuth(app, { grant_type: 'client_credentials', ...(scope ? { scope } : {}) })),
+  )
 }
 
 describe('scope policy', () => {
@@ -16,11 +18,14 @@ describe('scope policy', () => {
     expect(new Set(Object.values(GRANTABLE_SCOPES).flat())).toEqual(new Set(Object.keys(SCOPES)))
   })
 
-  it.each([undefined, ''])('a request naming no scope (%j) still gets the tutorial’s "read write groups"', async (scope) => {
-    const password = await passwordToken(await passwordSetup(), scope === undefined ? {} : { scope })
-    expect(password.body.scope).toBe('read write groups')
-    expect((await clientCredentials(scope)).body.scope).toBe('read write groups')
-  })
+  it.each([undefined, ''])(
+    'a request naming no scope (%j) still gets the tutorial’s "read write groups"',
+    async (scope) => {
+      const password = await passwordToken(await passwordSetup(), scope === undefined ? {} : { scope })
+      expect(password.body.scope).toBe('read write groups')
+      expect((await clientCredentials(scope)).body.scope).toBe('read write groups')
+    },
+  )
 
   it.each([
     ['introspection (DOT 1.7 step 117)', 'introspection'],
@@ -51,6 +56,9 @@ describe('scope policy', () => {
     expect(kept).toMatchObject({ status: 200, body: { scope: 'openid profile read' } })
     // No id_token on refresh (OpenID Connect Core §12.2 leaves it optional).
     expect(kept.body).not.toHaveProperty('id_token')
-    expect(await refresh({ refresh_token: kept.body.refresh_token, scope: 'read' })).toMatchObject({ status: 200, body: { scope: 'read' } })
+    expect(await refresh({ refresh_token: kept.body.refresh_token, scope: 'read' })).toMatchObject({
+      status: 200,
+      body: { scope: 'read' },
+    })
   })
 })

@@ -12,7 +12,11 @@ const REDIRECT = 'http://127.0.0.1:8009/cb'
 const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'
 
 async function setup(clientType: 'confidential' | 'public' = 'confidential') {
-  const app = await createApplication({ authorizationGrantType: 'authorization-code', clientType, redirectUris: REDIRECT })
+  const app = await createApplication({
+    authorizationGrantType: 'authorization-code',
+    clientType,
+    redirectUris: REDIRECT,
+  })
   const user = await createUser()
   return { app, user }
 }
@@ -113,65 +117,140 @@ const PKCE = { codeChallenge: s256Challenge(VERIFIER), codeChallengeMethod: 'S25
 const PUBLIC = { clientType: 'public' as const }
 
 const REFUSALS: Array<[string, Refusal]> = [
-  ['a different redirect_uri', {
-    params: { redirect_uri: 'http://127.0.0.1:8009/other' },
-    status: 400, body: { error: 'invalid_grant', error_description: 'Mismatching redirect URI.' }, code_after: 'burnt',
-  }],
-  ['no redirect_uri though authorize had one', {
-    params: { redirect_uri: '' },
-    status: 400, body: { error: 'invalid_grant', error_description: 'Mismatching redirect URI.' }, code_after: 'burnt',
-  }],
-  ['an unknown code', {
-    params: { code: 'not-a-code' },
-    status: 400, body: { error: 'invalid_grant' }, code_after: 'unused',
-  }],
-  ['a missing code', {
-    params: { code: '' },
-    status: 400, body: { error: 'invalid_request', error_description: 'Missing code parameter.' }, code_after: 'unused',
-  }],
-  ['a code issued to another client (DOT 1.7: unauthorized_client)', {
-    presenter: { grant: 'authorization-code' },
-    status: 400, body: { error: 'invalid_grant' }, code_after: 'burnt',
-  }],
-  ['a code presented by a password-grant client (step 139)', {
-    presenter: { grant: 'password' },
-    status: 400, body: { error: 'unauthorized_client' }, code_after: 'unused',
-  }],
-  ['an expired code', {
-    code: { expiresAt: Math.floor(Date.now() / 1000) - 1 },
-    status: 400, body: { error: 'invalid_grant' }, code_after: 'burnt',
-  }],
-  ['a code of a user deactivated since', {
-    user: { isActive: false },
-    status: 400, body: { error: 'invalid_grant' }, code_after: 'burnt',
-  }],
-  ['a code of an app registered for another grant', {
-    owner: { authorizationGrantType: 'password' },
-    status: 400, body: { error: 'unauthorized_client' }, code_after: 'unused',
-  }],
-  ['PKCE: a wrong verifier (step 171)', {
-    owner: PUBLIC, code: PKCE, params: { code_verifier: 'x'.repeat(43) },
-    status: 400, body: { error: 'invalid_grant' }, code_after: 'burnt',
-  }],
-  ['PKCE: a malformed verifier', {
-    owner: PUBLIC, code: PKCE, params: { code_verifier: 'short' },
-    status: 400, body: { error: 'invalid_grant' }, code_after: 'burnt',
-  }],
-  ['PKCE: no verifier (step 175)', {
-    owner: PUBLIC, code: PKCE, params: { code_verifier: undefined },
-    status: 400, body: { error: 'invalid_request', error_description: 'Code verifier required.' }, code_after: 'burnt',
-  }],
-  ['PKCE: a verifier for a code issued without a challenge, a downgrade (RFC 9700 §4.8.2)', {
-    params: { code_verifier: VERIFIER },
-    status: 400, body: { error: 'invalid_grant' }, code_after: 'burnt',
-  }],
+  [
+    'a different redirect_uri',
+    {
+      params: { redirect_uri: 'http://127.0.0.1:8009/other' },
+      status: 400,
+      body: { error: 'invalid_grant', error_description: 'Mismatching redirect URI.' },
+      code_after: 'burnt',
+    },
+  ],
+  [
+    'no redirect_uri though authorize had one',
+    {
+      params: { redirect_uri: '' },
+      status: 400,
+      body: { error: 'invalid_grant', error_description: 'Mismatching redirect URI.' },
+      code_after: 'burnt',
+    },
+  ],
+  [
+    'an unknown code',
+    {
+      params: { code: 'not-a-code' },
+      status: 400,
+      body: { error: 'invalid_grant' },
+      code_after: 'unused',
+    },
+  ],
+  [
+    'a missing code',
+    {
+      params: { code: '' },
+      status: 400,
+      body: { error: 'invalid_request', error_description: 'Missing code parameter.' },
+      code_after: 'unused',
+    },
+  ],
+  [
+    'a code issued to another client (DOT 1.7: unauthorized_client)',
+    {
+      presenter: { grant: 'authorization-code' },
+      status: 400,
+      body: { error: 'invalid_grant' },
+      code_after: 'burnt',
+    },
+  ],
+  [
+    'a code presented by a password-grant client (step 139)',
+    {
+      presenter: { grant: 'password' },
+      status: 400,
+      body: { error: 'unauthorized_client' },
+      code_after: 'unused',
+    },
+  ],
+  [
+    'an expired code',
+    {
+      code: { expiresAt: Math.floor(Date.now() / 1000) - 1 },
+      status: 400,
+      body: { error: 'invalid_grant' },
+      code_after: 'burnt',
+    },
+  ],
+  [
+    'a code of a user deactivated since',
+    {
+      user: { isActive: false },
+      status: 400,
+      body: { error: 'invalid_grant' },
+      code_after: 'burnt',
+    },
+  ],
+  [
+    'a code of an app registered for another grant',
+    {
+      owner: { authorizationGrantType: 'password' },
+      status: 400,
+      body: { error: 'unauthorized_client' },
+      code_after: 'unused',
+    },
+  ],
+  [
+    'PKCE: a wrong verifier (step 171)',
+    {
+      owner: PUBLIC,
+      code: PKCE,
+      params: { code_verifier: 'x'.repeat(43) },
+      status: 400,
+      body: { error: 'invalid_grant' },
+      code_after: 'burnt',
+    },
+  ],
+  [
+    'PKCE: a malformed verifier',
+    {
+      owner: PUBLIC,
+      code: PKCE,
+      params: { code_verifier: 'short' },
+      status: 400,
+      body: { error: 'invalid_grant' },
+      code_after: 'burnt',
+    },
+  ],
+  [
+    'PKCE: no verifier (step 175)',
+    {
+      owner: PUBLIC,
+      code: PKCE,
+      params: { code_verifier: undefined },
+      status: 400,
+      body: { error: 'invalid_request', error_description: 'Code verifier required.' },
+      code_after: 'burnt',
+    },
+  ],
+  [
+    'PKCE: a verifier for a code issued without a challenge, a downgrade (RFC 9700 §4.8.2)',
+    {
+      params: { code_verifier: VERIFIER },
+      status: 400,
+      body: { error: 'invalid_grant' },
+      code_after: 'burnt',
+    },
+  ],
 ]
 
 // DOT 1.7 lets the right request succeed after a failed one (step 172): here a failed exchange burns the code.
 describe.each(REFUSALS)('refused exchange: %s', (_, row) => {
   const after = row.code_after === 'burnt' ? 'is burnt' : 'is left unused'
   it(`→ ${row.status} ${row.body.error} (whole body), nothing written, and the code ${after}`, async () => {
-    const app = await createApplication({ authorizationGrantType: 'authorization-code', redirectUris: REDIRECT, ...row.owner })
+    const app = await createApplication({
+      authorizationGrantType: 'authorization-code',
+      redirectUris: REDIRECT,
+      ...row.owner,
+    })
     const user = await createUser(row.user)
     const code = await issueCode({ applicationId: app.id, userId: user.id, redirectUri: REDIRECT, ...row.code })
     const presenter = row.presenter
@@ -201,7 +280,13 @@ describe.each(REFUSALS)('refused exchange: %s', (_, row) => {
 
 describe('PKCE at the exchange', () => {
   const pkceCode = async (app: TestApp, userId: number) =>
-    issueCode({ applicationId: app.id, userId, redirectUri: REDIRECT, codeChallenge: s256Challenge(VERIFIER), codeChallengeMethod: 'S256' })
+    issueCode({
+      applicationId: app.id,
+      userId,
+      redirectUri: REDIRECT,
+      codeChallenge: s256Challenge(VERIFIER),
+      codeChallengeMethod: 'S256',
+    })
 
   it('a public client exchanges with the right verifier (RFC 7636 Appendix B)', async () => {
     const { app, user } = await setup('public')

@@ -11,17 +11,29 @@ const ccApp = () => createApplication({ authorizationGrantType: 'client-credenti
 describe('client_credentials grant', () => {
   it('issues an access token without a refresh token', async () => {
     const app = await ccApp()
-    const res = await read(await call('/o/token/', { basic: [app.clientId, app.clientSecret!], form: { grant_type: 'client_credentials' } }))
+    const res = await read(
+      await call('/o/token/', { basic: [app.clientId, app.clientSecret!], form: { grant_type: 'client_credentials' } }),
+    )
     expect(res.status).toBe(200)
     expect(res.headers.get('cache-control')).toBe('no-store')
-    expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 36000, scope: 'read write groups' })
+    expect(res.body).toEqual({
+      access_token: expect.any(String),
+      token_type: 'Bearer',
+      expires_in: 36000,
+      scope: 'read write groups',
+    })
   })
 
   it('narrows to a requested scope; credentials may come in the body', async () => {
     const app = await ccApp()
     const res = await read(
       await call('/o/token/', {
-        form: { grant_type: 'client_credentials', scope: 'read', client_id: app.clientId, client_secret: app.clientSecret! },
+        form: {
+          grant_type: 'client_credentials',
+          scope: 'read',
+          client_id: app.clientId,
+          client_secret: app.clientSecret!,
+        },
       }),
     )
     expect(res).toMatchObject({ status: 200, body: { scope: 'read' } })
@@ -29,14 +41,18 @@ describe('client_credentials grant', () => {
 
   it('a wrong secret is 401 invalid_client', async () => {
     const app = await ccApp()
-    const res = await read(await call('/o/token/', { basic: [app.clientId, 'nope'], form: { grant_type: 'client_credentials' } }))
+    const res = await read(
+      await call('/o/token/', { basic: [app.clientId, 'nope'], form: { grant_type: 'client_credentials' } }),
+    )
     expect(res.status).toBe(401)
     expect(res.body).toEqual({ error: 'invalid_client' })
   })
 
   it('an app registered for the password grant is unauthorized_client', async () => {
     const app = await createApplication()
-    const res = await read(await call('/o/token/', { basic: [app.clientId, app.clientSecret!], form: { grant_type: 'client_credentials' } }))
+    const res = await read(
+      await call('/o/token/', { basic: [app.clientId, app.clientSecret!], form: { grant_type: 'client_credentials' } }),
+    )
     expect(res.status).toBe(400)
     expect(res.body).toEqual({ error: 'unauthorized_client' })
   })
@@ -48,18 +64,28 @@ describe('client_credentials grant', () => {
     ['POST', '/users/'],
   ])('its token gets 403 from %s %s: the API needs a user', async (method, path) => {
     const app = await ccApp()
-    const { body } = await read(await call('/o/token/', { basic: [app.clientId, app.clientSecret!], form: { grant_type: 'client_credentials' } }))
-    const res = await read(await call(path, { method, token: body.access_token, form: method === 'POST' ? { username: 'x' } : undefined }))
+    const { body } = await read(
+      await call('/o/token/', { basic: [app.clientId, app.clientSecret!], form: { grant_type: 'client_credentials' } }),
+    )
+    const res = await read(
+      await call(path, { method, token: body.access_token, form: method === 'POST' ? { username: 'x' } : undefined }),
+    )
     expect(res.status).toBe(403)
     expect(res.body).toEqual({ detail: 'You do not have permission to perform this action.' })
   })
 
   it('its token ends with its application: bearer 401 invalid_token, introspection inactive', async () => {
     const app = await ccApp()
-    const { body } = await read(await call('/o/token/', { basic: [app.clientId, app.clientSecret!], form: { grant_type: 'client_credentials', scope: 'introspection read' } }))
+    const { body } = await read(
+      await call('/o/token/', {
+        basic: [app.clientId, app.clientSecret!],
+        form: { grant_type: 'client_credentials', scope: 'introspection read' },
+      }),
+    )
     const resourceServer = await ccApp()
     const introspect = async () => (await postAs(resourceServer, '/o/introspect/', { token: body.access_token })).body
-    const introspectWithIt = () => call('/o/introspect/', { token: body.access_token, form: { token: body.access_token } })
+    const introspectWithIt = () =>
+      call('/o/introspect/', { token: body.access_token, form: { token: body.access_token } })
     expect(await introspect()).toMatchObject({ active: true, client_id: app.clientId })
     expect((await introspectWithIt()).status).toBe(200)
 

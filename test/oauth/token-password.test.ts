@@ -80,8 +80,13 @@ describe('password grant', () => {
     const setup = await passwordSetup()
     const headers = { 'CF-Connecting-IP': '203.0.113.77' }
     const attempt = (username: string, password: string) =>
-      call('/o/token/', { basic: [setup.app.clientId, setup.app.clientSecret!], headers, form: { grant_type: 'password', username, password } }).then(read)
-    for (let i = 0; i < LIMITS.userIp; i++) expect((await attempt(fullwidth(setup.user.username), `guess ${i}`)).status).toBe(400)
+      call('/o/token/', {
+        basic: [setup.app.clientId, setup.app.clientSecret!],
+        headers,
+        form: { grant_type: 'password', username, password },
+      }).then(read)
+    for (let i = 0; i < LIMITS.userIp; i++)
+      expect((await attempt(fullwidth(setup.user.username), `guess ${i}`)).status).toBe(400)
     expect((await attempt(setup.user.username, PASSWORD)).status).toBe(429)
   })
 
@@ -144,7 +149,9 @@ describe('client authentication', () => {
     ['Basic without a colon', () => `Basic ${btoa('just-an-id')}`],
   ])('%s is 401 invalid_client with a Basic challenge', async (_, header) => {
     const { app, user } = await passwordSetup()
-    const res = await read(await call('/o/token/', { headers: { Authorization: header(app.clientId) }, form: form(user.username) }))
+    const res = await read(
+      await call('/o/token/', { headers: { Authorization: header(app.clientId) }, form: form(user.username) }),
+    )
     expect(res.status).toBe(401)
     expect(res.body).toEqual({ error: 'invalid_client' })
     // RFC 6749 §5.2: the challenge's scheme matches the one the client used (DOT 1.7 sends Bearer).
@@ -173,13 +180,18 @@ describe('client authentication', () => {
       }),
     )
     expect(res.status).toBe(400)
-    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'The client must use only one authentication method.' })
+    expect(res.body).toEqual({
+      error: 'invalid_request',
+      error_description: 'The client must use only one authentication method.',
+    })
   })
 
   it('decodes form-encoded Basic credentials (RFC 6749 §2.3.1)', async () => {
     const app = await createApplication({ clientId: 'id with:colon&plus+' })
     const user = await createUser()
-    const res = await read(await call('/o/token/', { basic: [app.clientId, app.clientSecret!], form: form(user.username) }))
+    const res = await read(
+      await call('/o/token/', { basic: [app.clientId, app.clientSecret!], form: form(user.username) }),
+    )
     expect(res.status).toBe(200)
   })
 })

@@ -1,7 +1,7 @@
 // The refresh_token grant: rotation, single use, reuse detection, scope narrowing, binding to the client.
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { call, read } from '../helpers/http'
+import { call } from '../helpers/http'
 import { passwordSetup, passwordToken, refresh } from '../helpers/password-flow'
 import { createApplication } from '../helpers/seed'
 import { sha256Hex } from '../../src/crypto/token'
@@ -87,7 +87,11 @@ describe('refresh_token grant', () => {
 
   it.each([
     ['an unknown refresh token', { refresh_token: 'not-a-token' }, { error: 'invalid_grant' }],
-    ['a missing refresh token', { refresh_token: '' }, { error: 'invalid_request', error_description: 'Missing refresh token parameter.' }],
+    [
+      'a missing refresh token',
+      { refresh_token: '' },
+      { error: 'invalid_request', error_description: 'Missing refresh token parameter.' },
+    ],
   ])('%s', async (_, extra, body) => {
     const { app } = await freshTokens()
     const res = await refresh(app, 'x', extra)
@@ -117,9 +121,15 @@ describe('refresh_token grant', () => {
 // Issue 9 §3: the grant ends with its user, even when D1 was changed by hand.
 describe('refresh_token grant for a user deactivated or deleted behind the server’s back', () => {
   const familyOf = (accessToken: string) =>
-    env.DB.prepare('select revoked_at from token_families where access_hash = ?').bind(sha256Hex(accessToken)).first<{ revoked_at: number | null }>()
-  const kvHas = async (prefix: string, token: string) => (await env.TOKENS.get(`${prefix}:${sha256Hex(token)}`)) !== null
-  const setActive = (id: number, active: boolean) => env.DB.prepare('update users set is_active = ? where id = ?').bind(active ? 1 : 0, id).run()
+    env.DB.prepare('select revoked_at from token_families where access_hash = ?')
+      .bind(sha256Hex(accessToken))
+      .first<{ revoked_at: number | null }>()
+  const kvHas = async (prefix: string, token: string) =>
+    (await env.TOKENS.get(`${prefix}:${sha256Hex(token)}`)) !== null
+  const setActive = (id: number, active: boolean) =>
+    env.DB.prepare('update users set is_active = ? where id = ?')
+      .bind(active ? 1 : 0, id)
+      .run()
 
   it('deactivated via SQL: invalid_grant, and the grant is revoked in D1 and KV for good', async () => {
     const { app, user, first } = await freshTokens()
@@ -129,7 +139,10 @@ describe('refresh_token grant for a user deactivated or deleted behind the serve
     expect(res.body).toEqual({ error: 'invalid_grant' })
     expect(res.headers.get('cache-control')).toBe('no-store')
     expect((await familyOf(first.access_token))!.revoked_at).toEqual(expect.any(Number))
-    expect({ access: await kvHas('access', first.access_token), refresh: await kvHas('refresh', first.refresh_token) }).toEqual({
+    expect({
+      access: await kvHas('access', first.access_token),
+      refresh: await kvHas('refresh', first.refresh_token),
+    }).toEqual({
       access: false,
       refresh: false,
     })

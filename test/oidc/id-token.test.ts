@@ -16,8 +16,18 @@ const testKeys = () => JSON.parse((env as unknown as { OIDC_PRIVATE_KEYS: string
 
 describe('id_token', () => {
   it('comes with a code exchange for openid, RS256, verifiable against the JWKS', async () => {
-    const { app, user, authTime, tokens } = await codeGrant({ scope: 'openid profile email read', nonce: 'n-0S6_WzA2Mj' })
-    expect(Object.keys(tokens).sort()).toEqual(['access_token', 'expires_in', 'id_token', 'refresh_token', 'scope', 'token_type'])
+    const { app, user, authTime, tokens } = await codeGrant({
+      scope: 'openid profile email read',
+      nonce: 'n-0S6_WzA2Mj',
+    })
+    expect(Object.keys(tokens).sort()).toEqual([
+      'access_token',
+      'expires_in',
+      'id_token',
+      'refresh_token',
+      'scope',
+      'token_type',
+    ])
     expect(tokens.scope).toBe('openid profile email read')
     const { payload, protectedHeader } = await jwtVerify(tokens.id_token!, createLocalJWKSet(await jwks()), {
       issuer: ORIGIN,
@@ -40,7 +50,10 @@ describe('id_token', () => {
   it('through the real sign-in and consent pages: nonce echoed, auth_time when the user signed in', async () => {
     const before = Math.floor(Date.now() / 1000)
     const { app, tokens } = await authorizationCodeFlow({ scope: 'openid email', nonce: 'abc-123' })
-    const { payload } = await jwtVerify(tokens.id_token!, createLocalJWKSet(await jwks()), { issuer: ORIGIN, audience: app.clientId })
+    const { payload } = await jwtVerify(tokens.id_token!, createLocalJWKSet(await jwks()), {
+      issuer: ORIGIN,
+      audience: app.clientId,
+    })
     expect(payload.nonce).toBe('abc-123')
     expect(payload.auth_time).toBeGreaterThanOrEqual(before - 1)
     expect(payload.auth_time).toBeLessThanOrEqual(payload.iat!)
@@ -65,7 +78,9 @@ describe('id_token', () => {
   it('names the ISSUER setting as iss when it is set', async () => {
     const { app, code } = await openidCode()
     const res = await exchangeWith({ ISSUER: 'https://auth.example.com' }, app, code)
-    const { payload } = await jwtVerify(res.body.id_token, createLocalJWKSet(await jwks()), { issuer: 'https://auth.example.com' })
+    const { payload } = await jwtVerify(res.body.id_token, createLocalJWKSet(await jwks()), {
+      issuer: 'https://auth.example.com',
+    })
     expect(payload.iss).toBe('https://auth.example.com')
   })
 })
@@ -85,7 +100,10 @@ describe('signing keys', () => {
     const fresh = await exportJWK((await generateKeyPair('RS256', { extractable: true })).privateKey)
     const rotated = JSON.stringify({ keys: [fresh, ...testKeys()] })
     const res = await read(await callWith({ OIDC_PRIVATE_KEYS: rotated } as Partial<Env>, '/o/.well-known/jwks.json'))
-    expect(res.body.keys.map((k: { kid: string }) => k.kid)).toEqual([expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), 'test-key'])
+    expect(res.body.keys.map((k: { kid: string }) => k.kid)).toEqual([
+      expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      'test-key',
+    ])
     const { app, code } = await openidCode()
     const token = await exchangeWith({ OIDC_PRIVATE_KEYS: rotated }, app, code)
     expect(token.status).toBe(200)
@@ -97,30 +115,48 @@ describe('signing keys', () => {
     ['absent', ''],
     ['not JSON', 'not json'],
     ['a public key only', JSON.stringify([{ kty: 'RSA', n: 'AQAB', e: 'AQAB' }])],
-  ])('when the secret is %s, an openid exchange is a 500 that stores and spends nothing; the code works once fixed', async (_, value) => {
-    const { app, code } = await openidCode()
-    const keys = (await env.TOKENS.list()).keys.length
-    const failed = await exchangeWith({ OIDC_PRIVATE_KEYS: value }, app, code)
-    expect(failed.status).toBe(500)
-    expect(failed.body).toEqual({ error: 'server_error', error_description: 'The server could not complete the request.' })
-    expect((await env.TOKENS.list()).keys.length).toBe(keys)
-    expect((await exchangeWith({}, app, code)).status).toBe(200)
-    expect((await read(await callWith({ OIDC_PRIVATE_KEYS: value } as Partial<Env>, '/o/.well-known/jwks.json'))).status).toBe(500)
-  })
+  ])(
+    'when the secret is %s, an openid exchange is a 500 that stores and spends nothing; the code works once fixed',
+    async (_, value) => {
+      const { app, code } = await openidCode()
+      const keys = (await env.TOKENS.list()).keys.length
+      const failed = await exchangeWith({ OIDC_PRIVATE_KEYS: value }, app, code)
+      expect(failed.status).toBe(500)
+      expect(failed.body).toEqual({
+        error: 'server_error',
+        error_description: 'The server could not complete the request.',
+      })
+      expect((await env.TOKENS.list()).keys.length).toBe(keys)
+      expect((await exchangeWith({}, app, code)).status).toBe(200)
+      expect(
+        (await read(await callWith({ OIDC_PRIVATE_KEYS: value } as Partial<Env>, '/o/.well-known/jwks.json'))).status,
+      ).toBe(500)
+    },
+  )
 })
 
 /** An authorization-code app and an unspent `openid` code for it. */
 async function openidCode() {
   const app = await createApplication({ authorizationGrantType: 'authorization-code', redirectUris: REDIRECT })
   const user = await createUser()
-  return { app, code: await issueCode({ applicationId: app.id, userId: user.id, redirectUri: REDIRECT, scope: 'openid' }) }
+  return {
+    app,
+    code: await issueCode({ applicationId: app.id, userId: user.id, redirectUri: REDIRECT, scope: 'openid' }),
+  }
 }
 
 /** The code exchange with some bindings replaced. */
-async function exchangeWith(bindings: Record<string, string>, app: { clientId: string; clientSecret: string | null }, code: string) {
+async function exchangeWith(
+  bindings: Record<string, string>,
+  app: { clientId: string; clientSecret: string | null },
+  code: string,
+) {
   const res = await callWith(bindings as Partial<Env>, '/o/token/', {
     method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basicAuth(app.clientId, app.clientSecret!) },
+    headers: {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      Authorization: basicAuth(app.clientId, app.clientSecret!),
+    },
     body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT }).toString(),
   })
   return read(res)

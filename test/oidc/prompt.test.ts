@@ -25,7 +25,14 @@ async function signedIn() {
 }
 
 const request = (clientId: string, extra: Record<string, string>) =>
-  authorizeUrl({ response_type: 'code', client_id: clientId, redirect_uri: REDIRECT, scope: 'openid read', state: 'st', ...extra })
+  authorizeUrl({
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: REDIRECT,
+    scope: 'openid read',
+    state: 'st',
+    ...extra,
+  })
 
 const codeCount = async (applicationId: number) =>
   (await db().select().from(authorizationCodes).where(eq(authorizationCodes.applicationId, applicationId)).all()).length
@@ -33,7 +40,11 @@ const codeCount = async (applicationId: number) =>
 /** Makes the browser's session look `seconds` old. */
 async function ageSession(browser: Browser, seconds: number) {
   const idHash = sha256Hex(browser.cookies.get('eot_session')!)
-  await db().update(sessions).set({ created: Math.floor(Date.now() / 1000) - seconds }).where(eq(sessions.idHash, idHash)).run()
+  await db()
+    .update(sessions)
+    .set({ created: Math.floor(Date.now() / 1000) - seconds })
+    .where(eq(sessions.idHash, idHash))
+    .run()
 }
 
 /** The sign-in page's round trip: where it sends the person, and where it comes back to. */
@@ -65,7 +76,9 @@ describe('prompt=none', () => {
   it('signed in, nothing to ask: the code at once (a trusted app, or scopes already granted with approval_prompt=auto)', async () => {
     const trusted = await codeApp({ skipAuthorization: true })
     const { browser } = await signedIn()
-    expect(redirectParams(await browser.get(request(trusted.clientId, { prompt: 'none' }))).get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(redirectParams(await browser.get(request(trusted.clientId, { prompt: 'none' }))).get('code')).toMatch(
+      /^[A-Za-z0-9_-]{43}$/,
+    )
 
     const flow = await authorizationCodeFlow({ scope: 'openid read' })
     const again = await flow.browser.get(request(flow.app.clientId, { prompt: 'none', approval_prompt: 'auto' }))
@@ -76,7 +89,9 @@ describe('prompt=none', () => {
     const app = await codeApp({ skipAuthorization: true })
     const { browser } = await signedIn()
     await ageSession(browser, 600)
-    expect(redirectParams(await browser.get(request(app.clientId, { prompt: 'none', max_age: '300' }))).get('error')).toBe('login_required')
+    expect(
+      redirectParams(await browser.get(request(app.clientId, { prompt: 'none', max_age: '300' }))).get('error'),
+    ).toBe('login_required')
   })
 })
 
@@ -92,7 +107,9 @@ describe('a fresh sign-in', () => {
     expect(browser.cookies.get('eot_session')).not.toBe(oldSession)
 
     const code = redirectParams(await browser.get(back)).get('code')!
-    const { body } = await read(await call('/o/token/', clientAuth(app, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT })))
+    const { body } = await read(
+      await call('/o/token/', clientAuth(app, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT })),
+    )
     const authTime = decodeJwt(body.id_token).auth_time as number
     expect(Math.abs(authTime - Date.now() / 1000)).toBeLessThan(5)
   })
@@ -100,7 +117,11 @@ describe('a fresh sign-in', () => {
   it('prompt="login consent": after signing in, consent is still asked, even of a trusted app', async () => {
     const app = await codeApp({ skipAuthorization: true })
     const { user, browser } = await signedIn()
-    const back = await signInAgain(browser, user.username, await browser.get(request(app.clientId, { prompt: 'login consent' })))
+    const back = await signInAgain(
+      browser,
+      user.username,
+      await browser.get(request(app.clientId, { prompt: 'login consent' })),
+    )
     expect(new URL(back, ORIGIN).searchParams.get('prompt')).toBe('consent')
     const page = await browser.get(back)
     expect(page.status).toBe(200)
@@ -124,7 +145,9 @@ describe('prompt=consent', () => {
     const { browser } = await signedIn()
     expect((await browser.get(request(trusted.clientId, { prompt: 'consent' }))).status).toBe(200)
     const flow = await authorizationCodeFlow({ scope: 'openid read' })
-    expect((await flow.browser.get(request(flow.app.clientId, { prompt: 'consent', approval_prompt: 'auto' }))).status).toBe(200)
+    expect(
+      (await flow.browser.get(request(flow.app.clientId, { prompt: 'consent', approval_prompt: 'auto' }))).status,
+    ).toBe(200)
   })
 })
 
@@ -138,7 +161,12 @@ describe('refusals', () => {
     const app = await codeApp({ skipAuthorization: true })
     const { browser } = await signedIn()
     const params = redirectParams(await browser.get(request(app.clientId, extra)))
-    expect(Object.fromEntries(params)).toEqual({ error: 'invalid_request', error_description: description, state: 'st', iss: ORIGIN })
+    expect(Object.fromEntries(params)).toEqual({
+      error: 'invalid_request',
+      error_description: description,
+      state: 'st',
+      iss: ORIGIN,
+    })
     expect(await codeCount(app.id)).toBe(0)
   })
 })

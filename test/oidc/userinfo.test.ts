@@ -14,7 +14,14 @@ describe('GET /o/userinfo/', () => {
     ['openid email', { email: 'alice@example.com', email_verified: false }],
     [
       'openid profile email read',
-      { preferred_username: 'U', name: 'Alice Liddell', given_name: 'Alice', family_name: 'Liddell', email: 'alice@example.com', email_verified: false },
+      {
+        preferred_username: 'U',
+        name: 'Alice Liddell',
+        given_name: 'Alice',
+        family_name: 'Liddell',
+        email: 'alice@example.com',
+        email_verified: false,
+      },
     ],
   ])('with %j → the claims that scope releases', async (scope, claims) => {
     const { user, tokens } = await codeGrant({ scope, user: PERSON })
@@ -31,21 +38,35 @@ describe('GET /o/userinfo/', () => {
   it('leaves out claims the user has no value for', async () => {
     const { user, tokens } = await codeGrant({ scope: 'openid profile email', user: { email: '', firstName: 'Bob' } })
     const res = await read(await call('/o/userinfo/', { token: tokens.access_token }))
-    expect(res.body).toEqual({ sub: String(user.id), preferred_username: user.username, name: 'Bob', given_name: 'Bob' })
+    expect(res.body).toEqual({
+      sub: String(user.id),
+      preferred_username: user.username,
+      name: 'Bob',
+      given_name: 'Bob',
+    })
   })
 
   it('a token without openid → 403 insufficient_scope naming it', async () => {
     const { body } = await passwordToken(await passwordSetup())
     const res = await read(await call('/o/userinfo/', { token: body.access_token }))
     expect(res.status).toBe(403)
-    expect(res.body).toEqual({ error: 'insufficient_scope', error_description: 'The access token lacks the openid scope.' })
+    expect(res.body).toEqual({
+      error: 'insufficient_scope',
+      error_description: 'The access token lacks the openid scope.',
+    })
     expect(res.headers.get('www-authenticate')).toBe(
       'Bearer realm="api", error="insufficient_scope", error_description="The access token lacks the openid scope.", scope="openid"',
     )
   })
 
   it.each([
-    ['no token', {}, 401, 'Bearer realm="api"', { error: 'invalid_request', error_description: 'Authentication credentials were not provided.' }],
+    [
+      'no token',
+      {},
+      401,
+      'Bearer realm="api"',
+      { error: 'invalid_request', error_description: 'Authentication credentials were not provided.' },
+    ],
     [
       'an unknown token',
       { token: 'no-such-token' },

@@ -27,7 +27,10 @@ describe('/o/authorized_tokens/', () => {
     expect(answer.status).toBe(303)
     expect(answer.location).toBe('/o/authorized_tokens/?revoked')
     expect((await call('/users/', { token: tokens.access_token })).status).toBe(401)
-    const refresh = await call('/o/token/', { basic: [app.clientId, app.clientSecret!], form: { grant_type: 'refresh_token', refresh_token: tokens.refresh_token } })
+    const refresh = await call('/o/token/', {
+      basic: [app.clientId, app.clientSecret!],
+      form: { grant_type: 'refresh_token', refresh_token: tokens.refresh_token },
+    })
     expect(refresh.status).toBe(400)
     const after = await browser.get('/o/authorized_tokens/?revoked')
     expect(textOf(after.html)).toContain('Access revoked.')
@@ -78,7 +81,11 @@ describe('the home page', () => {
     expect(text).toContain('OAuth 2 authorization server')
     expect(text).toContain('Issuer: http://127.0.0.1:8787')
     for (const path of ['/o/authorize/', '/o/token/', '/users/', '/groups/']) expect(text).toContain(path)
-    for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration', '/o/.well-known/jwks.json']) {
+    for (const path of [
+      '/.well-known/oauth-authorization-server',
+      '/.well-known/openid-configuration',
+      '/o/.well-known/jwks.json',
+    ]) {
       expect(page.html).toContain(`href="${path}"`)
     }
     expect(page.html).toContain('href="/accounts/login/"')

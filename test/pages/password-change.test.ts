@@ -37,8 +37,18 @@ describe('the password change page', () => {
     const user = await createUser()
     const page = await (await signedIn(user.username)).get(PATH)
     expect(page.status).toBe(200)
-    expect(Object.keys(formFor(page.html, PATH).fields).sort()).toEqual(['csrfmiddlewaretoken', 'new_password1', 'new_password2', 'old_password', 'username'])
-    for (const [id, label] of [['old_password', 'Current password'], ['new_password1', 'New password'], ['new_password2', 'New password again']]) {
+    expect(Object.keys(formFor(page.html, PATH).fields).sort()).toEqual([
+      'csrfmiddlewaretoken',
+      'new_password1',
+      'new_password2',
+      'old_password',
+      'username',
+    ])
+    for (const [id, label] of [
+      ['old_password', 'Current password'],
+      ['new_password1', 'New password'],
+      ['new_password2', 'New password again'],
+    ]) {
       expect(page.html).toMatch(new RegExp(`<label for="id_${id}">${label}`))
     }
     expect(page.headers.get('X-Frame-Options')).toBe('DENY')
@@ -51,7 +61,11 @@ describe('the password change page', () => {
     const elsewhere = await signedIn(user.username, '192.0.2.11')
     expect(await sessionCount(user.id)).toBe(2)
 
-    const answer = await change(here, { old_password: PASSWORD, new_password1: NEW_PASSWORD, new_password2: NEW_PASSWORD })
+    const answer = await change(here, {
+      old_password: PASSWORD,
+      new_password1: NEW_PASSWORD,
+      new_password2: NEW_PASSWORD,
+    })
     expect(answer.status).toBe(303)
     expect(answer.location).toBe('/accounts/password_change/done/')
     const done = await here.get(answer.location!)
@@ -69,17 +83,47 @@ describe('the password change page', () => {
   })
 
   it.each([
-    ['a wrong current password', { old_password: 'not it' }, 'old_password', 'Your old password was entered incorrectly. Please enter it again.'],
+    [
+      'a wrong current password',
+      { old_password: 'not it' },
+      'old_password',
+      'Your old password was entered incorrectly. Please enter it again.',
+    ],
     ['no current password', { old_password: '' }, 'old_password', 'This field is required.'],
-    ['two different new passwords', { new_password2: `${NEW_PASSWORD}!` }, 'new_password2', 'The two password fields didn’t match.'],
-    ['a short one', { new_password1: 'short1', new_password2: 'short1' }, 'new_password1', 'This password is too short. It must contain at least 8 characters.'],
-    ['only digits', { new_password1: '1234567890', new_password2: '1234567890' }, 'new_password1', 'This password is entirely numeric.'],
-    ['an over-long one', { new_password1: 'x'.repeat(4097), new_password2: 'x'.repeat(4097) }, 'new_password1', 'Ensure this field has no more than 4096 characters.'],
+    [
+      'two different new passwords',
+      { new_password2: `${NEW_PASSWORD}!` },
+      'new_password2',
+      'The two password fields didn’t match.',
+    ],
+    [
+      'a short one',
+      { new_password1: 'short1', new_password2: 'short1' },
+      'new_password1',
+      'This password is too short. It must contain at least 8 characters.',
+    ],
+    [
+      'only digits',
+      { new_password1: '1234567890', new_password2: '1234567890' },
+      'new_password1',
+      'This password is entirely numeric.',
+    ],
+    [
+      'an over-long one',
+      { new_password1: 'x'.repeat(4097), new_password2: 'x'.repeat(4097) },
+      'new_password1',
+      'Ensure this field has no more than 4096 characters.',
+    ],
   ])('refuses %s: 400, the message beside its field, nothing changed', async (_, fields, field, message) => {
     const user = await createUser()
     const browser = await signedIn(user.username)
     const other = await signedIn(user.username, '192.0.2.12')
-    const answer = await change(browser, { old_password: PASSWORD, new_password1: NEW_PASSWORD, new_password2: NEW_PASSWORD, ...fields })
+    const answer = await change(browser, {
+      old_password: PASSWORD,
+      new_password1: NEW_PASSWORD,
+      new_password2: NEW_PASSWORD,
+      ...fields,
+    })
     expect(answer.status).toBe(400)
     expect(answer.html).toContain(`<p class="field-error" id="id_${field}-error">${message}</p>`)
     expect(answer.html).toMatch(new RegExp(`id="id_${field}"[^>]*aria-invalid="true"`))
@@ -90,7 +134,11 @@ describe('the password change page', () => {
   it('refuses the username as the new password', async () => {
     const user = await createUser()
     const browser = await signedIn(user.username)
-    const answer = await change(browser, { old_password: PASSWORD, new_password1: user.username.toUpperCase(), new_password2: user.username.toUpperCase() })
+    const answer = await change(browser, {
+      old_password: PASSWORD,
+      new_password1: user.username.toUpperCase(),
+      new_password2: user.username.toUpperCase(),
+    })
     expect(answer.status).toBe(400)
     expect(textOf(answer.html)).toContain('The password is too similar to the username.')
   })
@@ -98,7 +146,12 @@ describe('the password change page', () => {
   it('refuses a POST without the CSRF token', async () => {
     const user = await createUser()
     const browser = await signedIn(user.username)
-    const answer = await change(browser, { csrfmiddlewaretoken: null, old_password: PASSWORD, new_password1: NEW_PASSWORD, new_password2: NEW_PASSWORD })
+    const answer = await change(browser, {
+      csrfmiddlewaretoken: null,
+      old_password: PASSWORD,
+      new_password1: NEW_PASSWORD,
+      new_password2: NEW_PASSWORD,
+    })
     expect(answer.status).toBe(403)
     expect(await signsIn(user.username, PASSWORD)).toBe(true)
   })
@@ -107,9 +160,21 @@ describe('the password change page', () => {
     const user = await createUser()
     const browser = await signedIn(user.username, '192.0.2.13')
     for (let i = 0; i < 5; i++) {
-      expect((await change(browser, { old_password: `guess ${i}`, new_password1: NEW_PASSWORD, new_password2: NEW_PASSWORD })).status).toBe(400)
+      expect(
+        (
+          await change(browser, {
+            old_password: `guess ${i}`,
+            new_password1: NEW_PASSWORD,
+            new_password2: NEW_PASSWORD,
+          })
+        ).status,
+      ).toBe(400)
     }
-    const limited = await change(browser, { old_password: PASSWORD, new_password1: NEW_PASSWORD, new_password2: NEW_PASSWORD })
+    const limited = await change(browser, {
+      old_password: PASSWORD,
+      new_password1: NEW_PASSWORD,
+      new_password2: NEW_PASSWORD,
+    })
     expect(limited.status).toBe(429)
     expect(Number(limited.headers.get('Retry-After'))).toBeGreaterThan(0)
     expect(await signsIn(user.username, PASSWORD)).toBe(true)
@@ -120,7 +185,9 @@ describe('the password change page', () => {
     const browser = await signedIn(user.username, '198.18.2.1')
     const page = await browser.get(PATH)
     const fields = { new_password1: NEW_PASSWORD, new_password2: NEW_PASSWORD }
-    const answers = await Promise.all(Array.from({ length: 15 }, (_, i) => browser.submit(page, PATH, { ...fields, old_password: `guess ${i}` })))
+    const answers = await Promise.all(
+      Array.from({ length: 15 }, (_, i) => browser.submit(page, PATH, { ...fields, old_password: `guess ${i}` })),
+    )
     const seen = answers.map((a) => `${a.status} ${alertOf(a.html)}`)
     const wrong = '400 Please correct the errors below.'
     const limited = '429 Too many wrong passwords. Try again in 15 minutes.'
@@ -129,7 +196,8 @@ describe('the password change page', () => {
     for (const a of answers.filter((a) => a.status === 400)) {
       expect(textOf(a.html)).toContain('Your old password was entered incorrectly. Please enter it again.')
     }
-    for (const a of answers.filter((a) => a.status === 429)) expect(Number(a.headers.get('Retry-After'))).toBeGreaterThan(840)
+    for (const a of answers.filter((a) => a.status === 429))
+      expect(Number(a.headers.get('Retry-After'))).toBeGreaterThan(840)
     expect((await change(browser, { ...fields, old_password: PASSWORD })).status).toBe(429)
     expect(await signsIn(user.username, PASSWORD)).toBe(true)
     expect((await browser.get('/o/applications/')).status).toBe(200)
@@ -140,9 +208,21 @@ describe('the password change page', () => {
     const browser = await signedIn(user.username)
     const other = await signedIn(user.username, '192.0.2.14')
     const page = await browser.get(PATH)
-    const body = new URLSearchParams({ ...formFor(page.html, PATH).fields, old_password: PASSWORD, new_password1: NEW_PASSWORD, new_password2: NEW_PASSWORD })
-    const headers = { Cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'Content-Type': 'application/x-www-form-urlencoded' }
-    const answer = await callWith({ DB: faultyD1(/^delete from "sessions" where "sessions"."user_id"/) }, PATH, { method: 'POST', headers, body: body.toString() })
+    const body = new URLSearchParams({
+      ...formFor(page.html, PATH).fields,
+      old_password: PASSWORD,
+      new_password1: NEW_PASSWORD,
+      new_password2: NEW_PASSWORD,
+    })
+    const headers = {
+      Cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+      'Content-Type': 'application/x-www-form-urlencoded',
+    }
+    const answer = await callWith({ DB: faultyD1(/^delete from "sessions" where "sessions"."user_id"/) }, PATH, {
+      method: 'POST',
+      headers,
+      body: body.toString(),
+    })
     expect(answer.status).toBe(503)
     expect(await signsIn(user.username, PASSWORD)).toBe(true)
     expect((await other.get('/o/applications/')).status).toBe(200)

@@ -16,11 +16,18 @@ describe('the sign-in page', () => {
     expect(page.status).toBe(200)
     expect(page.html).toContain('<label for="id_username">Username</label>')
     expect(page.html).toContain('<label for="id_password">Password</label>')
-    expect(Object.keys(formFor(page.html, '/accounts/login/').fields).sort()).toEqual(['csrfmiddlewaretoken', 'next', 'password', 'username'])
+    expect(Object.keys(formFor(page.html, '/accounts/login/').fields).sort()).toEqual([
+      'csrfmiddlewaretoken',
+      'next',
+      'password',
+      'username',
+    ])
     expect(page.headers.get('X-Frame-Options')).toBe('DENY')
     expect(page.headers.get('Content-Security-Policy')).toContain("frame-ancestors 'none'")
     expect(page.headers.get('Referrer-Policy')).toBe('no-referrer')
-    expect(page.headers.get('Set-Cookie')).toMatch(/^eot_login_csrf=[A-Za-z0-9_-]{43}; Path=\/accounts\/; HttpOnly; SameSite=Lax$/)
+    expect(page.headers.get('Set-Cookie')).toMatch(
+      /^eot_login_csrf=[A-Za-z0-9_-]{43}; Path=\/accounts\/; HttpOnly; SameSite=Lax$/,
+    )
   })
 
   it('signs in: a 302 to next, a session cookie (HttpOnly, SameSite=Lax), a session row stored by digest', async () => {
@@ -32,7 +39,11 @@ describe('the sign-in page', () => {
     const cookie = answer.headers.getAll('Set-Cookie').find((c) => c.startsWith('eot_session='))!
     expect(cookie).toMatch(/^eot_session=[A-Za-z0-9_-]{43}; Max-Age=1209600; Path=\/; HttpOnly; SameSite=Lax$/)
     const id = browser.cookies.get('eot_session')!
-    const row = await db().select().from(sessions).where(eq(sessions.idHash, sha256Hex(id))).get()
+    const row = await db()
+      .select()
+      .from(sessions)
+      .where(eq(sessions.idHash, sha256Hex(id)))
+      .get()
     expect(row).toMatchObject({ userId: user.id })
     expect(row!.expiresAt - row!.created).toBe(1209600)
     expect((await db().select().from(users).where(eq(users.id, user.id)).get())!.lastLogin).not.toBeNull()
@@ -45,7 +56,11 @@ describe('the sign-in page', () => {
     const answer = await browser.signIn(fullwidth(user.username), PASSWORD, '/o/applications/')
     expect(answer.status).toBe(302)
     expect(answer.location).toBe('/o/applications/')
-    const row = await db().select().from(sessions).where(eq(sessions.idHash, sha256Hex(browser.cookies.get('eot_session')!))).get()
+    const row = await db()
+      .select()
+      .from(sessions)
+      .where(eq(sessions.idHash, sha256Hex(browser.cookies.get('eot_session')!)))
+      .get()
     expect(row).toMatchObject({ userId: user.id })
     expect(textOf((await browser.get('/')).html)).toContain(user.username)
   })
@@ -54,7 +69,11 @@ describe('the sign-in page', () => {
     const user = await createUser()
     const browser = new Browser()
     const page = await browser.get('https://auth.example/accounts/login/')
-    const answer = await browser.post('https://auth.example/accounts/login/', { ...formFor(page.html, '/accounts/login/').fields, username: user.username, password: PASSWORD })
+    const answer = await browser.post('https://auth.example/accounts/login/', {
+      ...formFor(page.html, '/accounts/login/').fields,
+      username: user.username,
+      password: PASSWORD,
+    })
     expect(answer.headers.getAll('Set-Cookie').find((c) => c.startsWith('eot_session='))).toContain('; Secure')
   })
 
@@ -62,7 +81,8 @@ describe('the sign-in page', () => {
     const user = await createUser()
     const browser = new Browser({ 'CF-Connecting-IP': '198.51.100.7' })
     const page = await browser.get('/accounts/login/')
-    const attempt = (username: string) => browser.submit(page, '/accounts/login/', { username, password: 'wrong password' })
+    const attempt = (username: string) =>
+      browser.submit(page, '/accounts/login/', { username, password: 'wrong password' })
     const wrong = await attempt(user.username)
     const unknown = await attempt(`${user.username}x`)
     expect(wrong.status).toBe(200)
@@ -84,14 +104,21 @@ describe('the sign-in page', () => {
     ['a wrong token', { csrfmiddlewaretoken: 'y'.repeat(43) }, {}],
     ['a cross-site Origin', {}, { Origin: 'https://evil.example' }],
     ['Origin: null but no token', { csrfmiddlewaretoken: null }, { Origin: 'null' }],
-  ] as Array<[string, Record<string, string | null>, Record<string, string>]>)('refuses a sign-in POST with %s (login CSRF)', async (_name, changes, headers) => {
-    const user = await createUser()
-    const browser = new Browser(headers)
-    const page = await browser.get('/accounts/login/')
-    const answer = await browser.submit(page, '/accounts/login/', { username: user.username, password: PASSWORD, ...changes })
-    expect(answer.status).toBe(403)
-    expect(browser.cookies.has('eot_session')).toBe(false)
-  })
+  ] as Array<[string, Record<string, string | null>, Record<string, string>]>)(
+    'refuses a sign-in POST with %s (login CSRF)',
+    async (_name, changes, headers) => {
+      const user = await createUser()
+      const browser = new Browser(headers)
+      const page = await browser.get('/accounts/login/')
+      const answer = await browser.submit(page, '/accounts/login/', {
+        username: user.username,
+        password: PASSWORD,
+        ...changes,
+      })
+      expect(answer.status).toBe(403)
+      expect(browser.cookies.has('eot_session')).toBe(false)
+    },
+  )
 
   it('accepts Origin: null, which browsers send for forms on no-referrer pages, when the token is right', async () => {
     const user = await createUser()
@@ -103,7 +130,11 @@ describe('the sign-in page', () => {
     const user = await createUser()
     const page = await new Browser().get('/accounts/login/')
     const fresh = new Browser()
-    const answer = await fresh.post('/accounts/login/', { ...formFor(page.html, '/accounts/login/').fields, username: user.username, password: PASSWORD })
+    const answer = await fresh.post('/accounts/login/', {
+      ...formFor(page.html, '/accounts/login/').fields,
+      username: user.username,
+      password: PASSWORD,
+    })
     expect(answer.status).toBe(403)
   })
 })
@@ -183,13 +214,19 @@ describe('brute-force limits under concurrency', () => {
   /** `n` simultaneous sign-ins with one page's CSRF cookie and field; each answer's status and alert. */
   async function burst(browser: Browser, n: number, username: (i: number) => string, password = 'wrong password') {
     const page = await browser.get('/accounts/login/')
-    const answers = await Promise.all(Array.from({ length: n }, (_, i) => browser.submit(page, '/accounts/login/', { username: username(i), password })))
+    const answers = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        browser.submit(page, '/accounts/login/', { username: username(i), password }),
+      ),
+    )
     return answers.map((a) => ({ status: a.status, alert: alertOf(a.html) }))
   }
   const tally = (answers: { status: number; alert: string }[]) => ({
     checked: answers.filter((a) => a.status === 200 && a.alert === INVALID).length,
     limited: answers.filter((a) => a.status === 429 && LIMITED.test(a.alert)).length,
-    other: answers.filter((a) => !(a.status === 200 && a.alert === INVALID) && !(a.status === 429 && LIMITED.test(a.alert))),
+    other: answers.filter(
+      (a) => !(a.status === 200 && a.alert === INVALID) && !(a.status === 429 && LIMITED.test(a.alert)),
+    ),
   })
 
   it('15 simultaneous wrong sign-ins for one user from one address: 5 are checked, 10 refused; the owner elsewhere signs in', async () => {
@@ -257,7 +294,11 @@ describe('sessions end server-side', () => {
     const user = await createUser()
     const browser = new Browser()
     await browser.signIn(user.username)
-    await db().update(sessions).set({ expiresAt: Math.floor(Date.now() / 1000) - 1 }).where(eq(sessions.userId, user.id)).run()
+    await db()
+      .update(sessions)
+      .set({ expiresAt: Math.floor(Date.now() / 1000) - 1 })
+      .where(eq(sessions.userId, user.id))
+      .run()
     const page = await browser.get('/o/applications/')
     expect(page.status).toBe(302)
     expect(page.location).toBe(`/accounts/login/?next=${encodeURIComponent('/o/applications/')}`)
@@ -278,7 +319,13 @@ describe('sessions end server-side', () => {
     const first = browser.cookies.get('eot_session')!
     await browser.signIn(user.username)
     expect(browser.cookies.get('eot_session')).not.toBe(first)
-    expect(await db().select().from(sessions).where(eq(sessions.idHash, sha256Hex(first))).get()).toBeUndefined()
+    expect(
+      await db()
+        .select()
+        .from(sessions)
+        .where(eq(sessions.idHash, sha256Hex(first)))
+        .get(),
+    ).toBeUndefined()
   })
 })
 
@@ -288,9 +335,17 @@ describe('storage faults', () => {
     const browser = new Browser()
     const page = await browser.get('/accounts/login/')
     const cookie = [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
-    const body = new URLSearchParams({ ...formFor(page.html, '/accounts/login/').fields, username: user.username, password: PASSWORD })
+    const body = new URLSearchParams({
+      ...formFor(page.html, '/accounts/login/').fields,
+      username: user.username,
+      password: PASSWORD,
+    })
     const headers = { Cookie: cookie, 'Content-Type': 'application/x-www-form-urlencoded' }
-    const signIn = await callWith({ DB: faultyD1(/rate_limits/) }, '/accounts/login/', { method: 'POST', headers, body: body.toString() })
+    const signIn = await callWith({ DB: faultyD1(/rate_limits/) }, '/accounts/login/', {
+      method: 'POST',
+      headers,
+      body: body.toString(),
+    })
     expect(signIn.status).toBe(503)
     expect(signIn.headers.get('Retry-After')).toBe('1')
     await browser.signIn(user.username)

@@ -19,7 +19,13 @@ async function signedIn() {
   return { user, browser }
 }
 
-const CODE_APP = { name: 'trusted', client_type: 'confidential', authorization_grant_type: 'authorization-code', redirect_uris: REDIRECT, allowed_origins: '' }
+const CODE_APP = {
+  name: 'trusted',
+  client_type: 'confidential',
+  authorization_grant_type: 'authorization-code',
+  redirect_uris: REDIRECT,
+  allowed_origins: '',
+}
 
 /** Registers through the page with `skip_authorization=on` added to the post, as a forged form would. */
 async function registerSkipping(browser: Browser) {
@@ -30,7 +36,8 @@ async function registerSkipping(browser: Browser) {
   return (await db().select().from(applications).where(eq(applications.clientId, clientId)).get())!
 }
 
-const skipOf = async (id: number) => (await db().select().from(applications).where(eq(applications.id, id)).get())!.skipAuthorization
+const skipOf = async (id: number) =>
+  (await db().select().from(applications).where(eq(applications.id, id)).get())!.skipAuthorization
 
 describe('the self-service application pages', () => {
   it('offer no Skip authorization field, on the register form or the edit form', async () => {
@@ -42,9 +49,14 @@ describe('the self-service application pages', () => {
     ] as const) {
       const page = await browser.get(path)
       expect(page.status).toBe(200)
-      expect(Object.keys(formFor(page.html, action).fields).sort()).toEqual(
-        ['allowed_origins', 'authorization_grant_type', 'client_type', 'csrfmiddlewaretoken', 'name', 'redirect_uris'],
-      )
+      expect(Object.keys(formFor(page.html, action).fields).sort()).toEqual([
+        'allowed_origins',
+        'authorization_grant_type',
+        'client_type',
+        'csrfmiddlewaretoken',
+        'name',
+        'redirect_uris',
+      ])
       expect(page.html).not.toContain('skip_authorization')
       expect(textOf(page.html)).not.toMatch(/skip authorization/i)
     }
@@ -62,13 +74,18 @@ describe('the self-service application pages', () => {
     const trusted = await createApplication({ userId: user.id, skipAuthorization: true })
 
     const form = await browser.get(`/o/applications/${plain.id}/update/`)
-    expect((await browser.submit(form, `/o/applications/${plain.id}/update/`, { skip_authorization: 'on' })).status).toBe(302)
+    expect(
+      (await browser.submit(form, `/o/applications/${plain.id}/update/`, { skip_authorization: 'on' })).status,
+    ).toBe(302)
     expect(await skipOf(plain.id)).toBe(false)
 
     // The form posts no such field: an edit must not read its absence as "off".
     const edit = await browser.get(`/o/applications/${trusted.id}/update/`)
     expect((await browser.submit(edit, `/o/applications/${trusted.id}/update/`, { name: 'renamed' })).status).toBe(302)
-    expect(await db().select().from(applications).where(eq(applications.id, trusted.id)).get()).toMatchObject({ name: 'renamed', skipAuthorization: true })
+    expect(await db().select().from(applications).where(eq(applications.id, trusted.id)).get()).toMatchObject({
+      name: 'renamed',
+      skipAuthorization: true,
+    })
   })
 
   it('a self-registered app still gets the consent page for another user, and prompt=none gets consent_required', async () => {
@@ -76,7 +93,14 @@ describe('the self-service application pages', () => {
     const app = await registerSkipping(attacker.browser)
     const victim = await signedIn()
     const link = (extra: Record<string, string> = {}) =>
-      authorizeUrl({ response_type: 'code', client_id: app.clientId, redirect_uri: REDIRECT, scope: 'openid profile email read write', state: 's', ...extra })
+      authorizeUrl({
+        response_type: 'code',
+        client_id: app.clientId,
+        redirect_uri: REDIRECT,
+        scope: 'openid profile email read write',
+        state: 's',
+        ...extra,
+      })
 
     const page = await victim.browser.get(link())
     expect(page.status).toBe(200)
@@ -85,13 +109,19 @@ describe('the self-service application pages', () => {
 
     const silent = redirectParams(await victim.browser.get(link({ prompt: 'none' })))
     expect(Object.fromEntries(silent)).toEqual({ error: 'consent_required', state: 's', iss: ORIGIN })
-    expect(await db().select().from(authorizationCodes).where(eq(authorizationCodes.applicationId, app.id)).all()).toEqual([])
+    expect(
+      await db().select().from(authorizationCodes).where(eq(authorizationCodes.applicationId, app.id)).all(),
+    ).toEqual([])
   })
 })
 
 describe('the migration 0001_skip_authorization_admin_only', () => {
   it('clears the flag of apps whose owner is not staff; apps of staff and apps without owner keep it', async () => {
-    const [person, staff, inactiveStaff] = [await createUser(), await createUser({ isStaff: true }), await createUser({ isStaff: true, isActive: false })]
+    const [person, staff, inactiveStaff] = [
+      await createUser(),
+      await createUser({ isStaff: true }),
+      await createUser({ isStaff: true, isActive: false }),
+    ]
     const apps = {
       personSkipping: await createApplication({ userId: person.id, skipAuthorization: true, updated: 1 }),
       personPlain: await createApplication({ userId: person.id, updated: 1 }),
@@ -105,7 +135,9 @@ describe('the migration 0001_skip_authorization_admin_only', () => {
 
     const ids = Object.values(apps).map((a) => a.id)
     const rows = await db().select().from(applications).where(inArray(applications.id, ids)).all()
-    const after = Object.fromEntries(Object.entries(apps).map(([key, app]) => [key, rows.find((r) => r.id === app.id)!]))
+    const after = Object.fromEntries(
+      Object.entries(apps).map(([key, app]) => [key, rows.find((r) => r.id === app.id)!]),
+    )
     expect(Object.fromEntries(Object.entries(after).map(([key, row]) => [key, row.skipAuthorization]))).toEqual({
       personSkipping: false,
       personPlain: false,

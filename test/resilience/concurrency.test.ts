@@ -14,7 +14,9 @@ describe('concurrent token requests', () => {
     const setups = await Promise.all(Array.from({ length: 10 }, () => passwordSetup()))
     const results = await Promise.all([
       ...Array.from({ length: 40 }, () =>
-        call('/o/token/', { basic: [cc.clientId, cc.clientSecret!], form: { grant_type: 'client_credentials' } }).then(read),
+        call('/o/token/', { basic: [cc.clientId, cc.clientSecret!], form: { grant_type: 'client_credentials' } }).then(
+          read,
+        ),
       ),
       ...setups.map((setup) => passwordToken(setup)),
     ])

@@ -44,7 +44,9 @@ describe('request limits', () => {
   })
 
   it('an over-long token parameter is 400 naming it', async () => {
-    const res = await read(await call('/o/token/', { form: { grant_type: 'password', username: 'u'.repeat(3000), password: 'x' } }))
+    const res = await read(
+      await call('/o/token/', { form: { grant_type: 'password', username: 'u'.repeat(3000), password: 'x' } }),
+    )
     expect(res.status).toBe(400)
     expect(res.body).toEqual({ error: 'invalid_request', error_description: 'The username parameter is too long.' })
   })

@@ -7,7 +7,8 @@ import { passwordSetup, passwordToken, refresh } from '../helpers/password-flow'
 import { PASSWORD } from '../helpers/seed'
 
 const countKeys = async (prefix: string) => (await env.TOKENS.list({ prefix })).keys.length
-const countRows = async (table: string) => (await env.DB.prepare(`select count(*) as n from ${table}`).first<{ n: number }>())!.n
+const countRows = async (table: string) =>
+  (await env.DB.prepare(`select count(*) as n from ${table}`).first<{ n: number }>())!.n
 
 function tokenRequest(form: Record<string, string>, authorization?: string): RequestInit {
   const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded' }
@@ -17,7 +18,10 @@ function tokenRequest(form: Record<string, string>, authorization?: string): Req
 
 function expectUnavailableOAuth(res: { status: number; body: unknown; headers: Headers }) {
   expect(res.status).toBe(503)
-  expect(res.body).toEqual({ error: 'temporarily_unavailable', error_description: 'The server could not complete the request.' })
+  expect(res.body).toEqual({
+    error: 'temporarily_unavailable',
+    error_description: 'The server could not complete the request.',
+  })
   expect(res.headers.get('cache-control')).toBe('no-store')
   expect(res.headers.get('retry-after')).toBe('1')
 }
@@ -25,7 +29,11 @@ function expectUnavailableOAuth(res: { status: number; body: unknown; headers: H
 describe('storage faults', () => {
   it('the API answers 503 {"detail"} when KV fails', async () => {
     const { body } = await passwordToken(await passwordSetup())
-    const res = await read(await callWith({ TOKENS: faultyKV(['get']) }, '/users/', { headers: { Authorization: `Bearer ${body.access_token}` } }))
+    const res = await read(
+      await callWith({ TOKENS: faultyKV(['get']) }, '/users/', {
+        headers: { Authorization: `Bearer ${body.access_token}` },
+      }),
+    )
     expect(res.status).toBe(503)
     expect(res.body).toEqual({ detail: 'Service temporarily unavailable, try again later.' })
   })
@@ -36,7 +44,10 @@ describe('storage faults', () => {
       await callWith(
         { DB: faultyD1(/./) },
         '/o/token/',
-        tokenRequest({ grant_type: 'password', username: user.username, password: PASSWORD }, basicAuth(app.clientId, app.clientSecret!)),
+        tokenRequest(
+          { grant_type: 'password', username: user.username, password: PASSWORD },
+          basicAuth(app.clientId, app.clientSecret!),
+        ),
       ),
     )
     expectUnavailableOAuth(res)
@@ -49,7 +60,10 @@ describe('storage faults', () => {
       await callWith(
         { TOKENS: faultyKV(['put']) },
         '/o/token/',
-        tokenRequest({ grant_type: 'password', username: user.username, password: PASSWORD }, basicAuth(app.clientId, app.clientSecret!)),
+        tokenRequest(
+          { grant_type: 'password', username: user.username, password: PASSWORD },
+          basicAuth(app.clientId, app.clientSecret!),
+        ),
       ),
     )
     expectUnavailableOAuth(res)
@@ -63,18 +77,27 @@ describe('storage faults', () => {
     ['the rotation in D1 fails', { DB: faultyD1(/^update "token_families"/) }, true],
     ['the rotation in D1 hangs', { DB: faultyD1(/^update "token_families"/, 'hang') }, true],
     ['the old access token cannot be deleted', { TOKENS: faultyKV(['delete']) }, true],
-  ])('when %s, a refresh answers 503 and the old refresh token still works', async (_, bindings, oldAccessSurvives) => {
-    const setup = await passwordSetup()
-    const first = (await passwordToken(setup)).body
-    const accessKeys = await countKeys('access:')
-    const form = { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: setup.app.clientId, client_secret: setup.app.clientSecret! }
-    const res = await read(await callWith(bindings, '/o/token/', tokenRequest(form)))
-    expectUnavailableOAuth(res)
-    // Nothing the client never received is valid, and nothing it holds was consumed.
-    expect(await countKeys('access:')).toBe(accessKeys - (oldAccessSurvives ? 0 : 1))
-    expect((await call('/users/', { token: first.access_token })).status).toBe(oldAccessSurvives ? 200 : 401)
-    expect((await refresh(setup.app, first.refresh_token)).status).toBe(200)
-  }, 30_000)
+  ])(
+    'when %s, a refresh answers 503 and the old refresh token still works',
+    async (_, bindings, oldAccessSurvives) => {
+      const setup = await passwordSetup()
+      const first = (await passwordToken(setup)).body
+      const accessKeys = await countKeys('access:')
+      const form = {
+        grant_type: 'refresh_token',
+        refresh_token: first.refresh_token,
+        client_id: setup.app.clientId,
+        client_secret: setup.app.clientSecret!,
+      }
+      const res = await read(await callWith(bindings, '/o/token/', tokenRequest(form)))
+      expectUnavailableOAuth(res)
+      // Nothing the client never received is valid, and nothing it holds was consumed.
+      expect(await countKeys('access:')).toBe(accessKeys - (oldAccessSurvives ? 0 : 1))
+      expect((await call('/users/', { token: first.access_token })).status).toBe(oldAccessSurvives ? 200 : 401)
+      expect((await refresh(setup.app, first.refresh_token)).status).toBe(200)
+    },
+    30_000,
+  )
 
   it('POST /users/ answers 503 and creates nothing when the insert fails', async () => {
     const { body } = await passwordToken(await passwordSetup())

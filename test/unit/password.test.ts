@@ -19,7 +19,10 @@ describe('password hashing', () => {
   it.each([
     ['an unusable password', UNUSABLE_PASSWORD],
     ['no hash', null],
-    ['a hash with absurd parameters', '$scrypt$ln=40,r=8,p=5$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
+    [
+      'a hash with absurd parameters',
+      '$scrypt$ln=40,r=8,p=5$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+    ],
     ['garbage', 'plaintext-password'],
   ])('refuses every password against %s', async (_, stored) => {
     expect(await verifyPassword('plaintext-password', stored)).toBe(false)

@@ -75,11 +75,13 @@ const checkRedirectUri: Step = (_c, params, draft) => {
   if (repeated) throw new AuthorizePageError('The redirect_uri parameter was sent more than once.')
   if (value === null || value === '') {
     // §3.1.2.3: it may be left out only when the client registered exactly one.
-    if (registered.length !== 1) throw new AuthorizePageError('Missing redirect_uri parameter: this application registered several, or none.')
+    if (registered.length !== 1)
+      throw new AuthorizePageError('Missing redirect_uri parameter: this application registered several, or none.')
     draft.redirectUri = registered[0]
     draft.sentRedirectUri = null
   } else {
-    if (!matchesRegisteredUri(registered, value)) throw new AuthorizePageError('Mismatching redirect URI: it is not one this application registered.')
+    if (!matchesRegisteredUri(registered, value))
+      throw new AuthorizePageError('Mismatching redirect URI: it is not one this application registered.')
     draft.redirectUri = value
     draft.sentRedirectUri = value
   }
@@ -121,11 +123,14 @@ const readOptions: Step = (_c, params, draft) => {
  */
 const checkPrompt: Step = (_c, params, draft) => {
   const values = (params.get('prompt') ?? '').split(' ').filter(Boolean)
-  if (values.some((v) => !(PROMPTS as readonly string[]).includes(v))) throw new OAuthError('invalid_request', 'Unsupported prompt value.')
-  if (values.includes('none') && values.length > 1) throw new OAuthError('invalid_request', 'prompt=none cannot be combined with other values.')
+  if (values.some((v) => !(PROMPTS as readonly string[]).includes(v)))
+    throw new OAuthError('invalid_request', 'Unsupported prompt value.')
+  if (values.includes('none') && values.length > 1)
+    throw new OAuthError('invalid_request', 'prompt=none cannot be combined with other values.')
   draft.prompt = new Set(values as Prompt[])
   const maxAge = params.get('max_age') || null
-  if (maxAge !== null && !/^\d{1,10}$/.test(maxAge)) throw new OAuthError('invalid_request', 'Invalid max_age parameter: a number of seconds.')
+  if (maxAge !== null && !/^\d{1,10}$/.test(maxAge))
+    throw new OAuthError('invalid_request', 'Invalid max_age parameter: a number of seconds.')
   draft.maxAge = maxAge === null ? null : Number(maxAge)
 }
 
@@ -146,7 +151,8 @@ const checkPkce: Step = (_c, params, draft) => {
   if (!(CODE_CHALLENGE_METHODS as readonly string[]).includes(method ?? 'plain')) {
     throw new OAuthError('invalid_request', 'Transform algorithm not supported.')
   }
-  if (!S256_CHALLENGE.test(challenge)) throw new OAuthError('invalid_request', 'Invalid code_challenge: S256 expects 43 base64url characters.')
+  if (!S256_CHALLENGE.test(challenge))
+    throw new OAuthError('invalid_request', 'Invalid code_challenge: S256 expects 43 base64url characters.')
   draft.codeChallenge = challenge
   draft.codeChallengeMethod = 'S256'
 }
@@ -164,7 +170,11 @@ export const AUTHORIZE_STEPS: readonly Step[] = [
 ]
 
 /** Runs every step over the request's parameters. Throws AuthorizePageError or OAuthError; `draft` says where to send the latter. */
-export async function validateAuthorizationRequest(c: Context<AppEnv>, params: URLSearchParams, draft: Draft): Promise<AuthorizationRequest> {
+export async function validateAuthorizationRequest(
+  c: Context<AppEnv>,
+  params: URLSearchParams,
+  draft: Draft,
+): Promise<AuthorizationRequest> {
   for (const step of AUTHORIZE_STEPS) await step(c, params, draft)
   return draft as AuthorizationRequest
 }

@@ -19,7 +19,9 @@ export async function passwordGrant(c: Context<AppEnv>, form: URLSearchParams, a
   // §4.3.2: the server MUST protect this endpoint against brute force.
   const check = await checkPassword(c, username, password)
   if (check.outcome === 'limited') {
-    throw new OAuthError('invalid_grant', 'Too many failed attempts. Try again later.', 429, { 'Retry-After': String(check.retryAfter) })
+    throw new OAuthError('invalid_grant', 'Too many failed attempts. Try again later.', 429, {
+      'Retry-After': String(check.retryAfter),
+    })
   }
   if (check.outcome === 'wrong') throw new OAuthError('invalid_grant', 'Invalid credentials given.')
   const { user } = check

@@ -13,9 +13,19 @@ export const CLIENT_TYPES: readonly ClientType[] = ['confidential', 'public']
 
 // Prepared once: client authentication runs on every token, revocation and introspection request.
 const byClientId = preparedQuery((db) =>
-  db.select().from(applications).where(eq(applications.clientId, sql.placeholder('clientId'))).prepare(),
+  db
+    .select()
+    .from(applications)
+    .where(eq(applications.clientId, sql.placeholder('clientId')))
+    .prepare(),
 )
-const byId = preparedQuery((db) => db.select().from(applications).where(eq(applications.id, sql.placeholder('id'))).prepare())
+const byId = preparedQuery((db) =>
+  db
+    .select()
+    .from(applications)
+    .where(eq(applications.id, sql.placeholder('id')))
+    .prepare(),
+)
 
 export function findApplicationByClientId(db: Db, clientId: string): Promise<Application | undefined> {
   return byClientId(db).get({ clientId })
@@ -32,7 +42,10 @@ export const redirectUriList = (app: Pick<Application, 'redirectUris'>) => app.r
  * application that skips consent gets codes for any signed-in user who follows its link (RFC 6749
  * §10.2), so only an administrator sets it (`npm run admin -- createapp --skip-authorization`).
  */
-export type ApplicationFields = Pick<Application, 'name' | 'clientType' | 'authorizationGrantType' | 'redirectUris' | 'allowedOrigins'>
+export type ApplicationFields = Pick<
+  Application,
+  'name' | 'clientType' | 'authorizationGrantType' | 'redirectUris' | 'allowedOrigins'
+>
 
 /** The applications a user registered, oldest first. */
 export function listApplicationsOf(db: Db, userId: number): Promise<Application[]> {
@@ -41,15 +54,27 @@ export function listApplicationsOf(db: Db, userId: number): Promise<Application[
 
 /** One of the user's own applications; undefined for anyone else's, so others' apps stay invisible. */
 export function findOwnApplication(db: Db, userId: number, id: number): Promise<Application | undefined> {
-  return db.select().from(applications).where(and(eq(applications.id, id), eq(applications.userId, userId))).get()
+  return db
+    .select()
+    .from(applications)
+    .where(and(eq(applications.id, id), eq(applications.userId, userId)))
+    .get()
 }
 
 export function insertApplication(db: Db, values: typeof applications.$inferInsert): Promise<Application> {
   return db.insert(applications).values(values).returning().get()
 }
 
-export async function updateApplication(db: Db, id: number, values: SQLiteUpdateSetSource<typeof applications>): Promise<void> {
-  await db.update(applications).set({ ...values, updated: sql`(unixepoch())` }).where(eq(applications.id, id)).run()
+export async function updateApplication(
+  db: Db,
+  id: number,
+  values: SQLiteUpdateSetSource<typeof applications>,
+): Promise<void> {
+  await db
+    .update(applications)
+    .set({ ...values, updated: sql`(unixepoch())` })
+    .where(eq(applications.id, id))
+    .run()
 }
 
 /**

@@ -27,8 +27,9 @@ const selectFamilyWithUser = (db: Db, id: string) =>
     .where(eq(tokenFamilies.id, id))
 
 /** A user that is gone leaves the join's column null: that is not an active user either. */
-const withUserActive = (found: (TokenFamily & { userActive: boolean | null }) | undefined): FamilyWithUser | undefined =>
-  found && { ...found, userActive: found.userActive === true }
+const withUserActive = (
+  found: (TokenFamily & { userActive: boolean | null }) | undefined,
+): FamilyWithUser | undefined => found && { ...found, userActive: found.userActive === true }
 
 /** A family, and whether its user is still there and active (a user deactivated by plain SQL keeps the row). */
 export async function findFamily(db: Db, id: string): Promise<FamilyWithUser | undefined> {
@@ -37,7 +38,11 @@ export async function findFamily(db: Db, id: string): Promise<FamilyWithUser | u
 
 // Prepared once: every refresh and code exchange re-reads this after storing its tokens.
 const revokedAtById = preparedQuery((db) =>
-  db.select({ revokedAt: tokenFamilies.revokedAt }).from(tokenFamilies).where(eq(tokenFamilies.id, sql.placeholder('id'))).prepare(),
+  db
+    .select({ revokedAt: tokenFamilies.revokedAt })
+    .from(tokenFamilies)
+    .where(eq(tokenFamilies.id, sql.placeholder('id')))
+    .prepare(),
 )
 
 /** Whether the family is revoked (or gone: cleanup removes revoked rows after a while). */
@@ -83,7 +88,12 @@ export async function rotateFamily(
           eq(tokenFamilies.refreshHash, oldRefreshHash),
           isNull(tokenFamilies.revokedAt),
           gt(tokenFamilies.expiresAt, now),
-          exists(db.select({ one: sql`1` }).from(users).where(and(eq(users.id, tokenFamilies.userId), eq(users.isActive, true)))),
+          exists(
+            db
+              .select({ one: sql`1` })
+              .from(users)
+              .where(and(eq(users.id, tokenFamilies.userId), eq(users.isActive, true))),
+          ),
           // `scope` is space-delimited: padded with spaces, it contains " name " for each scope it grants.
           ...scopes.map((name) => sql`instr(' ' || ${tokenFamilies.scope} || ' ', ${` ${name} `}) > 0`),
         ),
@@ -93,7 +103,12 @@ export async function rotateFamily(
 }
 
 /** Undoes a rotation whose new tokens could not be stored, so the old refresh token works again. */
-export async function unrotateFamily(db: Db, id: string, from: { refreshHash: string }, to: { refreshHash: string; accessHash: string | null }) {
+export async function unrotateFamily(
+  db: Db,
+  id: string,
+  from: { refreshHash: string },
+  to: { refreshHash: string; accessHash: string | null },
+) {
   await db
     .update(tokenFamilies)
     .set(to)

@@ -55,10 +55,10 @@ async function readRecord<T extends { exp: number }>(kv: KVNamespace, key: strin
 export const readAccessTokenByHash = (kv: KVNamespace, hash: string) => readRecord<AccessTokenInfo>(kv, accessKey(hash))
 
 /** A refresh token's record by the token's digest: null if unknown, 'expired' past its `exp`. */
-export const readRefreshTokenByHash = (kv: KVNamespace, hash: string) => readRecord<RefreshTokenInfo>(kv, refreshKey(hash))
+export const readRefreshTokenByHash = (kv: KVNamespace, hash: string) =>
+  readRecord<RefreshTokenInfo>(kv, refreshKey(hash))
 
 export const readAccessToken = (kv: KVNamespace, token: string) => readAccessTokenByHash(kv, sha256Hex(token))
-
 
 export function putAccessToken(kv: KVNamespace, hash: string, info: AccessTokenInfo): Promise<void> {
   return kv.put(accessKey(hash), JSON.stringify(info), { expirationTtl: ttl(info.exp) })

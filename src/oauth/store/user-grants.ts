@@ -47,7 +47,11 @@ export async function liveGrantScopes(db: Db, userId: number, applicationId: num
 
 /** Whether the family is a live grant of this user (so the user may revoke it). */
 export async function isLiveGrantOf(db: Db, userId: number, familyId: string): Promise<boolean> {
-  const row = await db.select({ id: tokenFamilies.id }).from(tokenFamilies).where(and(live(userId), eq(tokenFamilies.id, familyId))).get()
+  const row = await db
+    .select({ id: tokenFamilies.id })
+    .from(tokenFamilies)
+    .where(and(live(userId), eq(tokenFamilies.id, familyId)))
+    .get()
   return row !== undefined
 }
 
@@ -56,7 +60,13 @@ export async function liveFamilyIdsOf(db: Db, applicationId: number): Promise<st
   const rows = await db
     .select({ id: tokenFamilies.id })
     .from(tokenFamilies)
-    .where(and(eq(tokenFamilies.applicationId, applicationId), isNull(tokenFamilies.revokedAt), gt(tokenFamilies.expiresAt, nowSeconds())))
+    .where(
+      and(
+        eq(tokenFamilies.applicationId, applicationId),
+        isNull(tokenFamilies.revokedAt),
+        gt(tokenFamilies.expiresAt, nowSeconds()),
+      ),
+    )
     .all()
   return rows.map((r) => r.id)
 }

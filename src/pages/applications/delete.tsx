@@ -13,8 +13,8 @@ export const ApplicationDeletePage = ({ session, app }: DeleteProps) => (
     <h1>Delete {app.name || app.clientId}?</h1>
     <form class="card" method="post" action={`/o/applications/${app.id}/delete/`}>
       <p>
-        Its client id stops working at once, every grant users gave it is revoked with its access and refresh tokens, and
-        the tokens it got for itself (client credentials) stop working. This cannot be undone.
+        Its client id stops working at once, every grant users gave it is revoked with its access and refresh tokens,
+        and the tokens it got for itself (client credentials) stop working. This cannot be undone.
       </p>
       <CsrfInput token={sessionCsrfToken(session)} />
       <div class="actions">
@@ -29,4 +29,5 @@ export const ApplicationDeletePage = ({ session, app }: DeleteProps) => (
   </Layout>
 )
 
-export const renderApplicationDelete = (c: Context<AppEnv>, props: DeleteProps) => c.html(<ApplicationDeletePage {...props} />)
+export const renderApplicationDelete = (c: Context<AppEnv>, props: DeleteProps) =>
+  c.html(<ApplicationDeletePage {...props} />)

@@ -28,15 +28,7 @@ const Copyable: FC<{ id: string; value: string; label: string }> = ({ id, value,
 )
 
 const List: FC<{ value: string; empty: string }> = ({ value, empty }) =>
-  value ? (
-    <>
-      {value.split(' ').map((item) => (
-        <div class="mono">{item}</div>
-      ))}
-    </>
-  ) : (
-    <span class="muted">{empty}</span>
-  )
+  value ? value.split(' ').map((item) => <div class="mono">{item}</div>) : <span class="muted">{empty}</span>
 
 /** The tutorial's token request for this application, ready to paste. */
 function curlExample(app: Application, tokenEndpoint: string, secret?: string) {
@@ -122,8 +114,8 @@ export const ApplicationDetailPage: FC<DetailProps> = ({ session, app, secret, n
         <form class="card" method="post" action={`/o/applications/${app.id}/secret/`}>
           <h2>Client secret</h2>
           <p class="muted small">
-            A new secret replaces the current one at once: clients using the old one stop getting tokens, and the tokens the
-            old one got for the client itself (client credentials) stop working.
+            A new secret replaces the current one at once: clients using the old one stop getting tokens, and the tokens
+            the old one got for the client itself (client credentials) stop working.
           </p>
           <CsrfInput token={csrf} />
           <button type="submit" class="secondary">

@@ -11,7 +11,9 @@ type ListProps = { session: Session; apps: Application[] }
 export const ApplicationListPage = ({ session, apps }: ListProps) => (
   <Layout title="Your applications" session={session} nav="applications">
     <h1>Your applications</h1>
-    <p class="lead">Clients that may ask this server for tokens. Each gets a client id, and a secret if it is confidential.</p>
+    <p class="lead">
+      Clients that may ask this server for tokens. Each gets a client id, and a secret if it is confidential.
+    </p>
     <div class="card">
       {apps.length === 0 ? (
         <p class="empty">No applications yet. Register one to get a client id and secret.</p>
@@ -46,4 +48,5 @@ export const ApplicationListPage = ({ session, apps }: ListProps) => (
   </Layout>
 )
 
-export const renderApplicationList = (c: Context<AppEnv>, props: ListProps) => c.html(<ApplicationListPage {...props} />)
+export const renderApplicationList = (c: Context<AppEnv>, props: ListProps) =>
+  c.html(<ApplicationListPage {...props} />)
