@@ -10,7 +10,8 @@ import { ensureEnvFileKey, newKeySet } from './lib/oidc-keys'
 const USAGE = `usage: npm run -s oidc:keygen [-- options]
 
 Prints a value for the OIDC_PRIVATE_KEYS secret (a JSON array with one new RS256 private key):
-  npm run -s oidc:keygen | sh scripts/wrangler.sh secret put OIDC_PRIVATE_KEYS
+  npm run -s oidc:keygen > oidc-keys.json     # keep this file safe: rotation needs it
+  npx wrangler secret put OIDC_PRIVATE_KEYS < oidc-keys.json
 
 options:
   --previous <file>        rotation: keep the current key of <file> (a JSON array of JWKs or
