@@ -64,7 +64,9 @@ main().then(
   (err: unknown) => {
     // One clear line; never a stack trace, never the SQL (it holds a password hash).
     const usage = err instanceof UsageError || String((err as { code?: string }).code).startsWith('ERR_PARSE_ARGS')
-    const message = err instanceof Error ? err.message : String(err)
+    const raw = err instanceof Error ? err.message : String(err)
+    // node:util's parseArgs explains at length how to pass a positional starting with '-': say only what is wrong.
+    const message = raw.replace(/^(Unknown option '[^']*')\. To specify a positional.*$/s, '$1')
     console.error(usage && message === USAGE ? USAGE : `error: ${message.split('\n')[0]}`)
     process.exit(usage ? 2 : 1)
   },

@@ -5,7 +5,12 @@ set -e
 cd "$(dirname "$0")/.."
 # wrangler asks "continue?" before applying migrations when stdin and stdout are a terminal; with
 # stdin not a terminal it takes its fallback answer, yes. A local database has no one to wait for.
-sh scripts/wrangler.sh d1 migrations apply DB --local </dev/null >&2
+# Its tables and prompt are noise on every start: show them only when the apply fails.
+if ! out=$(sh scripts/wrangler.sh d1 migrations apply DB --local </dev/null 2>&1); then
+  printf '%s\n' "$out" >&2
+  exit 1
+fi
+echo "npm start: local D1 migrations applied (state in .wrangler/state)" >&2
 # A development-only OpenID Connect signing key, made on the first run and kept beside the local
 # state (.wrangler/ is gitignored). Deployments use the OIDC_PRIVATE_KEYS secret instead (README).
 mkdir -p .wrangler
