@@ -60,7 +60,8 @@ const admin1 = `admin-${suffix}`
 const staff1 = `staff.member+${suffix}`
 const group = `editors ${suffix}`
 
-describe('admin CLI', () => {
+// Every command starts wrangler (5–15 s each, more on a busy machine); some tests run six or more.
+describe('admin CLI', { timeout: 240_000 }, () => {
   it('works on a fresh state: it applies the migrations first', async () => {
     const fresh = mkdtempSync(join(tmpdir(), 'eot-admin-'))
     try {
