@@ -20,6 +20,7 @@ import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import type { Db } from '../db/client'
 import { rateLimits } from '../db/schema'
+import { sha256Hex } from '../crypto/token'
 import { nowSeconds } from '../oauth/store/tokens'
 
 export const WINDOW_SECONDS = 15 * 60
@@ -30,16 +31,23 @@ export const clientIp = (c: Context<AppEnv>) => c.req.header('CF-Connecting-IP')
 
 type Key = { key: string; limit: number }
 
-/** Narrowest first: each key counts only what the ones before it admitted. */
-function keysFor(c: Context<AppEnv>, username: string): [Key, Key, Key] {
-  const ip = clientIp(c)
+/**
+ * The three counters' keys for a username (lower-cased) and a client address, narrowest first:
+ * each key counts only what the ones before it admitted. Both parts are the client's input, of any
+ * length (a 2,048-character username NFKC-expands to ~36 KB), and an attempt is counted before
+ * any hash is paid: keys are SHA-256 digests, so each row has a fixed size whatever was sent, and
+ * D1 holds no usernames or addresses in clear.
+ */
+export function rateLimitKeys(username: string, ip: string): [Key, Key, Key] {
   const user = username.toLowerCase()
   return [
-    { key: `user-ip:${user}|${ip}`, limit: LIMITS.userIp },
-    { key: `ip:${ip}`, limit: LIMITS.ip },
-    { key: `user:${user}`, limit: LIMITS.user },
+    { key: `user-ip:${sha256Hex(`${user}\n${ip}`)}`, limit: LIMITS.userIp },
+    { key: `ip:${sha256Hex(ip)}`, limit: LIMITS.ip },
+    { key: `user:${sha256Hex(user)}`, limit: LIMITS.user },
   ]
 }
+
+const keysFor = (c: Context<AppEnv>, username: string) => rateLimitKeys(username, clientIp(c))
 
 const countOf = (key: Key) =>
   sql`(select ${rateLimits.failures} from ${rateLimits} where ${rateLimits.key} = ${key.key})`

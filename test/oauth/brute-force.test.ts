@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { env } from 'cloudflare:workers'
 import { call, read } from '../helpers/http'
 import { createApplication, createUser, PASSWORD, type TestApp, unique } from '../helpers/seed'
-import { LIMITS, WINDOW_SECONDS } from '../../src/auth/rate-limit'
+import { LIMITS, rateLimitKeys, WINDOW_SECONDS } from '../../src/auth/rate-limit'
 
 async function attempt(
   app: { clientId: string; clientSecret: string | null },
@@ -167,13 +167,25 @@ describe('password grant brute-force limits under concurrency', () => {
     expect((await attempt(app, user.username, PASSWORD, ip)).status).toBe(429)
     // Move every window this test opened back by 15 minutes, behind the server's back.
     await env.DB.prepare('update rate_limits set window_start = window_start - ? where key in (?, ?, ?)')
-      .bind(
-        WINDOW_SECONDS,
-        `user-ip:${user.username.toLowerCase()}|${ip}`,
-        `ip:${ip}`,
-        `user:${user.username.toLowerCase()}`,
-      )
+      .bind(WINDOW_SECONDS, ...rateLimitKeys(user.username, ip).map((k) => k.key))
       .run()
     expect(await burst(app, 8, () => user.username, ip)).toEqual({ checked: LIMITS.userIp, limited: 8 - LIMITS.userIp })
+  })
+
+  it('keeps its rows small whatever the client sends: usernames and addresses are stored as digests', async () => {
+    const app = await createApplication()
+    // 2,000 characters that NFKC expands to 36,000, and an address header of 1,000 characters.
+    const username = '\ufdfa'.repeat(2000)
+    const ip = `203.0.113.9${'x'.repeat(1000)}`
+    expect((await attempt(app, username, 'wrong', ip)).status).toBe(400)
+    const keys = rateLimitKeys(username.normalize('NFKC'), ip).map((k) => k.key)
+    const rows = await env.DB.prepare('select key, failures from rate_limits where key in (?, ?, ?)')
+      .bind(...keys)
+      .all<{ key: string; failures: number }>()
+    expect(rows.results.map((r) => [r.key.length, r.failures]).sort()).toEqual([
+      [67, 1],
+      [69, 1],
+      [72, 1],
+    ])
   })
 })
