@@ -23,6 +23,7 @@ import { issuerUrl } from './issuer'
 import { revokeFamily } from './issue'
 import {
   type Application,
+  type ApplicationFields,
   deleteApplication,
   findOwnApplication,
   insertApplication,
@@ -41,6 +42,20 @@ const BASE = '/o/applications'
 function newSecret() {
   const secret = randomToken()
   return { secret, clientSecretHash: sha256Hex(secret) }
+}
+
+/**
+ * `skipAuthorization` is not in `fields`: an owner never sets it. An administrator trusted this
+ * client to skip consent as it was: its redirect URIs, client type and grant. An owner who changes
+ * any of them would otherwise send every user's code, unasked, wherever they like (RFC 6749
+ * §10.2), so the trust ends with the change; a rename or new origins keep it.
+ */
+function trustAfterEdit(app: Application, fields: ApplicationFields): { skipAuthorization?: false } {
+  const same =
+    fields.redirectUris === app.redirectUris &&
+    fields.clientType === app.clientType &&
+    fields.authorizationGrantType === app.authorizationGrantType
+  return app.skipAuthorization && !same ? { skipAuthorization: false } : {}
 }
 
 const refused = (c: Context<AppEnv>) =>
@@ -156,10 +171,9 @@ applicationRoutes.post(`${BASE}/:id/update/`, async (c) => {
   const clientSecretHash =
     fields.clientType === 'public' ? null : (credentials?.clientSecretHash ?? app.clientSecretHash)
   // The secret is written only when it changes, ending what the old one got; else a secret
-  // generated meanwhile on another tab would be put back. `skipAuthorization` is not in `fields`:
-  // what an administrator set stays.
+  // generated meanwhile on another tab would be put back.
   const secretChange = clientSecretHash !== app.clientSecretHash ? replacedSecret(clientSecretHash) : {}
-  await updateApplication(c.get('db'), app.id, { ...fields, ...secretChange })
+  await updateApplication(c.get('db'), app.id, { ...fields, ...secretChange, ...trustAfterEdit(app, fields) })
   log(c, 'info', { event: 'application_updated', applicationId: app.id })
   if (credentials)
     return detail(c, { ...app, ...fields, clientSecretHash }, { secret: credentials.secret, notice: 'Changes saved.' })

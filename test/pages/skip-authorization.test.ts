@@ -88,6 +88,30 @@ describe('the self-service application pages', () => {
     })
   })
 
+  it.each<[string, Record<string, string>]>([
+    ['its redirect URIs', { redirect_uris: 'https://attacker.example/cb' }],
+    ['its client type', { client_type: 'public' }],
+    ['its grant type', { authorization_grant_type: 'password' }],
+  ])('end the trust an administrator gave when the owner changes %s: consent is asked again', async (_, change) => {
+    const owner = await signedIn()
+    const app = await createApplication({
+      userId: owner.user.id,
+      skipAuthorization: true,
+      authorizationGrantType: 'authorization-code',
+      redirectUris: REDIRECT,
+    })
+    const edit = await owner.browser.get(`/o/applications/${app.id}/update/`)
+    expect((await owner.browser.submit(edit, `/o/applications/${app.id}/update/`, change)).status).toBe(302)
+    expect(await skipOf(app.id)).toBe(false)
+    if (change.redirect_uris) {
+      // The attack the rule stops: another user following the link is asked, not sent to the new URI.
+      const victim = await signedIn()
+      const url = authorizeUrl({ response_type: 'code', client_id: app.clientId, redirect_uri: change.redirect_uris })
+      const silent = redirectParams(await victim.browser.get(`${url}&prompt=none`))
+      expect(silent.get('error')).toBe('consent_required')
+    }
+  })
+
   it('a self-registered app still gets the consent page for another user, and prompt=none gets consent_required', async () => {
     const attacker = await signedIn()
     const app = await registerSkipping(attacker.browser)
