@@ -63,7 +63,8 @@ export const applications = sqliteTable(
     /** Consent is not asked (DOT's flag). Set by an administrator only, never on the self-service pages. */
     skipAuthorization: integer('skip_authorization', { mode: 'boolean' }).notNull().default(false),
     /**
-     * Moves on each time the client secret is replaced or dropped. A client_credentials token
+     * Moves on each time the client secret is replaced or dropped, by a trigger (migrations/0003),
+     * so a change made in the D1 console counts as one made by the pages. A client_credentials token
      * records the generation it was issued under and is honoured only while it is still the
      * current one, so a new secret ends the tokens the old one got.
      */

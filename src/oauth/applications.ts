@@ -28,7 +28,6 @@ import {
   findOwnApplication,
   insertApplication,
   listApplicationsOf,
-  replacedSecret,
   updateApplication,
 } from './store/applications'
 import { liveFamilyIdsOf } from './store/user-grants'
@@ -170,9 +169,9 @@ applicationRoutes.post(`${BASE}/:id/update/`, async (c) => {
   const credentials = becameConfidential ? newSecret() : null
   const clientSecretHash =
     fields.clientType === 'public' ? null : (credentials?.clientSecretHash ?? app.clientSecretHash)
-  // The secret is written only when it changes, ending what the old one got; else a secret
-  // generated meanwhile on another tab would be put back.
-  const secretChange = clientSecretHash !== app.clientSecretHash ? replacedSecret(clientSecretHash) : {}
+  // The secret is written only when it changes (a D1 trigger then ends what the old one got:
+  // migrations/0003); else a secret generated meanwhile on another tab would be put back.
+  const secretChange = clientSecretHash !== app.clientSecretHash ? { clientSecretHash } : {}
   await updateApplication(c.get('db'), app.id, { ...fields, ...secretChange, ...trustAfterEdit(app, fields) })
   log(c, 'info', { event: 'application_updated', applicationId: app.id })
   if (credentials)
@@ -188,7 +187,8 @@ applicationRoutes.post(`${BASE}/:id/secret/`, async (c) => {
   if (app.clientType !== 'confidential')
     return renderError(c, 400, 'No secret to replace', 'A public client has no client secret.')
   const { secret, clientSecretHash } = newSecret()
-  await updateApplication(c.get('db'), app.id, replacedSecret(clientSecretHash))
+  // A D1 trigger moves secret_generation on, ending the old secret's client_credentials tokens.
+  await updateApplication(c.get('db'), app.id, { clientSecretHash })
   log(c, 'info', { event: 'client_secret_regenerated', applicationId: app.id })
   const notice =
     'A new client secret was generated. The old one no longer works, and the tokens it got for the client itself (client credentials) have ended.'

@@ -3,6 +3,7 @@
  * have no grant to revoke, so each one records the application's secret generation and is honoured
  * only while it is current, at the bearer check and at introspection alike.
  */
+import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { eq, sql } from 'drizzle-orm'
 import { applications } from '../../src/db/schema'
@@ -121,6 +122,24 @@ describe('a new client secret', () => {
     const form = await browser.get(`/o/applications/${app.id}/update/`)
     expect((await browser.submit(form, `/o/applications/${app.id}/update/`, { name: 'renamed' })).status).toBe(302)
     await expectLive(resourceServer, token, app.clientId)
+  })
+
+  it('a new secret written in the D1 console (plain SQL) ends them too: a trigger moves the generation on', async () => {
+    const { app, resourceServer, token } = await ownedClient()
+    await env.DB.prepare('update applications set client_secret_hash = ? where id = ?')
+      .bind('0'.repeat(64), app.id)
+      .run()
+    await expectEnded(resourceServer, token)
+    // Writing the same value again is no change of secret.
+    const fresh = await env.DB.prepare('select secret_generation as g from applications where id = ?')
+      .bind(app.id)
+      .first<{ g: number }>()
+    await env.DB.prepare('update applications set client_secret_hash = client_secret_hash, name = ? where id = ?')
+      .bind('renamed', app.id)
+      .run()
+    expect(
+      await env.DB.prepare('select secret_generation as g from applications where id = ?').bind(app.id).first(),
+    ).toEqual(fresh)
   })
 
   it('moved on behind the server’s back (plain SQL in the D1 console) ends them as well', async () => {

@@ -78,16 +78,6 @@ export async function updateApplication(
 }
 
 /**
- * The update that replaces the client secret (or drops it, with null): the next generation, so
- * the client_credentials tokens the old secret got end with it (see `isClientTokenCurrent`).
- * A counter, not a time: a token issued in the same second as the change must still be told apart.
- */
-export const replacedSecret = (clientSecretHash: string | null) => ({
-  clientSecretHash,
-  secretGeneration: sql`${applications.secretGeneration} + 1`,
-})
-
-/**
  * Whether a client_credentials token is still honoured: its application exists and its secret is
  * the one the token was issued under. Such a token has no grant row to revoke, so this is what
  * ends it (deleting the application, a new secret), read with the row the caller already needs.
