@@ -5,7 +5,7 @@
 import { hashPassword } from '../../src/crypto/password'
 import { randomToken, sha256Hex } from '../../src/crypto/token'
 import { normalizeUsername, usernameProblem } from '../../src/accounts/users'
-import { passwordProblems } from '../../src/accounts/passwords'
+import { type PasswordOwner, passwordProblems } from '../../src/accounts/passwords'
 import { isValidEmail } from '../../src/api/fields'
 import { type FieldErrors, readApplicationForm } from '../../src/oauth/application-form'
 import { CLIENT_TYPES, GRANT_TYPES } from '../../src/oauth/store/applications'
@@ -49,7 +49,8 @@ async function createUser(opts: Options, superuser: boolean): Promise<Plan> {
   if (invalid) throw new UsageError(`invalid username "${username}": ${invalid}`)
   const email = superuser ? required(opts, 'email') : optional(opts, 'email')
   if (email && !isValidEmail(email)) throw new UsageError(`invalid email "${email}"`)
-  const password = await hashPassword(newPassword(username, required(opts, 'password')))
+  const owner = { username, email, firstName: optional(opts, 'first-name'), lastName: optional(opts, 'last-name') }
+  const password = await hashPassword(newPassword(owner, required(opts, 'password')))
   const staff = superuser || opts.staff === true
   const taken = `a user named "${username}" already exists`
   const guards: Guard[] = [{ select: userByName(username), expect: false, message: taken }]
@@ -67,9 +68,9 @@ async function createUser(opts: Options, superuser: boolean): Promise<Plan> {
   }
 }
 
-/** `password`, if Django's validators accept it for `username`; else a UsageError naming every problem. */
-function newPassword(username: string, password: string): string {
-  const problems = passwordProblems(username, password)
+/** `password`, if Django's validators accept it for `owner`; else a UsageError naming every problem. */
+function newPassword(owner: PasswordOwner, password: string): string {
+  const problems = passwordProblems(owner, password)
   if (problems.length) throw new UsageError(`--password: ${problems.join(' ')}`)
   return password
 }
@@ -77,7 +78,8 @@ function newPassword(username: string, password: string): string {
 /** A new password, as the password change page sets it: every session of the user ends with it. */
 async function changePassword(opts: Options): Promise<Plan> {
   const username = usernameOption(opts, 'username')
-  const password = newPassword(username, required(opts, 'password'))
+  // The user's other attributes are in D1, which this plan does not read: the username is compared.
+  const password = newPassword({ username }, required(opts, 'password'))
   const guards = [userExists(username)]
   const user = `select id from users where username = ${str(username)}`
   return {

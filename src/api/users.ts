@@ -83,7 +83,8 @@ async function createUserFromBody(c: Context<AppEnv>) {
   const lastName = charField(data, 'last_name', { allowBlank: true, maxLength: 150 }, errors)
   const password = charField(data, 'password', { maxLength: PASSWORD_MAX_LENGTH, trim: false }, errors)
   // Django's password validators, every problem listed, as the password change page and the CLI apply them.
-  const weak = password ? passwordProblems(username ?? '', password) : []
+  const owner = { username: username ?? '', email, firstName, lastName }
+  const weak = password ? passwordProblems(owner, password) : []
   if (weak.length) errors.password = weak
   // The token's user is checked in the round trip that looks the username up, before anything is
   // written or any field error answered.

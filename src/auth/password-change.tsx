@@ -12,7 +12,7 @@ import { eq } from 'drizzle-orm'
 import type { AppEnv } from '../env'
 import { sessions, users } from '../db/schema'
 import { hashPassword } from '../crypto/password'
-import { passwordProblems } from '../accounts/passwords'
+import { type PasswordOwner, passwordProblems } from '../accounts/passwords'
 import { log } from '../log'
 import { readForm } from '../pages/form'
 import { methodNotAllowed } from '../pages/error'
@@ -23,9 +23,9 @@ import { verifyCsrf } from './csrf'
 import { requireLogin, signedIn, startSession } from './session'
 
 /** The new password's problems under new_password1; new_password2 only has to match it. */
-function newPasswordErrors(username: string, password1: string, password2: string): PasswordChangeErrors {
+function newPasswordErrors(owner: PasswordOwner, password1: string, password2: string): PasswordChangeErrors {
   const errors: PasswordChangeErrors = {}
-  const problems = passwordProblems(username, password1)
+  const problems = passwordProblems(owner, password1)
   if (problems.length) errors.new_password1 = problems
   if (!password2) errors.new_password2 = ['This field is required.']
   else if (password1 && password1 !== password2) errors.new_password2 = ['The two password fields didn’t match.']
@@ -46,7 +46,7 @@ passwordChangeRoutes.post('/accounts/password_change/', async (c) => {
   if (!verifyCsrf(c, form))
     return renderForm(c, 403, undefined, 'This form has expired or did not come from this site. Please try again.')
   const oldPassword = form.get('old_password') ?? ''
-  const errors = newPasswordErrors(user.username, form.get('new_password1') ?? '', form.get('new_password2') ?? '')
+  const errors = newPasswordErrors(user, form.get('new_password1') ?? '', form.get('new_password2') ?? '')
   if (!oldPassword) errors.old_password = ['This field is required.']
   if (Object.keys(errors).length) return renderForm(c, 400, errors)
 

@@ -247,6 +247,7 @@ describe('POST /users/ password validation (Django’s default validators, as th
     ['other scripts’ digits only', () => '١٢٣٤٥٦٧٨٩٠', { password: [NUMERIC] }],
     ['the username itself', (u) => u, { password: [SIMILAR] }],
     ['the username in other case', (u) => u.toUpperCase(), { password: [SIMILAR] }],
+    ['close to the username (Django’s 0.7 similarity)', (u) => `${u}12`, { password: [SIMILAR] }],
     ['blank', () => '', { password: ['This field may not be blank.'] }],
     [
       'over 4096 characters',
@@ -260,6 +261,37 @@ describe('POST /users/ password validation (Django’s default validators, as th
     const res = await read(await call('/users/', { token: t, json: { username, password: passwordFor(username) } }))
     expect({ status: res.status, body: res.body }).toEqual({ status: 400, body })
     expect(await usersCount()).toBe(before)
+  })
+
+  // UserAttributeSimilarityValidator: each attribute whole and in parts split on non-word characters.
+  it.each<[string, Record<string, string>, string]>([
+    [
+      'the email address',
+      { email: 'erin.brockovich@example.com', password: 'erin.brockovich@example.com' },
+      'email address',
+    ],
+    ['a part of the email address', { email: 'brockovich@example.com', password: 'Brockovich1' }, 'email address'],
+    ['the first name', { first_name: 'Maximilian', password: 'maximilian!' }, 'first name'],
+    ['the last name', { last_name: 'Featherstonehaugh', password: 'Featherstonehaugh9' }, 'last name'],
+  ])('refuses a password too similar to %s', async (_, fields, name) => {
+    const t = await token()
+    const before = await usersCount()
+    const res = await read(await call('/users/', { token: t, json: { username: unique('sim'), ...fields } }))
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 400,
+      body: { password: [`The password is too similar to the ${name}.`] },
+    })
+    expect(await usersCount()).toBe(before)
+  })
+
+  it('lets a long passphrase that merely contains a short attribute through (Django’s length bound)', async () => {
+    const res = await read(
+      await call('/users/', {
+        token: await token(),
+        json: { username: unique('sim'), first_name: 'Al', password: 'al is fond of very long passphrases' },
+      }),
+    )
+    expect(res.status).toBe(201)
   })
 
   it('lists username and password errors together', async () => {
