@@ -2,7 +2,7 @@
 import type { Db } from './db/client'
 import type { AccessTokenInfo } from './oauth/store/tokens'
 import type { Application } from './oauth/store/applications'
-import type { Session } from './auth/session'
+import type { Session } from './web/session'
 
 export type Bindings = Env
 

@@ -19,11 +19,11 @@ import { groupRoutes } from './api/groups'
 import { applicationCors } from './http/cors'
 import { appendSlashLocation } from './http/same-origin'
 import { scheduled } from './maintenance/scheduled'
-import { signInRoutes } from './auth/sign-in'
-import { authorizeRoutes } from './oauth/authorize'
-import { applicationRoutes } from './oauth/applications'
-import { authorizedTokenRoutes } from './oauth/authorized-tokens'
-import { homeRoutes } from './pages/routes'
+import { signInRoutes } from './web/sign-in'
+import { authorizeRoutes } from './web/authorize'
+import { applicationRoutes } from './web/applications'
+import { authorizedTokenRoutes } from './web/authorized-tokens'
+import { homeRoutes } from './web/home'
 
 export const app = new Hono<AppEnv>()
 
@@ -69,7 +69,7 @@ app.route('/', discoveryRoutes)
 app.route('/', userinfoRoutes)
 app.route('/', userRoutes)
 app.route('/', groupRoutes)
-// The pages: sign-in, consent, application management, authorized apps, home (src/pages/).
+// The pages: sign-in, consent, application management, authorized apps, home (src/web/).
 app.route('/', signInRoutes)
 app.route('/', authorizeRoutes)
 app.route('/', applicationRoutes)

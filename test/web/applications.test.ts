@@ -56,7 +56,7 @@ describe('registering an application, as the tutorial does', () => {
     ]) {
       expect(page.html).toMatch(new RegExp(`<label for="${id}">${label}`))
     }
-    // No "Skip authorization": the administrator's alone (test/pages/skip-authorization.test.ts).
+    // No "Skip authorization": the administrator's alone (test/web/skip-authorization.test.ts).
     expect(page.html).not.toContain('skip_authorization')
     expect(page.html).not.toMatch(/implicit/i)
   })

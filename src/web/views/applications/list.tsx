@@ -1,9 +1,9 @@
 /** @module The signed-in user's applications. */
 import type { Context } from 'hono'
-import type { AppEnv } from '../../env'
-import type { Session } from '../../auth/session'
-import type { Application } from '../../oauth/store/applications'
-import { CLIENT_TYPE_LABELS, GRANT_TYPE_LABELS } from '../../oauth/application-form'
+import type { AppEnv } from '../../../env'
+import type { Session } from '../../session'
+import type { Application } from '../../../oauth/store/applications'
+import { CLIENT_TYPE_LABELS, GRANT_TYPE_LABELS } from '../../../oauth/application-form'
 import { Layout } from '../layout'
 
 type ListProps = { session: Session; apps: Application[] }

@@ -1,11 +1,11 @@
 /** @module The applications a user has let use their account, each with a button to withdraw it. */
 import type { Context } from 'hono'
 import type { FC } from 'hono/jsx'
-import type { AppEnv } from '../env'
-import { SCOPES } from '../config'
-import type { Session } from '../auth/session'
-import { sessionCsrfToken } from '../auth/csrf'
-import type { UserGrant } from '../oauth/store/user-grants'
+import type { AppEnv } from '../../env'
+import { SCOPES } from '../../config'
+import type { Session } from '../session'
+import { sessionCsrfToken } from '../csrf'
+import type { UserGrant } from '../../oauth/store/user-grants'
 import { CsrfInput, Layout } from './layout'
 
 type TokensProps = { session: Session; grants: UserGrant[]; notice?: string }

@@ -1,8 +1,8 @@
 /** @module The frame every page shares: header with navigation and account, one inline stylesheet. */
 import type { Child, FC } from 'hono/jsx'
 import { raw } from 'hono/html'
-import type { Session } from '../auth/session'
-import { CSRF_FIELD, sessionCsrfToken } from '../auth/csrf'
+import type { Session } from '../session'
+import { CSRF_FIELD, sessionCsrfToken } from '../csrf'
 import { SCRIPT, STYLESHEET } from './assets'
 
 export type Nav = 'home' | 'applications' | 'tokens' | 'login' | null

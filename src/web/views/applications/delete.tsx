@@ -1,9 +1,9 @@
 /** @module Confirming an application's deletion. */
 import type { Context } from 'hono'
-import type { AppEnv } from '../../env'
-import type { Session } from '../../auth/session'
-import { sessionCsrfToken } from '../../auth/csrf'
-import type { Application } from '../../oauth/store/applications'
+import type { AppEnv } from '../../../env'
+import type { Session } from '../../session'
+import { sessionCsrfToken } from '../../csrf'
+import type { Application } from '../../../oauth/store/applications'
 import { CsrfInput, Layout } from '../layout'
 
 type DeleteProps = { session: Session; app: Application }

@@ -9,18 +9,18 @@ import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../env'
 import { log } from '../log'
 import { randomToken, sha256Hex } from '../crypto/token'
-import { verifyCsrf } from '../auth/csrf'
-import { loadSession, requireLogin, signedIn } from '../auth/session'
-import { methodNotAllowed, renderError } from '../pages/error'
-import { readForm } from '../pages/form'
-import { pageHeaders } from '../pages/security'
-import { renderApplicationList } from '../pages/applications/list'
-import { renderApplicationForm } from '../pages/applications/form'
-import { renderApplicationDetail } from '../pages/applications/detail'
-import { renderApplicationDelete } from '../pages/applications/delete'
-import { readApplicationForm } from './application-form'
-import { issuerUrl } from './issuer'
-import { revokeFamily } from './issue'
+import { verifyCsrf } from './csrf'
+import { loadSession, requireLogin, signedIn } from './session'
+import { methodNotAllowed, renderError } from './views/error'
+import { readForm } from './form'
+import { pageHeaders } from './security'
+import { renderApplicationList } from './views/applications/list'
+import { renderApplicationForm } from './views/applications/form'
+import { renderApplicationDetail } from './views/applications/detail'
+import { renderApplicationDelete } from './views/applications/delete'
+import { readApplicationForm } from '../oauth/application-form'
+import { issuerUrl } from '../oauth/issuer'
+import { revokeFamily } from '../oauth/issue'
 import {
   type Application,
   deleteApplication,
@@ -29,8 +29,8 @@ import {
   listApplicationsOf,
   replacedSecret,
   updateApplication,
-} from './store/applications'
-import { liveFamilyIdsOf } from './store/user-grants'
+} from '../oauth/store/applications'
+import { liveFamilyIdsOf } from '../oauth/store/user-grants'
 
 export const applicationRoutes = new Hono<AppEnv>()
 applicationRoutes.use('/o/applications/*', pageHeaders, loadSession, requireLogin)

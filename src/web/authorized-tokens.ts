@@ -5,14 +5,14 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../env'
 import { log } from '../log'
-import { verifyCsrf } from '../auth/csrf'
-import { loadSession, requireLogin, signedIn } from '../auth/session'
-import { renderAuthorizedTokens } from '../pages/authorized-tokens'
-import { methodNotAllowed, renderError } from '../pages/error'
-import { readForm } from '../pages/form'
-import { pageHeaders } from '../pages/security'
-import { revokeFamily } from './issue'
-import { isLiveGrantOf, listUserGrants } from './store/user-grants'
+import { verifyCsrf } from './csrf'
+import { loadSession, requireLogin, signedIn } from './session'
+import { renderAuthorizedTokens } from './views/authorized-tokens'
+import { methodNotAllowed, renderError } from './views/error'
+import { readForm } from './form'
+import { pageHeaders } from './security'
+import { revokeFamily } from '../oauth/issue'
+import { isLiveGrantOf, listUserGrants } from '../oauth/store/user-grants'
 
 export const authorizedTokenRoutes = new Hono<AppEnv>()
 authorizedTokenRoutes.use('/o/authorized_tokens/*', pageHeaders, loadSession, requireLogin)

@@ -10,24 +10,24 @@ import { readSettings } from '../config'
 import { OAuthError } from '../errors'
 import { log } from '../log'
 import { randomToken, sha256Hex } from '../crypto/token'
-import { csrfTokenFor, verifyCsrf } from '../auth/csrf'
-import { loadSession, loginUrl, type Session } from '../auth/session'
-import { renderConsent } from '../pages/consent'
-import { methodNotAllowed, renderError } from '../pages/error'
-import { readForm } from '../pages/form'
-import { pageHeaders } from '../pages/security'
-import { issuerUrl } from './issuer'
-import { formatScope, isSubset } from './scopes'
-import { insertCode } from './store/codes'
-import { nowSeconds } from './store/tokens'
-import { liveGrantScopes } from './store/user-grants'
+import { csrfTokenFor, verifyCsrf } from './csrf'
+import { loadSession, loginUrl, type Session } from './session'
+import { renderConsent } from './views/consent'
+import { methodNotAllowed, renderError } from './views/error'
+import { readForm } from './form'
+import { pageHeaders } from './security'
+import { issuerUrl } from '../oauth/issuer'
+import { formatScope, isSubset } from '../oauth/scopes'
+import { insertCode } from '../oauth/store/codes'
+import { nowSeconds } from '../oauth/store/tokens'
+import { liveGrantScopes } from '../oauth/store/user-grants'
 import {
   type AuthorizationRequest,
   AuthorizePageError,
   type Draft,
   type Prompt,
   validateAuthorizationRequest,
-} from './authorize/steps'
+} from '../oauth/authorize/steps'
 
 export const authorizeRoutes = new Hono<AppEnv>()
 authorizeRoutes.use('/o/authorize/', pageHeaders, loadSession)

@@ -1,9 +1,9 @@
 /** @module The home page: what this server is, who is signed in, and where everything is. */
 import type { Context } from 'hono'
 import type { FC } from 'hono/jsx'
-import type { AppEnv } from '../env'
-import type { Session } from '../auth/session'
-import { sessionCsrfToken } from '../auth/csrf'
+import type { AppEnv } from '../../env'
+import type { Session } from '../session'
+import { sessionCsrfToken } from '../csrf'
 import { CsrfInput, Layout } from './layout'
 
 type HomeProps = { session: Session | null; issuer: string }

@@ -1,7 +1,7 @@
 /** @module The error page: for requests that cannot be sent back to a client (RFC 6749 §4.1.2.1). */
 import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import type { AppEnv } from '../env'
+import type { AppEnv } from '../../env'
 import { Layout } from './layout'
 
 type ErrorProps = { title: string; detail: string; session: AppEnv['Variables']['session'] }

@@ -1,9 +1,9 @@
 /** @module The consent page: which application asks, for what, and where the answer goes. */
 import type { Context } from 'hono'
 import type { FC } from 'hono/jsx'
-import type { AppEnv } from '../env'
-import { SCOPES, type Scope } from '../config'
-import type { Session } from '../auth/session'
+import type { AppEnv } from '../../env'
+import { SCOPES, type Scope } from '../../config'
+import type { Session } from '../session'
 import { CsrfInput, Layout } from './layout'
 
 type ConsentProps = {

@@ -2,11 +2,11 @@
 import type { Context } from 'hono'
 import type { FC } from 'hono/jsx'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import type { AppEnv } from '../../env'
-import type { Session } from '../../auth/session'
-import { sessionCsrfToken } from '../../auth/csrf'
-import { CLIENT_TYPE_LABELS, GRANT_TYPE_LABELS } from '../../oauth/application-form'
-import type { Application } from '../../oauth/store/applications'
+import type { AppEnv } from '../../../env'
+import type { Session } from '../../session'
+import { sessionCsrfToken } from '../../csrf'
+import { CLIENT_TYPE_LABELS, GRANT_TYPE_LABELS } from '../../../oauth/application-form'
+import type { Application } from '../../../oauth/store/applications'
 import { CsrfInput, Layout } from '../layout'
 
 type DetailProps = {

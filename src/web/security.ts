@@ -1,7 +1,7 @@
 /** @module Response headers for every HTML page: no framing, no referrer, no caching. */
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
-import { CONTENT_SECURITY_POLICY } from './assets'
+import { CONTENT_SECURITY_POLICY } from './views/assets'
 
 /**
  * RFC 9700 §4.16: pages that act on a click (sign-in, consent) must not be framed: both the old

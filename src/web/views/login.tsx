@@ -1,6 +1,6 @@
 /** @module The sign-in page. */
 import type { FC } from 'hono/jsx'
-import type { Session } from '../auth/session'
+import type { Session } from '../session'
 import { CsrfInput, Layout } from './layout'
 
 type LoginProps = {

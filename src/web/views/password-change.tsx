@@ -1,7 +1,7 @@
 /** @module Changing one's password: the form (Django's field names) and the page after it. */
 import type { FC } from 'hono/jsx'
-import type { Session } from '../auth/session'
-import { sessionCsrfToken } from '../auth/csrf'
+import type { Session } from '../session'
+import { sessionCsrfToken } from '../csrf'
 import { CsrfInput, Layout } from './layout'
 import { Field, invalidAttrs } from './field'
 
