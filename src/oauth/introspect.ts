@@ -13,7 +13,7 @@
 import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../env'
 import { NO_STORE } from '../errors'
-import { authenticateBearer, bearerRefusal, readBearerToken } from '../auth/bearer'
+import { authenticateBearer, BearerRefused, readBearerToken } from '../auth/bearer'
 import { authenticateClient, invalidClient, readClientCredentials } from '../auth/client-auth'
 import { readOAuthForm, requireParam } from './form'
 import { type FoundToken, findToken } from './lookup'
@@ -33,7 +33,7 @@ async function authenticateCaller(c: Context<AppEnv>, form: URLSearchParams): Pr
     c.set('auth', info)
     if (!scopeSet(info.scope).has('introspection')) {
       const description = 'The access token lacks the introspection scope.'
-      throw bearerRefusal(c, 401, { code: 'insufficient_scope', description, scope: 'introspection' })
+      throw new BearerRefused(401, { code: 'insufficient_scope', description, scope: 'introspection' })
     }
     return
   }

@@ -7,7 +7,7 @@ import { Hono } from 'hono'
 import type { AppEnv } from '../env'
 import { NO_STORE } from '../errors'
 import { findUser, type User } from '../accounts/users'
-import { bearerAuth, bearerRefusal } from '../auth/bearer'
+import { bearerAuth, BearerRefused } from '../auth/bearer'
 import { requireScopes } from '../auth/scopes'
 import { scopeSet } from '../oauth/scopes'
 
@@ -50,7 +50,7 @@ userinfoRoutes.on(['GET', 'POST'], '/o/userinfo/', bearerAuth(), requireScopes('
   const { userId, scope } = c.get('auth')
   const user = userId === null ? undefined : await findUser(c.get('db'), userId)
   // A token of a deleted or deactivated user no longer describes anyone.
-  if (!user?.isActive) throw bearerRefusal(c, 401, { code: 'invalid_token', description: INVALID })
+  if (!user?.isActive) throw new BearerRefused(401, { code: 'invalid_token', description: INVALID })
   return c.json(userClaims(user, scope), 200, NO_STORE)
 })
 

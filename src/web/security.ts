@@ -1,4 +1,5 @@
 /** @module Response headers for every HTML page: no framing, no referrer, no caching. */
+import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
 import { CONTENT_SECURITY_POLICY } from './views/assets'
@@ -10,8 +11,13 @@ import { CONTENT_SECURITY_POLICY } from './views/assets'
  */
 export const pageHeaders = createMiddleware<AppEnv>(async function pageHeaders(c, next) {
   await next()
+  setPageHeaders(c)
+})
+
+/** Sets the page headers on the response: for a page answered before pageHeaders ran (an error page). */
+export function setPageHeaders(c: Context) {
   c.header('Content-Security-Policy', CONTENT_SECURITY_POLICY)
   c.header('X-Frame-Options', 'DENY')
   c.header('Referrer-Policy', 'no-referrer')
   c.header('Cache-Control', 'no-store')
-})
+}
