@@ -1,15 +1,14 @@
 /**
- * @module The authorization endpoint /o/authorize/ (RFC 6749 §4.1.1-§4.1.2) with PKCE (RFC 7636).
+ * @module The authorization endpoint's pages, /o/authorize/ (RFC 6749 §4.1.1-§4.1.2) with PKCE (RFC 7636);
+ * its protocol part (the checks, the code, the redirect to the client) is src/oauth/authorize/.
  * GET checks the request (authorize/steps.ts), sends anonymous users to sign in and back, then
  * shows the consent page, or answers at once when consent is not needed. POST is the consent form:
  * `allow` → a code, anything else → access_denied. Every redirect carries `iss` (RFC 9207).
  */
 import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../env'
-import { readSettings } from '../config'
 import { OAuthError } from '../errors'
 import { log } from '../log'
-import { randomToken, sha256Hex } from '../crypto/token'
 import { csrfTokenFor, verifyCsrf } from './csrf'
 import { loadSession, loginUrl, type Session } from './session'
 import { renderConsent } from './views/consent'
@@ -18,7 +17,6 @@ import { readForm } from './form'
 import { pageHeaders } from './security'
 import { issuerUrl } from '../oauth/issuer'
 import { formatScope, isSubset } from '../oauth/scopes'
-import { insertCode } from '../oauth/store/codes'
 import { nowSeconds } from '../oauth/store/tokens'
 import { liveGrantScopes } from '../oauth/store/user-grants'
 import {
@@ -28,22 +26,19 @@ import {
   type Prompt,
   validateAuthorizationRequest,
 } from '../oauth/authorize/steps'
+import { clientRedirectUrl, errorParams, issueCode } from '../oauth/authorize/response'
 
 export const authorizeRoutes = new Hono<AppEnv>()
 authorizeRoutes.use('/o/authorize/', pageHeaders, loadSession)
 
-/** 302 to the client's redirect URI with the response parameters, `state` and `iss` (§4.1.2, RFC 9207). */
+/** 302 to the client's redirect URI with the response parameters (src/oauth/authorize/response.ts). */
 function redirectToClient(
   c: Context<AppEnv>,
   redirectUri: string,
   state: string | null,
   params: Record<string, string>,
 ) {
-  const url = new URL(redirectUri)
-  for (const [name, value] of Object.entries(params)) url.searchParams.append(name, value)
-  if (state !== null) url.searchParams.append('state', state)
-  url.searchParams.append('iss', issuerUrl(c))
-  return c.redirect(url.toString(), 302)
+  return c.redirect(clientRedirectUrl(issuerUrl(c), redirectUri, state, params), 302)
 }
 
 /** The request validated, or the response that refuses it: an error page, or an error sent to the client. */
@@ -54,30 +49,15 @@ async function validate(c: Context<AppEnv>, params: URLSearchParams): Promise<Au
   } catch (err) {
     if (err instanceof AuthorizePageError) return renderError(c, 400, 'Error: invalid_request', err.detail)
     if (err instanceof OAuthError && draft.redirectUri) {
-      const params: Record<string, string> = { error: err.code }
-      if (err.description) params.error_description = err.description
-      return redirectToClient(c, draft.redirectUri, draft.state ?? null, params)
+      return redirectToClient(c, draft.redirectUri, draft.state ?? null, errorParams(err))
     }
     throw err
   }
 }
 
-/** §4.1.2: a random, single-use code, stored by digest, valid for AUTHORIZATION_CODE_EXPIRE_SECONDS. */
-async function issueCode(c: Context<AppEnv>, request: AuthorizationRequest, session: Session) {
-  const code = randomToken()
-  await insertCode(c.get('db'), {
-    codeHash: sha256Hex(code),
-    applicationId: request.app.id,
-    userId: session.user.id,
-    redirectUri: request.sentRedirectUri,
-    scope: formatScope(request.scopes),
-    codeChallenge: request.codeChallenge,
-    codeChallengeMethod: request.codeChallengeMethod,
-    nonce: request.nonce,
-    authTime: session.created,
-    expiresAt: nowSeconds() + readSettings(c.env).authorizationCodeExpireSeconds,
-  })
-  log(c, 'info', { event: 'code_issued', applicationId: request.app.id, userId: session.user.id })
+/** The code for the approved request, sent back to the client (§4.1.2). */
+async function approve(c: Context<AppEnv>, request: AuthorizationRequest, session: Session) {
+  const code = await issueCode(c, request, { userId: session.user.id, authTime: session.created })
   return redirectToClient(c, request.redirectUri, request.state, { code })
 }
 
@@ -145,7 +125,7 @@ authorizeRoutes.get('/o/authorize/', async (c) => {
     if (silent) return redirectToClient(c, request.redirectUri, request.state, { error: 'login_required' })
     return c.redirect(loginUrl(afterSignIn(c, request)), 302)
   }
-  if (!(await consentNeeded(c, request, session))) return issueCode(c, request, session)
+  if (!(await consentNeeded(c, request, session))) return approve(c, request, session)
   if (silent) return redirectToClient(c, request.redirectUri, request.state, { error: 'consent_required' })
   return renderConsent(c, {
     session,
@@ -184,7 +164,7 @@ authorizeRoutes.post('/o/authorize/', async (c) => {
     log(c, 'info', { event: 'consent_denied', applicationId: request.app.id, userId: session.user.id })
     return redirectToClient(c, request.redirectUri, request.state, { error: 'access_denied' })
   }
-  return issueCode(c, request, session)
+  return approve(c, request, session)
 })
 
 authorizeRoutes.all('/o/authorize/', methodNotAllowed('GET, HEAD, POST'))
