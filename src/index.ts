@@ -10,7 +10,7 @@ import { guardStorage } from './storage/guard'
 import { BodyTooLarge } from './errors'
 import { log } from './log'
 import { MAX_BODY_BYTES } from './config'
-import { applicationCors } from './http/cors'
+import { applicationCors } from './auth/cors'
 import { appendSlashLocation } from './http/same-origin'
 import type { Surface } from './http/surface'
 import { scheduled } from './maintenance/scheduled'
@@ -40,7 +40,7 @@ const limitBody = bodyLimit({
   },
 })
 
-/** A path and the methods it answers: CORS per application where browser clients call in (src/http/cors.ts). */
+/** A path and the methods it answers: CORS per application where browser clients call in (src/auth/cors.ts). */
 type CorsRoute = readonly [path: string, methods: string]
 
 /**

@@ -7,11 +7,11 @@ import type { AppEnv } from '../env'
 import { BodyTooLarge, OAuthError, oauthErrorResponse, serverFailure } from '../errors'
 import type { Surface } from '../http/surface'
 import { BearerRefused, bearerOAuthError } from '../auth/bearer'
-import { tokenRoutes } from '../oauth/token'
-import { revokeRoutes } from '../oauth/revoke'
-import { introspectRoutes } from '../oauth/introspect'
-import { discoveryRoutes } from '../oauth/discovery'
-import { userinfoRoutes } from '../oidc/userinfo'
+import { tokenRoutes } from './token'
+import { revokeRoutes } from './revoke'
+import { introspectRoutes } from './introspect'
+import { discoveryRoutes } from './discovery'
+import { userinfoRoutes } from './userinfo'
 
 const routes = new Hono<AppEnv>()
 routes.route('/', tokenRoutes)

@@ -8,9 +8,9 @@ import { cors } from 'hono/cors'
 import type { AppEnv } from '../env'
 import { readSettings, SCOPES } from '../config'
 import { ID_TOKEN_ALG, signingKeys } from '../oidc/keys'
-import { USERINFO_CLAIMS } from '../oidc/userinfo'
-import { CODE_CHALLENGE_METHODS } from './pkce'
-import { issuerUrl } from './issuer'
+import { USERINFO_CLAIMS } from './userinfo'
+import { CODE_CHALLENGE_METHODS } from '../oauth/pkce'
+import { issuerUrl } from '../oauth/issuer'
 
 const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post']
 

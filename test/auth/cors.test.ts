@@ -1,4 +1,4 @@
-// CORS per application (src/http/cors.ts): preflight by any application's listing, responses by
+// CORS per application (src/auth/cors.ts): preflight by any application's listing, responses by
 // the listing of the application the client or token belongs to; never on /o/authorize/.
 import { describe, expect, it } from 'vitest'
 import { call, read } from '../helpers/http'

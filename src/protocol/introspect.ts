@@ -15,12 +15,12 @@ import type { AppEnv } from '../env'
 import { NO_STORE } from '../errors'
 import { authenticateBearer, BearerRefused, readBearerToken } from '../auth/bearer'
 import { authenticateClient, invalidClient, readClientCredentials } from '../auth/client-auth'
-import { readOAuthForm, requireParam } from './form'
-import { type FoundToken, findToken } from './lookup'
-import { scopeSet } from './scopes'
-import { findFamily } from './store/families'
-import { findApplication, isClientTokenCurrent } from './store/applications'
-import type { AccessTokenInfo } from './store/tokens'
+import { readOAuthForm, requireParam } from '../oauth/form'
+import { type FoundToken, findToken } from '../oauth/lookup'
+import { scopeSet } from '../oauth/scopes'
+import { findFamily } from '../oauth/store/families'
+import { findApplication, isClientTokenCurrent } from '../oauth/store/applications'
+import type { AccessTokenInfo } from '../oauth/store/tokens'
 
 /**
  * §2.1: the caller must be authorized. A bad bearer token is refused as RFC 6750 §3 says, and a

@@ -14,10 +14,10 @@ import type { AppEnv } from '../env'
 import { NO_STORE } from '../errors'
 import { log } from '../log'
 import { authenticateClient, readClientCredentials } from '../auth/client-auth'
-import { readOAuthForm, requireParam } from './form'
-import { type FoundToken, findToken } from './lookup'
-import { revokeFamily } from './issue'
-import { deleteAccessToken, deleteRefreshToken } from './store/tokens'
+import { readOAuthForm, requireParam } from '../oauth/form'
+import { type FoundToken, findToken } from '../oauth/lookup'
+import { revokeFamily } from '../oauth/issue'
+import { deleteAccessToken, deleteRefreshToken } from '../oauth/store/tokens'
 
 async function revoke(c: Context<AppEnv>, found: FoundToken): Promise<void> {
   // D1 first (the family can never be refreshed again), then the presented record itself: it

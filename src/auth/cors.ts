@@ -18,7 +18,7 @@ import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
 import { applications } from '../db/schema'
-import { findApplication } from '../oauth/store/applications'
+import { type Application, findApplication } from '../oauth/store/applications'
 import type { AccessTokenInfo } from '../oauth/store/tokens'
 
 /** A serialized origin: scheme, host and optional port, nothing else ("null" is never allowed). */
@@ -42,7 +42,7 @@ function anyApplicationAllows(c: Context<AppEnv>, origin: string): Promise<boole
 }
 
 async function requestAllows(c: Context<AppEnv>, origin: string): Promise<boolean> {
-  const client = c.get('client') as AppEnv['Variables']['client'] | undefined
+  const client = c.get('client') as Application | undefined
   const auth = c.get('auth') as AccessTokenInfo | undefined
   const app = client ?? (auth ? await findApplication(c.get('db'), auth.applicationId) : undefined)
   if (app) return allowedOriginList(app.allowedOrigins).includes(origin)
