@@ -15,6 +15,13 @@ import { readText } from '../http/body'
 import { type AccessTokenInfo, readAccessToken } from '../oauth/store/tokens'
 import { findApplication, isClientTokenCurrent } from '../oauth/store/applications'
 
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** Set by the bearer middleware for a valid access token. */
+    auth: AccessTokenInfo
+  }
+}
+
 const REALM = 'realm="api"'
 const NOT_PROVIDED = 'Authentication credentials were not provided.'
 

@@ -23,6 +23,15 @@ export const SESSION_COOKIE = 'eot_session'
 /** A signed-in browser: who, since when (OpenID Connect `auth_time`), and its CSRF secret. */
 export type Session = { idHash: string; user: User; csrfSecret: string; created: number; expiresAt: number }
 
+// The pages' own request variable, declared here as hono's jwt middleware declares its own, so that
+// env.ts does not import from the web surface.
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** Set by loadSession on the pages: the signed-in browser session, or null. */
+    session: Session | null
+  }
+}
+
 /** Whether the request came over https, where cookies get the Secure attribute. */
 export const isHttps = (c: Context) => new URL(c.req.url).protocol === 'https:'
 

@@ -3,8 +3,9 @@ import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv } from '../../env'
 import { Layout } from './layout'
+import type { Session } from '../session'
 
-type ErrorProps = { title: string; detail: string; session: AppEnv['Variables']['session'] }
+type ErrorProps = { title: string; detail: string; session: Session | null }
 
 export const ErrorPage = ({ title, detail, session }: ErrorProps) => (
   <Layout title={title} session={session} narrow>
