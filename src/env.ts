@@ -1,8 +1,5 @@
 /** @module The typed Hono environment every sub-app shares. */
 import type { Db } from './db/client'
-import type { AccessTokenInfo } from './oauth/store/tokens'
-import type { Application } from './oauth/store/applications'
-import type { Session } from './auth/session'
 
 export type Bindings = Env
 
@@ -12,14 +9,10 @@ export type Bindings = Env
  */
 export type Variables = {
   db: Db
-  /** Set by the bearer middleware for a valid access token. */
-  auth: AccessTokenInfo
-  /** Set by authenticateClient for the client that authenticated (token, revoke, introspect). */
-  client: Application
-  /** Set by loadSession on the pages: the signed-in browser session, or null. */
-  session: Session | null
   /** Per-request id, echoed as `X-Request-Id` and in every log line. */
   requestId: string
 }
 
+// Middleware declares its own variables in hono's ContextVariableMap, as hono's jwt middleware does:
+// `auth` (src/auth/bearer.ts), `client` (src/auth/client-auth.ts), `session` (src/web/session.ts).
 export type AppEnv = { Bindings: Bindings; Variables: Variables }

@@ -1,8 +1,9 @@
 /**
  * @module The two wire formats for errors, and the one place each is rendered.
- * OAuth endpoints answer RFC 6749 §5.2 bodies; the API answers DRF's `{"detail": …}`.
+ * OAuth endpoints answer RFC 6749 §5.2 bodies; the API answers DRF's `{"detail": …}`; each surface's
+ * onError (src/protocol, src/api, src/web) renders them.
  */
-import type { Context, ErrorHandler } from 'hono'
+import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv } from './env'
 import { log } from './log'
@@ -84,20 +85,23 @@ function isStorageFailure(err: unknown): boolean {
   return false
 }
 
-/** The app's error handler: every thrown error becomes one of the two formats, never a stack trace. */
-export const onError: ErrorHandler<AppEnv> = (err, c) => {
-  if (err instanceof OAuthError) return oauthErrorResponse(c, err)
-  if (err instanceof ApiError) return c.json({ detail: err.detail }, err.status, err.headers)
-  if (err instanceof ValidationError) return c.json(err.fields, 400)
+/** A request body over MAX_BODY_BYTES, refused unread: each surface answers 413 in its own format. */
+export class BodyTooLarge extends Error {
+  constructor() {
+    super('request body too large')
+    this.name = 'BodyTooLarge'
+  }
+}
+
+/** How an error no surface expected is answered: 503 (retry) when storage failed, else 500. */
+export type ServerFailure = { unavailable: boolean; status: 500 | 503; headers: Record<string, string> }
+
+/** Logs an error no surface expected (its class only) and says how to answer it; each surface words the body. */
+export function serverFailure(c: Context<AppEnv>, err: Error): ServerFailure {
   const unavailable = isStorageFailure(err)
   // Log the error's class only: a message from a binding may echo a statement's parameters.
   log(c, 'error', { event: unavailable ? 'storage_unavailable' : 'unhandled_error', error: err.name })
-  const status = unavailable ? 503 : 500
-  const headers: Record<string, string> = unavailable ? { 'Retry-After': '1' } : {}
-  if (c.req.path.startsWith('/o/')) {
-    const code = unavailable ? 'temporarily_unavailable' : 'server_error'
-    return oauthErrorResponse(c, new OAuthError(code, 'The server could not complete the request.', status, headers))
-  }
-  const detail = unavailable ? 'Service temporarily unavailable, try again later.' : 'A server error occurred.'
-  return c.json({ detail }, status, headers)
+  return unavailable
+    ? { unavailable, status: 503, headers: { 'Retry-After': '1' } }
+    : { unavailable, status: 500, headers: {} }
 }

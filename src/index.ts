@@ -1,29 +1,22 @@
 /**
- * @module The Worker: the OAuth 2 provider under /o/ and the users/groups API, one Hono app.
+ * @module The Worker: the OAuth 2 provider under /o/ and the users/groups API, one Hono app composed of
+ * three surfaces (src/protocol, src/api, src/web), each with its own error format (docs/architecture.md).
  */
 import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
 import type { AppEnv } from './env'
 import { createDb } from './db/client'
 import { guardStorage } from './storage/guard'
-import { bodyLimit } from 'hono/body-limit'
-import { ApiError, OAuthError, onError } from './errors'
+import { BodyTooLarge } from './errors'
 import { log } from './log'
 import { MAX_BODY_BYTES } from './config'
-import { tokenRoutes } from './oauth/token'
-import { revokeRoutes } from './oauth/revoke'
-import { introspectRoutes } from './oauth/introspect'
-import { discoveryRoutes } from './oauth/discovery'
-import { userinfoRoutes } from './oidc/userinfo'
-import { userRoutes } from './api/users'
-import { groupRoutes } from './api/groups'
-import { applicationCors } from './http/cors'
+import { applicationCors } from './auth/cors'
 import { appendSlashLocation } from './http/same-origin'
+import type { Surface } from './http/surface'
 import { scheduled } from './maintenance/scheduled'
-import { signInRoutes } from './auth/sign-in'
-import { authorizeRoutes } from './oauth/authorize'
-import { applicationRoutes } from './oauth/applications'
-import { authorizedTokenRoutes } from './oauth/authorized-tokens'
-import { homeRoutes } from './pages/routes'
+import { protocolSurface } from './protocol/surface'
+import { apiSurface, apiOnError } from './api/surface'
+import { webSurface } from './web/surface'
 
 export const app = new Hono<AppEnv>()
 
@@ -40,41 +33,41 @@ app.use('*', async function requestContext(c, next) {
 })
 
 // Every endpoint here takes small form or JSON bodies; anything bigger is refused unread.
-app.use(
-  '*',
-  bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: (c) => {
-      if (c.req.path.startsWith('/o/')) throw new OAuthError('invalid_request', 'Request body too large.', 413)
-      throw new ApiError(413, 'Request body too large.')
-    },
-  }),
-)
+const limitBody = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: () => {
+    throw new BodyTooLarge()
+  },
+})
 
-// CORS per application where browser clients call in (src/http/cors.ts); never /o/authorize/ or the pages.
-const CORS_ENDPOINTS = [
+/** A path and the methods it answers: CORS per application where browser clients call in (src/auth/cors.ts). */
+type CorsRoute = readonly [path: string, methods: string]
+
+/**
+ * Mounts a surface with the body limit and its CORS routes inside it, so that the surface's onError
+ * renders what they throw (a 413, a storage failure) in its own format.
+ */
+function mount(surface: Surface, cors: readonly CorsRoute[] = []) {
+  const sub = new Hono<AppEnv>()
+  for (const path of surface.paths) sub.use(path, limitBody)
+  for (const [path, methods] of cors) sub.use(path, applicationCors(methods))
+  sub.route('/', surface.routes)
+  sub.onError(surface.onError)
+  app.route('/', sub)
+}
+
+mount(protocolSurface, [
   ['/o/token/', 'POST'],
   ['/o/revoke_token/', 'POST'],
   ['/o/introspect/', 'POST'],
   ['/o/userinfo/', 'GET, POST'],
+])
+mount(apiSurface, [
   ['/users/*', 'GET, POST, HEAD, OPTIONS'],
   ['/groups/*', 'GET, HEAD, OPTIONS'],
-] as const
-for (const [path, methods] of CORS_ENDPOINTS) app.use(path, applicationCors(methods))
-
-app.route('/', tokenRoutes)
-app.route('/', revokeRoutes)
-app.route('/', introspectRoutes)
-app.route('/', discoveryRoutes)
-app.route('/', userinfoRoutes)
-app.route('/', userRoutes)
-app.route('/', groupRoutes)
-// The pages: sign-in, consent, application management, authorized apps, home (src/pages/).
-app.route('/', signInRoutes)
-app.route('/', authorizeRoutes)
-app.route('/', applicationRoutes)
-app.route('/', authorizedTokenRoutes)
-app.route('/', homeRoutes)
+])
+// The pages: sign-in, consent, application management, authorized apps, home (src/web/); never CORS.
+mount(webSurface)
 
 app.notFound((c) => {
   // Django's APPEND_SLASH: every route here ends in "/", so send slash-less paths there, but only
@@ -84,9 +77,10 @@ app.notFound((c) => {
     const safe = c.req.method === 'GET' || c.req.method === 'HEAD'
     return c.redirect(location, safe ? 301 : 308)
   }
-  throw new ApiError(404, 'Not found.')
+  return c.json({ detail: 'Not found.' }, 404)
 })
-app.onError(onError)
+// Only what fails outside every surface lands here (the request context): the API's format, as the 404's.
+app.onError(apiOnError)
 
 export default {
   fetch: app.fetch,

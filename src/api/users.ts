@@ -50,7 +50,7 @@ userRoutes.get('/users/:pk/', async (c) => {
   // Django answers 404 for a primary key that is not an integer; no row has a null id.
   const id = /^[0-9]{1,15}$/.test(pk) ? Number(pk) : null
   const row = await userSeenBy(c.get('db')).get({ pk: id, actor: c.get('auth').userId })
-  refuseUnlessActive(c, row && { isActive: row.actorActive })
+  refuseUnlessActive(row && { isActive: row.actorActive })
   if (!row?.user) throw new ApiError(404, 'Not found.')
   return c.json(toUserJson(row.user))
 })

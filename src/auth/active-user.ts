@@ -13,7 +13,7 @@ import type { BatchItem, BatchResponse } from 'drizzle-orm/batch'
 import type { AppEnv } from '../env'
 import { type Db, preparedQuery } from '../db/client'
 import { users } from '../db/schema'
-import { bearerRefusal } from './bearer'
+import { BearerRefused } from './bearer'
 
 /** The same refusal as for an unknown or revoked token: to the client the token is simply no longer good. */
 const INVALID_TOKEN = { code: 'invalid_token', description: 'The access token is invalid.' } as const
@@ -33,14 +33,14 @@ const activeFlagById = preparedQuery((db) =>
  * Throws 401 `invalid_token` (RFC 6750 §3.1) unless the token's user, as D1 has it now, exists
  * and is active. `user` is the row read for the check: undefined or null when there is none.
  */
-export function refuseUnlessActive(c: Context<AppEnv>, user: { isActive: boolean | null } | null | undefined): void {
-  if (user?.isActive !== true) throw bearerRefusal(c, 401, INVALID_TOKEN)
+export function refuseUnlessActive(user: { isActive: boolean | null } | null | undefined): void {
+  if (user?.isActive !== true) throw new BearerRefused(401, INVALID_TOKEN)
 }
 
 /** The token's user id, after `requireUser()`; a token for no user fails closed. */
 function tokenUserId(c: Context<AppEnv>): number {
   const { userId } = c.get('auth')
-  if (userId === null) throw bearerRefusal(c, 401, INVALID_TOKEN)
+  if (userId === null) throw new BearerRefused(401, INVALID_TOKEN)
   return userId
 }
 
@@ -59,13 +59,13 @@ export async function batchAsActiveUser<T extends readonly BatchItem<'sqlite'>[]
   const db = c.get('db')
   const [flags, ...results] = (await db.batch([activeFlag(db, tokenUserId(c)), ...queries])) as unknown[]
   const [user] = flags as { isActive: boolean }[]
-  refuseUnlessActive(c, user)
+  refuseUnlessActive(user)
   return results as BatchResponse<T>
 }
 
 /** Middleware for a route that reads nothing from D1 itself: the check on its own, one primary-key read. */
 export const requireActiveUser = () =>
   createMiddleware<AppEnv>(async function requireActiveUser(c, next) {
-    refuseUnlessActive(c, await activeFlagById(c.get('db')).get({ id: tokenUserId(c) }))
+    refuseUnlessActive(await activeFlagById(c.get('db')).get({ id: tokenUserId(c) }))
     await next()
   })

@@ -1,8 +1,8 @@
 /**
  * @module Bearer tokens (RFC 6750) for any route: one KV read, and no D1 query for a user's token
  * (routes behind `requireUser()` check that user in D1 in their own round trip: ./active-user.ts). Refusals carry the
- * RFC 6750 §3 challenge, in the route's own body format: DRF's `{"detail"}` on the API, RFC 6749
- * §5.2 JSON on the OAuth endpoints under `/o/` (the same split as the error handler's).
+ * RFC 6750 §3 challenge; they are thrown as BearerRefused, which each surface's onError renders in its
+ * own body format: DRF's `{"detail"}` on the API, RFC 6749 §5.2 JSON on the protocol endpoints.
  *
  * @example
  * app.get('/reports/', bearerAuth(), requireUser(), requireScopes('read'), (c) => c.json(…))
@@ -14,6 +14,13 @@ import { ApiError, OAuthError } from '../errors'
 import { readText } from '../http/body'
 import { type AccessTokenInfo, readAccessToken } from '../oauth/store/tokens'
 import { findApplication, isClientTokenCurrent } from '../oauth/store/applications'
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** Set by the bearer middleware for a valid access token. */
+    auth: AccessTokenInfo
+  }
+}
 
 const REALM = 'realm="api"'
 const NOT_PROVIDED = 'Authentication credentials were not provided.'
@@ -31,20 +38,39 @@ export function bearerChallenge(attributes: Record<string, string> = {}): string
 }
 
 /**
- * The error to throw for a refused bearer request. The challenge names the error (and the scope
- * that was missing); the body is the route's format. Descriptions must not contain `"` or `\`.
+ * A refused bearer request, thrown without a body: the surface's onError renders it in its own
+ * format (bearerOAuthError on the protocol endpoints, bearerApiError on the API). Descriptions
+ * must not contain `"` or `\`.
  */
-export function bearerRefusal(c: Context<AppEnv>, status: 400 | 401 | 403, refusal: BearerRefusal = {}): Error {
+export class BearerRefused extends Error {
+  constructor(
+    readonly status: 400 | 401 | 403,
+    readonly refusal: BearerRefusal = {},
+  ) {
+    super(refusal.code ?? 'no credentials')
+    this.name = 'BearerRefused'
+  }
+}
+
+/** The challenge header: it names the error (and the scope that was missing), described or not. */
+function challengeHeaders(refusal: BearerRefusal, describe: boolean): Record<string, string> {
   const attributes: Record<string, string> = {}
   if (refusal.code) attributes.error = refusal.code
-  // The API keeps DOT's challenge (an error_description only for invalid tokens, steps 065/068).
-  const describe = c.req.path.startsWith('/o/') || refusal.code !== 'insufficient_scope'
   if (refusal.description && describe) attributes.error_description = refusal.description
   if (refusal.scope) attributes.scope = refusal.scope
-  const headers = { 'WWW-Authenticate': bearerChallenge(attributes) }
-  if (c.req.path.startsWith('/o/')) {
-    return new OAuthError(refusal.code ?? 'invalid_request', refusal.description ?? NOT_PROVIDED, status, headers)
-  }
+  return { 'WWW-Authenticate': bearerChallenge(attributes) }
+}
+
+/** The refusal as the protocol endpoints answer it: RFC 6749 §5.2 JSON, the challenge always described. */
+export function bearerOAuthError({ status, refusal }: BearerRefused): OAuthError {
+  const headers = challengeHeaders(refusal, true)
+  return new OAuthError(refusal.code ?? 'invalid_request', refusal.description ?? NOT_PROVIDED, status, headers)
+}
+
+/** The refusal as the API answers it: DRF's `{"detail"}`. */
+export function bearerApiError({ status, refusal }: BearerRefused): ApiError {
+  // The API keeps DOT's challenge (an error_description only for invalid tokens, steps 065/068).
+  const headers = challengeHeaders(refusal, refusal.code !== 'insufficient_scope')
   if (status === 403) return new ApiError(403, 'You do not have permission to perform this action.', headers)
   // DRF answers every 401 with this detail, whatever the challenge says (DOT steps 056-068).
   return new ApiError(status, status === 400 ? refusal.description! : NOT_PROVIDED, headers)
@@ -87,19 +113,19 @@ async function hasTokenElsewhere(c: Context<AppEnv>): Promise<boolean> {
 export async function authenticateBearer(c: Context<AppEnv>): Promise<AccessTokenInfo> {
   const token = readBearerToken(c.req.header('Authorization'))
   if (token !== null && (await hasTokenElsewhere(c))) {
-    throw bearerRefusal(c, 400, { code: 'invalid_request', description: TWO_METHODS })
+    throw new BearerRefused(400, { code: 'invalid_request', description: TWO_METHODS })
   }
-  if (token === 'malformed') throw bearerRefusal(c, 400, { code: 'invalid_request', description: MALFORMED })
-  if (token === null) throw bearerRefusal(c, 401)
+  if (token === 'malformed') throw new BearerRefused(400, { code: 'invalid_request', description: MALFORMED })
+  if (token === null) throw new BearerRefused(401)
   const info = await readAccessToken(c.env.TOKENS, token)
-  if (info === null) throw bearerRefusal(c, 401, INVALID_TOKEN)
+  if (info === null) throw new BearerRefused(401, INVALID_TOKEN)
   if (info === 'expired')
-    throw bearerRefusal(c, 401, { code: 'invalid_token', description: 'The access token has expired.' })
+    throw new BearerRefused(401, { code: 'invalid_token', description: 'The access token has expired.' })
   // A client_credentials token has no grant row that deleting its application could revoke, so it
   // lives as long as its application (as DOT's cascade has it) and its client secret: one D1
   // primary-key read, for these tokens only. A user's token is revoked with its grant instead.
   if (info.userId === null && !isClientTokenCurrent(await findApplication(c.get('db'), info.applicationId), info)) {
-    throw bearerRefusal(c, 401, INVALID_TOKEN)
+    throw new BearerRefused(401, INVALID_TOKEN)
   }
   return info
 }

@@ -10,6 +10,13 @@ import { safeEqual } from '../crypto/compare'
 import { sha256Hex } from '../crypto/token'
 import { type Application, findApplicationByClientId } from '../oauth/store/applications'
 
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** Set by authenticateClient for the client that authenticated (token, revoke, introspect). */
+    client: Application
+  }
+}
+
 type Method = 'basic' | 'body' | 'none'
 
 /** Credentials as the client presented them; `secret` is null when none was sent. */

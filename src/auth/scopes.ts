@@ -7,7 +7,7 @@ import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
 import type { Scope } from '../config'
 import { scopeSet } from '../oauth/scopes'
-import { bearerRefusal } from './bearer'
+import { BearerRefused } from './bearer'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
@@ -19,7 +19,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 export const requireUser = () =>
   createMiddleware<AppEnv>(async function requireUser(c, next) {
     if (c.get('auth').userId === null) {
-      throw bearerRefusal(c, 403, {
+      throw new BearerRefused(403, {
         code: 'insufficient_scope',
         description: 'The access token does not act for a user.',
       })
@@ -33,7 +33,7 @@ function checkScopes(c: Context<AppEnv>, needed: readonly Scope[]) {
     // RFC 6750 §3.1: 403 insufficient_scope, naming the scope that would have been enough.
     const scope = needed.join(' ')
     const description = `The access token lacks the ${scope} scope.`
-    throw bearerRefusal(c, 403, { code: 'insufficient_scope', description, scope })
+    throw new BearerRefused(403, { code: 'insufficient_scope', description, scope })
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * @module Redirects the server builds from request data stay on this origin (the class of
  * CVE-2018-14574, Django's APPEND_SLASH open redirect). Every such Location goes through here:
- * the trailing-slash redirect (src/index.ts) and sign-in's `next` (src/auth/next-url.ts).
+ * the trailing-slash redirect (src/index.ts) and sign-in's `next` (src/web/next-url.ts).
  */
 
 /** A base no request can name, to resolve a location against and compare origins with. */

@@ -142,6 +142,9 @@ const OAUTH_ERRORS = new Set([
   'insufficient_scope',
 ])
 
+/** The protocol surface's paths (src/protocol/surface.ts): RFC 6749 §5.2 errors. Other JSON errors are DRF's. */
+const PROTOCOL_PATH = /^\/(?:o\/(?:token|revoke_token|introspect|userinfo)\/$|o\/\.well-known\/|\.well-known\/)/
+
 /** The answer's format is the one its endpoint documents; which error format was checked, if any. */
 export async function expectDocumentedFormat(path: string, res: Response): Promise<'oauth' | 'api' | undefined> {
   expect(res.status).toBeLessThan(500)
@@ -149,7 +152,7 @@ export async function expectDocumentedFormat(path: string, res: Response): Promi
   const text = await res.text()
   if (!type.startsWith('application/json') || res.status < 400 || text === '') return undefined
   const data = JSON.parse(text)
-  if (path.startsWith('/o/')) {
+  if (PROTOCOL_PATH.test(path)) {
     expect(OAUTH_ERRORS.has(data.error)).toBe(true)
     if (data.error_description !== undefined) expect(data.error_description).toMatch(/^[\x20-\x21\x23-\x5B\x5D-\x7E]*$/)
     return 'oauth'

@@ -2,7 +2,7 @@
 // CVE-2018-14574): the trailing-slash redirect, safeNext, and every sign-in redirect carrying `next`.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { safeNext } from '../../src/auth/next-url'
+import { safeNext } from '../../src/web/next-url'
 import { appendSlashLocation } from '../../src/http/same-origin'
 import { Browser, formFor } from '../helpers/browser'
 import { REDIRECT } from '../helpers/grants'

@@ -1,6 +1,6 @@
 // Which of Hono's routers the app runs on. SmartRouter picks RegExpRouter unless one route is
 // beyond it (a fixed segment beside a parameter, e.g. `register/` beside `:id/`), and then puts
-// every request on TrieRouter, ~10× slower to match (src/oauth/applications.ts, README "Performance").
+// every request on TrieRouter, ~10× slower to match (src/web/applications.ts, README "Performance").
 import { env } from 'cloudflare:test'
 import { expect, it } from 'vitest'
 import { app } from '../../src/index'

@@ -1,0 +1,83 @@
+/**
+ * @module The introspection endpoint, `POST /o/introspect/` (RFC 7662). Checks run in this order:
+ * form → caller authentication → `token` present → lookup.
+ *
+ * Who may ask: a confidential client, by its credentials, or anyone holding a bearer token with
+ * the `introspection` scope (which only the client_credentials grant hands out). Either may ask
+ * about any client's access tokens: that is what resource servers need (§1), as in DOT (step 128).
+ * A public client cannot authenticate, so it may not introspect (§4).
+ *
+ * What is reported: live access tokens only. A refresh token is `{"active": false}`, as in DOT: it
+ * is never a credential for a resource server, and one that checks only `active` must not accept it.
+ */
+import { Hono, type Context } from 'hono'
+import type { AppEnv } from '../env'
+import { NO_STORE } from '../errors'
+import { authenticateBearer, BearerRefused, readBearerToken } from '../auth/bearer'
+import { authenticateClient, invalidClient, readClientCredentials } from '../auth/client-auth'
+import { readOAuthForm, requireParam } from '../oauth/form'
+import { type FoundToken, findToken } from '../oauth/lookup'
+import { scopeSet } from '../oauth/scopes'
+import { findFamily } from '../oauth/store/families'
+import { findApplication, isClientTokenCurrent } from '../oauth/store/applications'
+import type { AccessTokenInfo } from '../oauth/store/tokens'
+
+/**
+ * §2.1: the caller must be authorized. A bad bearer token is refused as RFC 6750 §3 says, and a
+ * token without `introspection` likewise with 401 (§2.3 names 401 for both); bad or missing
+ * client credentials are 401 `invalid_client` with a Basic challenge (RFC 6749 §5.2).
+ */
+async function authenticateCaller(c: Context<AppEnv>, form: URLSearchParams): Promise<void> {
+  if (readBearerToken(c.req.header('Authorization')) !== null) {
+    const info = await authenticateBearer(c)
+    c.set('auth', info)
+    if (!scopeSet(info.scope).has('introspection')) {
+      const description = 'The access token lacks the introspection scope.'
+      throw new BearerRefused(401, { code: 'insufficient_scope', description, scope: 'introspection' })
+    }
+    return
+  }
+  const app = await authenticateClient(c, readClientCredentials(c, form))
+  if (app.clientType !== 'confidential') throw invalidClient()
+}
+
+/**
+ * Whether an access token is still the live one of its grant. KV may lag a revocation or rotation
+ * made elsewhere by up to ~60 s; D1 does not, so introspection answers with strong consistency.
+ */
+async function isCurrent(c: Context<AppEnv>, found: FoundToken & { type: 'access_token' }): Promise<boolean> {
+  // A client_credentials token has no grant: it is live while its application and secret are.
+  if (!found.info.familyId)
+    return isClientTokenCurrent(await findApplication(c.get('db'), found.info.applicationId), found.info)
+  const family = await findFamily(c.get('db'), found.info.familyId)
+  // A user deactivated (or deleted) in D1 is no one a resource server should act for, as our own API refuses them.
+  return family !== undefined && family.revokedAt === null && family.accessHash === found.hash && family.userActive
+}
+
+/** §2.2: the members this server knows for an active token; `sub` and `username` only for a user's. */
+function describe(info: AccessTokenInfo) {
+  return {
+    active: true,
+    scope: info.scope,
+    client_id: info.clientId,
+    ...(info.userId !== null && { username: info.username ?? '', sub: String(info.userId) }),
+    token_type: 'Bearer',
+    exp: info.exp,
+    iat: info.iat,
+  }
+}
+
+export const introspectRoutes = new Hono<AppEnv>()
+
+introspectRoutes.post('/o/introspect/', async function introspectionEndpoint(c) {
+  const form = await readOAuthForm(c)
+  await authenticateCaller(c, form)
+  const token = requireParam(form, 'token', 'Missing token parameter.')
+  const found = await findToken(c.env.TOKENS, token, form.get('token_type_hint'))
+  // §2.2: anything but a live access token is {"active": false}, with no other member.
+  const live = found?.type === 'access_token' && (await isCurrent(c, found)) ? found.info : null
+  return c.json(live ? describe(live) : { active: false }, 200, NO_STORE)
+})
+
+// §2.1: the protected resource calls the endpoint with POST (DOT 1.7 also answers GET).
+introspectRoutes.all('/o/introspect/', (c) => c.body(null, 405, { ...NO_STORE, Allow: 'POST' }))

@@ -1,0 +1,57 @@
+/**
+ * @module The UserInfo endpoint, `GET|POST /o/userinfo/` (OpenID Connect Core §5.3): claims about
+ * the token's user, by scope (§5.4): `sub` always, `profile` → names and username, `email` → email.
+ * Needs a bearer token with `openid`; refusals are RFC 6750 §3 challenges with JSON bodies.
+ */
+import { Hono } from 'hono'
+import type { AppEnv } from '../env'
+import { NO_STORE } from '../errors'
+import { findUser, type User } from '../accounts/users'
+import { bearerAuth, BearerRefused } from '../auth/bearer'
+import { requireScopes } from '../auth/scopes'
+import { scopeSet } from '../oauth/scopes'
+
+/** The claims `scope` releases about `user`; empty values are left out rather than sent blank. */
+export function userClaims(user: User, scope: string): Record<string, string | boolean> {
+  const scopes = scopeSet(scope)
+  const claims: Record<string, string | boolean> = { sub: String(user.id) }
+  if (scopes.has('profile')) {
+    claims.preferred_username = user.username
+    const name = `${user.firstName} ${user.lastName}`.trim()
+    if (name) claims.name = name
+    if (user.firstName) claims.given_name = user.firstName
+    if (user.lastName) claims.family_name = user.lastName
+  }
+  if (scopes.has('email') && user.email) {
+    claims.email = user.email
+    // Nothing here verifies addresses, so none is claimed to be verified.
+    claims.email_verified = false
+  }
+  return claims
+}
+
+/** Every claim userClaims can release, for the discovery document's `claims_supported`. */
+export const USERINFO_CLAIMS = [
+  'sub',
+  'preferred_username',
+  'name',
+  'given_name',
+  'family_name',
+  'email',
+  'email_verified',
+]
+
+const INVALID = 'The access token is invalid.'
+
+export const userinfoRoutes = new Hono<AppEnv>()
+
+// §5.3.1: the endpoint MUST support GET and POST.
+userinfoRoutes.on(['GET', 'POST'], '/o/userinfo/', bearerAuth(), requireScopes('openid'), async function userinfo(c) {
+  const { userId, scope } = c.get('auth')
+  const user = userId === null ? undefined : await findUser(c.get('db'), userId)
+  // A token of a deleted or deactivated user no longer describes anyone.
+  if (!user?.isActive) throw new BearerRefused(401, { code: 'invalid_token', description: INVALID })
+  return c.json(userClaims(user, scope), 200, NO_STORE)
+})
+
+userinfoRoutes.all('/o/userinfo/', (c) => c.body(null, 405, { Allow: 'GET, POST' }))

@@ -1,0 +1,47 @@
+/**
+ * @module /o/authorized_tokens/ (DOT's name): the grants the signed-in user has given, one per
+ * token family, and revoking one, which ends its access and refresh tokens (src/oauth/issue.ts).
+ */
+import { Hono } from 'hono'
+import type { AppEnv } from '../env'
+import { log } from '../log'
+import { verifyCsrf } from './csrf'
+import { loadSession, requireLogin, signedIn } from './session'
+import { renderAuthorizedTokens } from './views/authorized-tokens'
+import { methodNotAllowed, renderError } from './views/error'
+import { readForm } from './form'
+import { pageHeaders } from './security'
+import { revokeFamily } from '../oauth/issue'
+import { isLiveGrantOf, listUserGrants } from '../oauth/store/user-grants'
+
+export const authorizedTokenRoutes = new Hono<AppEnv>()
+authorizedTokenRoutes.use('/o/authorized_tokens/*', pageHeaders, loadSession, requireLogin)
+
+authorizedTokenRoutes.get('/o/authorized_tokens/', async (c) => {
+  const session = signedIn(c)
+  const notice = c.req.query('revoked') !== undefined ? 'Access revoked.' : undefined
+  return renderAuthorizedTokens(c, { session, grants: await listUserGrants(c.get('db'), session.user.id), notice })
+})
+
+authorizedTokenRoutes.post('/o/authorized_tokens/:id/delete/', async (c) => {
+  const form = await readForm(c)
+  if (!verifyCsrf(c, form))
+    return renderError(
+      c,
+      403,
+      'Request refused',
+      'This form has expired or did not come from this site. Reload the page and try again.',
+    )
+  const session = signedIn(c)
+  const id = c.req.param('id')
+  // Only the user's own live grants: anyone else's id answers as if it did not exist.
+  if (!(await isLiveGrantOf(c.get('db'), session.user.id, id))) {
+    return renderError(c, 404, 'Not found', 'There is no such authorization on your account.')
+  }
+  await revokeFamily(c, id)
+  log(c, 'info', { event: 'grant_revoked_by_user', userId: session.user.id })
+  return c.redirect('/o/authorized_tokens/?revoked', 303)
+})
+
+authorizedTokenRoutes.all('/o/authorized_tokens/', methodNotAllowed('GET, HEAD'))
+authorizedTokenRoutes.all('/o/authorized_tokens/:id/delete/', methodNotAllowed('POST'))

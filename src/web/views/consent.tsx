@@ -1,0 +1,65 @@
+/** @module The consent page: which application asks, for what, and where the answer goes. */
+import type { Context } from 'hono'
+import type { FC } from 'hono/jsx'
+import type { AppEnv } from '../../env'
+import { SCOPES, type Scope } from '../../config'
+import type { Session } from '../session'
+import { CsrfInput, Layout } from './layout'
+
+type ConsentProps = {
+  session: Session
+  csrfToken: string
+  appName: string
+  scopes: readonly Scope[]
+  redirectUri: string
+  /** The request's parameters, posted back as hidden fields (as django-oauth-toolkit's form does). */
+  hidden: Record<string, string>
+}
+
+/** Where the browser goes after the answer, as a person reads it: the host (and scheme if not https). */
+function destination(uri: string): string {
+  try {
+    const url = new URL(uri)
+    return url.host ? (url.protocol === 'https:' ? url.host : `${url.protocol}//${url.host}`) : url.protocol
+  } catch {
+    return uri
+  }
+}
+
+export const ConsentPage: FC<ConsentProps> = ({ session, csrfToken, appName, scopes, redirectUri, hidden }) => (
+  <Layout title={`Authorize ${appName}?`} session={session} narrow>
+    <h1>Authorize {appName}?</h1>
+    <form class="card" method="post" action="/o/authorize/">
+      <p class="consent-app">
+        <strong>{appName}</strong> wants to access your account <strong>{session.user.username}</strong>.
+      </p>
+      <p class="muted small">The application would be able to:</p>
+      <ul class="scopes">
+        {scopes.map((scope) => (
+          <li>
+            {SCOPES[scope]} <span class="muted small">({scope})</span>
+          </li>
+        ))}
+      </ul>
+      <p class="muted small">
+        Afterwards you go back to <strong class="mono">{destination(redirectUri)}</strong>. You can withdraw this access
+        at any time under <a href="/o/authorized_tokens/">Authorized apps</a>.
+      </p>
+      <CsrfInput token={csrfToken} />
+      {Object.entries(hidden).map(([name, value]) => (
+        <input type="hidden" name={name} value={value} />
+      ))}
+      <div class="actions">
+        <button type="submit" name="allow" value="Authorize">
+          Authorize
+        </button>
+        <button type="submit" class="secondary">
+          Cancel
+        </button>
+      </div>
+    </form>
+  </Layout>
+)
+
+/** Answers with the consent page (200). */
+export const renderConsent = (c: Context<AppEnv>, props: ConsentProps) => c.html(<ConsentPage {...props} />)
