@@ -19,7 +19,7 @@ import { pageHeaders } from '../pages/security'
 import { issuerUrl } from './issuer'
 import { formatScope, isSubset } from './scopes'
 import { insertCode } from './store/codes'
-import { nowSeconds } from './store/tokens'
+import { systemClock } from '../clock'
 import { liveGrantScopes } from './store/user-grants'
 import {
   type AuthorizationRequest,
@@ -75,7 +75,7 @@ async function issueCode(c: Context<AppEnv>, request: AuthorizationRequest, sess
     codeChallengeMethod: request.codeChallengeMethod,
     nonce: request.nonce,
     authTime: session.created,
-    expiresAt: nowSeconds() + readSettings(c.env).authorizationCodeExpireSeconds,
+    expiresAt: systemClock.now() + readSettings(c.env).authorizationCodeExpireSeconds,
   })
   log(c, 'info', { event: 'code_issued', applicationId: request.app.id, userId: session.user.id })
   return redirectToClient(c, request.redirectUri, request.state, { code })
@@ -91,7 +91,7 @@ const SIGN_IN_PROMPTS: readonly Prompt[] = ['login', 'select_account']
  */
 function reauthenticationNeeded(request: AuthorizationRequest, session: Session): boolean {
   if (SIGN_IN_PROMPTS.some((p) => request.prompt.has(p))) return true
-  return request.maxAge !== null && nowSeconds() - session.created > request.maxAge
+  return request.maxAge !== null && systemClock.now() - session.created > request.maxAge
 }
 
 /**
@@ -116,7 +116,7 @@ async function consentNeeded(c: Context<AppEnv>, request: AuthorizationRequest, 
   if (request.prompt.has('consent')) return true
   if (request.app.skipAuthorization) return false
   if (request.approvalPrompt !== 'auto') return true
-  const granted = await liveGrantScopes(c.get('db'), session.user.id, request.app.id)
+  const granted = await liveGrantScopes(c.get('db'), session.user.id, request.app.id, systemClock)
   return !granted.some((scope) => isSubset(request.scopes, scope))
 }
 
