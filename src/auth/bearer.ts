@@ -12,7 +12,8 @@ import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
 import { ApiError, OAuthError } from '../errors'
 import { readText } from '../http/body'
-import { type AccessTokenInfo, readAccessToken } from '../oauth/store/tokens'
+import { accessTokenFormat } from '../http/token-deps'
+import type { AccessTokenInfo } from '../oauth/store/tokens'
 import { findApplication, isClientTokenCurrent } from '../oauth/store/applications'
 
 declare module 'hono' {
@@ -117,10 +118,11 @@ export async function authenticateBearer(c: Context<AppEnv>): Promise<AccessToke
   }
   if (token === 'malformed') throw new BearerRefused(400, { code: 'invalid_request', description: MALFORMED })
   if (token === null) throw new BearerRefused(401)
-  const info = await readAccessToken(c.env.TOKENS, token)
-  if (info === null) throw new BearerRefused(401, INVALID_TOKEN)
-  if (info === 'expired')
+  const found = await accessTokenFormat(c).read(token)
+  if (found === null) throw new BearerRefused(401, INVALID_TOKEN)
+  if (found === 'expired')
     throw new BearerRefused(401, { code: 'invalid_token', description: 'The access token has expired.' })
+  const { info } = found
   // A client_credentials token has no grant row that deleting its application could revoke, so it
   // lives as long as its application (as DOT's cascade has it) and its client secret: one D1
   // primary-key read, for these tokens only. A user's token is revoked with its grant instead.

@@ -21,7 +21,7 @@ import type { AppEnv } from '../env'
 import type { Db } from '../db/client'
 import { rateLimits } from '../db/schema'
 import { sha256Hex } from '../crypto/token'
-import { nowSeconds } from '../oauth/store/tokens'
+import { systemClock } from '../clock'
 
 export const WINDOW_SECONDS = 15 * 60
 export const LIMITS = { userIp: 5, ip: 30, user: 100 } as const
@@ -91,7 +91,7 @@ type Counted = { count: number; windowStart: number }[]
 export function reserveAttempt(c: Context<AppEnv>, username: string) {
   const db = c.get('db')
   const keys = keysFor(c, username)
-  const now = nowSeconds()
+  const now = systemClock.now()
   const [userIp, ip, user] = keys
   return {
     statements: [

@@ -18,3 +18,9 @@ export function randomToken(bytes = 32): string {
 export function sha256Hex(value: string): string {
   return createHash('sha256').update(value, 'utf8').digest('hex')
 }
+
+/** A new random token and the digest it is stored under. */
+export function newSecret(): { token: string; hash: string } {
+  const token = randomToken()
+  return { token, hash: sha256Hex(token) }
+}

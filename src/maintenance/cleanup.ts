@@ -7,7 +7,7 @@
  * `wrangler d1 execute`. Each deletes at most CLEANUP_BATCH rows, so one statement stays well
  * inside D1's per-query limits on a large backlog; runCleanup repeats each until it is done.
  */
-import { nowSeconds } from '../oauth/store/tokens'
+import { systemClock } from '../clock'
 import { WINDOW_SECONDS } from '../auth/rate-limit'
 
 /**
@@ -28,7 +28,7 @@ const batchDelete = (table: string, condition: string): CleanupStatement => ({
 })
 
 /** The delete statements for `now` (Unix seconds), in an order that is safe to stop between. */
-export function cleanupStatements(now: number = nowSeconds()): CleanupStatement[] {
+export function cleanupStatements(now: number = systemClock.now()): CleanupStatement[] {
   if (!Number.isSafeInteger(now)) throw new TypeError('now must be an integer')
   const retired = now - RETENTION_SECONDS
   return [
@@ -41,7 +41,7 @@ export function cleanupStatements(now: number = nowSeconds()): CleanupStatement[
 }
 
 /** Runs every statement until it deletes nothing more; the number of rows deleted per table. */
-export async function runCleanup(d1: D1Database, now: number = nowSeconds()): Promise<Record<string, number>> {
+export async function runCleanup(d1: D1Database, now: number = systemClock.now()): Promise<Record<string, number>> {
   const deleted: Record<string, number> = {}
   for (const { table, sql } of cleanupStatements(now)) {
     deleted[table] = 0

@@ -6,7 +6,7 @@ import { encodeBase64urlNoPadding } from '@oslojs/encoding'
 import type { AppEnv } from '../env'
 import { readSettings } from '../config'
 import { issuerUrl } from '../oauth/issuer'
-import { nowSeconds } from '../oauth/store/tokens'
+import { systemClock } from '../clock'
 import { ID_TOKEN_ALG, signingKeys } from './keys'
 
 /** §3.1.3.6: base64url of the left half of the SHA-256 of the access token's ASCII. */
@@ -26,7 +26,7 @@ export type IdTokenFacts = {
 /** Signs an id_token for the user, addressed to the client, with the current key. */
 export async function signIdToken(c: Context<AppEnv>, facts: IdTokenFacts): Promise<string> {
   const keys = await signingKeys(c)
-  const iat = nowSeconds()
+  const iat = systemClock.now()
   const claims: Record<string, string | number> = { at_hash: accessTokenHash(facts.accessToken) }
   if (facts.authTime !== null) claims.auth_time = facts.authTime
   if (facts.nonce) claims.nonce = facts.nonce

@@ -9,6 +9,7 @@ import type { AppEnv } from '../env'
 import { readSettings, SCOPES } from '../config'
 import { ID_TOKEN_ALG, signingKeys } from '../oidc/keys'
 import { USERINFO_CLAIMS } from './userinfo'
+import { registeredGrantTypes } from '../oauth/grants/registry'
 import { CODE_CHALLENGE_METHODS } from '../oauth/pkce'
 import { issuerUrl } from '../oauth/issuer'
 
@@ -20,9 +21,8 @@ const CLAIMS = [...new Set(['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'non
 /** The metadata document. Arrays with no member are left out (RFC 8414 §3.2). */
 export function serverMetadata(c: Context<AppEnv>) {
   const issuer = issuerUrl(c)
-  const grantTypes = ['authorization_code', 'refresh_token', 'client_credentials']
   // RFC 9700 §2.4: the password grant can be switched off, and then it is not advertised.
-  if (readSettings(c.env).passwordGrantEnabled) grantTypes.push('password')
+  const grantTypes = registeredGrantTypes(readSettings(c.env))
   return {
     issuer,
     authorization_endpoint: `${issuer}/o/authorize/`,

@@ -15,11 +15,10 @@ import type { AppEnv } from '../env'
 import { NO_STORE } from '../errors'
 import { authenticateBearer, BearerRefused, readBearerToken } from '../auth/bearer'
 import { authenticateClient, invalidClient, readClientCredentials } from '../auth/client-auth'
+import { tokenDeps } from '../http/token-deps'
+import { findToken, isCurrentAccessToken } from '../tokens/lookup'
 import { readOAuthForm, requireParam } from '../oauth/form'
-import { type FoundToken, findToken } from '../oauth/lookup'
 import { scopeSet } from '../oauth/scopes'
-import { findFamily } from '../oauth/store/families'
-import { findApplication, isClientTokenCurrent } from '../oauth/store/applications'
 import type { AccessTokenInfo } from '../oauth/store/tokens'
 
 /**
@@ -41,19 +40,6 @@ async function authenticateCaller(c: Context<AppEnv>, form: URLSearchParams): Pr
   if (app.clientType !== 'confidential') throw invalidClient()
 }
 
-/**
- * Whether an access token is still the live one of its grant. KV may lag a revocation or rotation
- * made elsewhere by up to ~60 s; D1 does not, so introspection answers with strong consistency.
- */
-async function isCurrent(c: Context<AppEnv>, found: FoundToken & { type: 'access_token' }): Promise<boolean> {
-  // A client_credentials token has no grant: it is live while its application and secret are.
-  if (!found.info.familyId)
-    return isClientTokenCurrent(await findApplication(c.get('db'), found.info.applicationId), found.info)
-  const family = await findFamily(c.get('db'), found.info.familyId)
-  // A user deactivated (or deleted) in D1 is no one a resource server should act for, as our own API refuses them.
-  return family !== undefined && family.revokedAt === null && family.accessHash === found.hash && family.userActive
-}
-
 /** §2.2: the members this server knows for an active token; `sub` and `username` only for a user's. */
 function describe(info: AccessTokenInfo) {
   return {
@@ -73,9 +59,10 @@ introspectRoutes.post('/o/introspect/', async function introspectionEndpoint(c) 
   const form = await readOAuthForm(c)
   await authenticateCaller(c, form)
   const token = requireParam(form, 'token', 'Missing token parameter.')
-  const found = await findToken(c.env.TOKENS, token, form.get('token_type_hint'))
+  const deps = tokenDeps(c)
+  const found = await findToken(deps, token, form.get('token_type_hint'))
   // §2.2: anything but a live access token is {"active": false}, with no other member.
-  const live = found?.type === 'access_token' && (await isCurrent(c, found)) ? found.info : null
+  const live = found?.type === 'access_token' && (await isCurrentAccessToken(deps, found)) ? found.info : null
   return c.json(live ? describe(live) : { active: false }, 200, NO_STORE)
 })
 

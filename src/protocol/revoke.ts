@@ -9,23 +9,15 @@
  *   the access it stands for, and a refresh token left alive would bring it straight back;
  * - a client_credentials access token: just itself.
  */
-import { Hono, type Context } from 'hono'
+import { Hono } from 'hono'
 import type { AppEnv } from '../env'
 import { NO_STORE } from '../errors'
 import { log } from '../log'
 import { authenticateClient, readClientCredentials } from '../auth/client-auth'
+import { tokenDeps } from '../http/token-deps'
+import { findToken } from '../tokens/lookup'
+import { revokeToken } from '../tokens/service'
 import { readOAuthForm, requireParam } from '../oauth/form'
-import { type FoundToken, findToken } from '../oauth/lookup'
-import { revokeFamily } from '../oauth/issue'
-import { deleteAccessToken, deleteRefreshToken } from '../oauth/store/tokens'
-
-async function revoke(c: Context<AppEnv>, found: FoundToken): Promise<void> {
-  // D1 first (the family can never be refreshed again), then the presented record itself: it
-  // may be a rotated-out token the family no longer points at.
-  if (found.info.familyId) await revokeFamily(c, found.info.familyId)
-  const kv = c.env.TOKENS
-  await (found.type === 'access_token' ? deleteAccessToken(kv, found.hash) : deleteRefreshToken(kv, found.hash))
-}
 
 export const revokeRoutes = new Hono<AppEnv>()
 
@@ -33,11 +25,12 @@ revokeRoutes.post('/o/revoke_token/', async function revocationEndpoint(c) {
   const form = await readOAuthForm(c)
   const app = await authenticateClient(c, readClientCredentials(c, form))
   const token = requireParam(form, 'token', 'Missing token parameter.')
-  const found = await findToken(c.env.TOKENS, token, form.get('token_type_hint'))
+  const deps = tokenDeps(c)
+  const found = await findToken(deps, token, form.get('token_type_hint'))
   // §2.1: the server first checks that the token was issued to the client asking. Another
   // client's token is left alone, with the same 200 an unknown token gets (DOT 1.7 revokes it).
   const own = found !== null && found.info.applicationId === app.id
-  if (own) await revoke(c, found)
+  if (own) await revokeToken(deps, found)
   log(c, 'info', { event: 'revocation', revoked: own, tokenType: own ? found.type : null })
   return c.body(null, 200, NO_STORE)
 })

@@ -20,7 +20,8 @@ import { renderApplicationDetail } from './views/applications/detail'
 import { renderApplicationDelete } from './views/applications/delete'
 import { readApplicationForm } from '../oauth/application-form'
 import { issuerUrl } from '../oauth/issuer'
-import { revokeFamily } from '../oauth/issue'
+import { tokenDeps } from '../http/token-deps'
+import { revokeFamily } from '../tokens/service'
 import {
   type Application,
   type ApplicationFields,
@@ -207,7 +208,8 @@ applicationRoutes.post(`${BASE}/:id/delete/`, async (c) => {
   const app = await ownApplication(c)
   if (!app) return notFound(c)
   // Revoke first: the cascade would drop the grants' rows, but their tokens live on in KV.
-  for (const familyId of await liveFamilyIdsOf(c.get('db'), app.id)) await revokeFamily(c, familyId)
+  const deps = tokenDeps(c)
+  for (const familyId of await liveFamilyIdsOf(deps.db, app.id, deps.clock)) await revokeFamily(deps, familyId)
   await deleteApplication(c.get('db'), app.id)
   log(c, 'info', { event: 'application_deleted', applicationId: app.id })
   return c.redirect(`${BASE}/`, 303)

@@ -17,7 +17,7 @@ import { readForm } from './form'
 import { pageHeaders } from './security'
 import { issuerUrl } from '../oauth/issuer'
 import { formatScope, isSubset } from '../oauth/scopes'
-import { nowSeconds } from '../oauth/store/tokens'
+import { systemClock } from '../clock'
 import { liveGrantScopes } from '../oauth/store/user-grants'
 import {
   type AuthorizationRequest,
@@ -71,7 +71,7 @@ const SIGN_IN_PROMPTS: readonly Prompt[] = ['login', 'select_account']
  */
 function reauthenticationNeeded(request: AuthorizationRequest, session: Session): boolean {
   if (SIGN_IN_PROMPTS.some((p) => request.prompt.has(p))) return true
-  return request.maxAge !== null && nowSeconds() - session.created > request.maxAge
+  return request.maxAge !== null && systemClock.now() - session.created > request.maxAge
 }
 
 /**
@@ -96,7 +96,7 @@ async function consentNeeded(c: Context<AppEnv>, request: AuthorizationRequest, 
   if (request.prompt.has('consent')) return true
   if (request.app.skipAuthorization) return false
   if (request.approvalPrompt !== 'auto') return true
-  const granted = await liveGrantScopes(c.get('db'), session.user.id, request.app.id)
+  const granted = await liveGrantScopes(c.get('db'), session.user.id, request.app.id, systemClock)
   return !granted.some((scope) => isSubset(request.scopes, scope))
 }
 

@@ -1,6 +1,6 @@
 /**
  * @module /o/authorized_tokens/ (DOT's name): the grants the signed-in user has given, one per
- * token family, and revoking one, which ends its access and refresh tokens (src/oauth/issue.ts).
+ * token family, and revoking one, which ends its access and refresh tokens (src/tokens/service.ts).
  */
 import { Hono } from 'hono'
 import type { AppEnv } from '../env'
@@ -11,7 +11,9 @@ import { renderAuthorizedTokens } from './views/authorized-tokens'
 import { methodNotAllowed, renderError } from './views/error'
 import { readForm } from './form'
 import { pageHeaders } from './security'
-import { revokeFamily } from '../oauth/issue'
+import { systemClock } from '../clock'
+import { tokenDeps } from '../http/token-deps'
+import { revokeFamily } from '../tokens/service'
 import { isLiveGrantOf, listUserGrants } from '../oauth/store/user-grants'
 
 export const authorizedTokenRoutes = new Hono<AppEnv>()
@@ -20,7 +22,11 @@ authorizedTokenRoutes.use('/o/authorized_tokens/*', pageHeaders, loadSession, re
 authorizedTokenRoutes.get('/o/authorized_tokens/', async (c) => {
   const session = signedIn(c)
   const notice = c.req.query('revoked') !== undefined ? 'Access revoked.' : undefined
-  return renderAuthorizedTokens(c, { session, grants: await listUserGrants(c.get('db'), session.user.id), notice })
+  return renderAuthorizedTokens(c, {
+    session,
+    grants: await listUserGrants(c.get('db'), session.user.id, systemClock),
+    notice,
+  })
 })
 
 authorizedTokenRoutes.post('/o/authorized_tokens/:id/delete/', async (c) => {
@@ -35,10 +41,10 @@ authorizedTokenRoutes.post('/o/authorized_tokens/:id/delete/', async (c) => {
   const session = signedIn(c)
   const id = c.req.param('id')
   // Only the user's own live grants: anyone else's id answers as if it did not exist.
-  if (!(await isLiveGrantOf(c.get('db'), session.user.id, id))) {
+  if (!(await isLiveGrantOf(c.get('db'), session.user.id, id, systemClock))) {
     return renderError(c, 404, 'Not found', 'There is no such authorization on your account.')
   }
-  await revokeFamily(c, id)
+  await revokeFamily(tokenDeps(c), id)
   log(c, 'info', { event: 'grant_revoked_by_user', userId: session.user.id })
   return c.redirect('/o/authorized_tokens/?revoked', 303)
 })

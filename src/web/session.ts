@@ -14,7 +14,7 @@ import type { Db } from '../db/client'
 import { readSettings } from '../config'
 import { sessions, users } from '../db/schema'
 import { randomToken, sha256Hex } from '../crypto/token'
-import { nowSeconds } from '../oauth/store/tokens'
+import { systemClock } from '../clock'
 import type { User } from '../accounts/users'
 import { safeNext } from './next-url'
 
@@ -47,7 +47,7 @@ export async function startSession(c: Context<AppEnv>, userId: number): Promise<
       idHash: sha256Hex(id),
       userId,
       csrfSecret: randomToken(),
-      expiresAt: nowSeconds() + sessionExpireSeconds,
+      expiresAt: systemClock.now() + sessionExpireSeconds,
     })
     .run()
   setCookie(c, SESSION_COOKIE, id, {
@@ -68,7 +68,7 @@ async function findSession(c: Context<AppEnv>): Promise<Session | null> {
     .select({ session: sessions, user: users })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.idHash, sha256Hex(id)), gt(sessions.expiresAt, nowSeconds())))
+    .where(and(eq(sessions.idHash, sha256Hex(id)), gt(sessions.expiresAt, systemClock.now())))
     .get()
   if (!row?.user.isActive) return null
   const { idHash, csrfSecret, created, expiresAt } = row.session

@@ -10,7 +10,7 @@ import type { AppEnv } from '../env'
 import { users } from '../db/schema'
 import { normalizeUsername } from '../accounts/users'
 import { log } from '../log'
-import { nowSeconds } from '../oauth/store/tokens'
+import { systemClock } from '../clock'
 import { LoginPage } from './views/login'
 import { readForm } from './form'
 import { methodNotAllowed, renderError } from './views/error'
@@ -68,7 +68,7 @@ signInRoutes.post('/accounts/login/', async (c) => {
   }
   const { user } = check
   await startSession(c, user.id)
-  await c.get('db').update(users).set({ lastLogin: nowSeconds() }).where(eq(users.id, user.id)).run()
+  await c.get('db').update(users).set({ lastLogin: systemClock.now() }).where(eq(users.id, user.id)).run()
   log(c, 'info', { event: 'signed_in', userId: user.id })
   return c.redirect(next, 302)
 })

@@ -121,7 +121,7 @@ describe('storage per refresh', () => {
     )
     expect({ status: res.status, kv, sql: [...d1.sql], runs: d1.runs, batches: d1.batches }).toEqual({
       status: 200,
-      // The refresh record, the old access token's delete, the new pair (src/oauth/issue.ts).
+      // The refresh record, the old access token's delete, the new pair (src/tokens/service.ts).
       kv: ['get refresh:', 'delete access:', 'put refresh:', 'put access:'],
       sql: [
         expect.stringMatching(/^select .* from "applications" where "applications"\."client_id" = \?$/),

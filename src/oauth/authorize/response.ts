@@ -11,7 +11,7 @@ import { log } from '../../log'
 import { randomToken, sha256Hex } from '../../crypto/token'
 import { formatScope } from '../scopes'
 import { insertCode } from '../store/codes'
-import { nowSeconds } from '../store/tokens'
+import { systemClock } from '../../clock'
 import type { AuthorizationRequest } from './steps'
 
 /** The client's redirect URI with the response parameters, `state` and `iss` (§4.1.2, RFC 9207). */
@@ -54,7 +54,7 @@ export async function issueCode(c: Context<AppEnv>, request: AuthorizationReques
     codeChallengeMethod: request.codeChallengeMethod,
     nonce: request.nonce,
     authTime: approval.authTime,
-    expiresAt: nowSeconds() + readSettings(c.env).authorizationCodeExpireSeconds,
+    expiresAt: systemClock.now() + readSettings(c.env).authorizationCodeExpireSeconds,
   })
   log(c, 'info', { event: 'code_issued', applicationId: request.app.id, userId: approval.userId })
   return code

@@ -3,24 +3,28 @@
  * A failed exchange burns the code; a replay of a spent code revokes the grant it was exchanged
  * for (§4.1.2, RFC 9700 §4.2.4). Spending the code and creating that grant are one transaction.
  */
-import type { Context } from 'hono'
-import type { AppEnv } from '../../env'
-import { OAuthError } from '../../errors'
 import { findUser } from '../../accounts/users'
+import type { Clock } from '../../clock'
 import { sha256Hex } from '../../crypto/token'
-import { requireParam } from '../form'
-import { prepareUserGrant, revokeFamily, storeUserGrant, withdrawIfRevoked } from '../issue'
+import { OAuthError } from '../../errors'
+import { signIdToken } from '../../oidc/id-token'
+import type { TokenDeps } from '../../tokens/deps'
+import { prepareUserGrant, revokeFamily, storeUserGrant, withdrawIfRevoked } from '../../tokens/service'
 import { verifyS256 } from '../pkce'
+import { scopeSet } from '../scopes'
 import type { Application } from '../store/applications'
 import { type AuthorizationCode, burnCode, findCode, spendCodeIntoFamily } from '../store/codes'
-import { nowSeconds } from '../store/tokens'
-import { scopeSet } from '../scopes'
-import { signIdToken } from '../../oidc/id-token'
+import { defineGrant } from './grant'
 
 /** The exchange's checks, in order; the first that fails is the answer. */
-function checkExchange(code: AuthorizationCode, app: Application, form: URLSearchParams): OAuthError | null {
+function checkExchange(
+  code: AuthorizationCode,
+  app: Application,
+  form: URLSearchParams,
+  clock: Clock,
+): OAuthError | null {
   // §4.1.3: the code must have been issued to this client, and still be fresh.
-  if (code.applicationId !== app.id || code.expiresAt <= nowSeconds()) return new OAuthError('invalid_grant')
+  if (code.applicationId !== app.id || code.expiresAt <= clock.now()) return new OAuthError('invalid_grant')
   // §4.1.3: redirect_uri is required, and identical, when the authorization request had one.
   if (code.redirectUri !== null && form.get('redirect_uri') !== code.redirectUri) {
     return new OAuthError('invalid_grant', 'Mismatching redirect URI.')
@@ -36,39 +40,45 @@ function checkExchange(code: AuthorizationCode, app: Application, form: URLSearc
   return null
 }
 
-async function revokeReplayed(c: Context<AppEnv>, codeHash: string): Promise<never> {
-  const replayed = await findCode(c.get('db'), codeHash)
-  if (replayed?.familyId) await revokeFamily(c, replayed.familyId)
+async function revokeReplayed(deps: TokenDeps, codeHash: string): Promise<never> {
+  const replayed = await findCode(deps.db, codeHash)
+  if (replayed?.familyId) await revokeFamily(deps, replayed.familyId)
   throw new OAuthError('invalid_grant')
 }
 
-export async function authorizationCodeGrant(c: Context<AppEnv>, form: URLSearchParams, app: Application) {
-  const raw = requireParam(form, 'code', 'Missing code parameter.')
-  if (app.authorizationGrantType !== 'authorization-code') throw new OAuthError('unauthorized_client')
-  const codeHash = sha256Hex(raw)
-  const code = await findCode(c.get('db'), codeHash)
-  if (!code) throw new OAuthError('invalid_grant')
-  if (code.usedAt !== null) return revokeReplayed(c, codeHash)
-  const user = await findUser(c.get('db'), code.userId)
-  const failure = checkExchange(code, app, form) ?? (user?.isActive ? null : new OAuthError('invalid_grant'))
-  if (failure) {
-    await burnCode(c.get('db'), codeHash)
-    throw failure
-  }
-  const grant = prepareUserGrant(c, app, { userId: user!.id, username: user!.username }, code.scope, code.authTime)
-  // OpenID Connect Core §3.1.3.3: a grant with `openid` also gets an id_token. It is signed before
-  // anything is stored, so a missing signing key fails the exchange with nothing spent or stored.
-  if (scopeSet(code.scope).has('openid')) {
-    grant.response.id_token = await signIdToken(c, {
-      userId: user!.id,
-      clientId: app.clientId,
-      authTime: code.authTime,
-      nonce: code.nonce,
-      accessToken: grant.access.token,
-    })
-  }
-  if (!(await spendCodeIntoFamily(c.env.DB, codeHash, grant.family))) return revokeReplayed(c, codeHash)
-  const issued = await storeUserGrant(c, grant)
-  await withdrawIfRevoked(c, grant.family.id, grant.access.hash)
-  return issued
-}
+export const authorizationCodeGrant = defineGrant({
+  required: [{ name: 'code', message: 'Missing code parameter.' }],
+  applicationGrantTypes: ['authorization-code'],
+  clientTypes: ['confidential', 'public'],
+  async issue({ c, deps, form, app, params }) {
+    const codeHash = sha256Hex(params.code)
+    const code = await findCode(deps.db, codeHash)
+    if (!code) throw new OAuthError('invalid_grant')
+    if (code.usedAt !== null) return revokeReplayed(deps, codeHash)
+    const user = await findUser(deps.db, code.userId)
+    const failure =
+      checkExchange(code, app, form, deps.clock) ?? (user?.isActive ? null : new OAuthError('invalid_grant'))
+    if (failure) {
+      await burnCode(deps.db, codeHash, deps.clock)
+      throw failure
+    }
+    const owner = { userId: user!.id, username: user!.username }
+    const grant = prepareUserGrant(deps, app, owner, code.scope, code.authTime)
+    // OpenID Connect Core §3.1.3.3: a grant with `openid` also gets an id_token. It is signed before
+    // anything is stored, so a missing signing key fails the exchange with nothing spent or stored.
+    if (scopeSet(code.scope).has('openid')) {
+      grant.response.id_token = await signIdToken(c, {
+        userId: user!.id,
+        clientId: app.clientId,
+        authTime: code.authTime,
+        nonce: code.nonce,
+        accessToken: grant.access.token,
+      })
+    }
+    if (!(await spendCodeIntoFamily(c.env.DB, codeHash, grant.family, deps.clock)))
+      return revokeReplayed(deps, codeHash)
+    const response = await storeUserGrant(deps, grant)
+    await withdrawIfRevoked(deps, grant.family.id, grant.access.hash)
+    return response
+  },
+})

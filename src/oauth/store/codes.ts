@@ -2,7 +2,7 @@
 import { and, eq, isNull } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { authorizationCodes } from '../../db/schema'
-import { nowSeconds } from './tokens'
+import type { Clock } from '../../clock'
 import type { NewFamily } from './families'
 
 export type AuthorizationCode = typeof authorizationCodes.$inferSelect
@@ -11,15 +11,15 @@ export async function insertCode(db: Db, code: typeof authorizationCodes.$inferI
   await db.insert(authorizationCodes).values(code).run()
 }
 
-const spend = (db: Db, codeHash: string, familyId: string | null) =>
+const spend = (db: Db, codeHash: string, familyId: string | null, clock: Clock) =>
   db
     .update(authorizationCodes)
-    .set({ usedAt: nowSeconds(), familyId })
+    .set({ usedAt: clock.now(), familyId })
     .where(and(eq(authorizationCodes.codeHash, codeHash), isNull(authorizationCodes.usedAt)))
 
 /** Burns a code that failed its exchange, so it cannot be tried again. */
-export async function burnCode(db: Db, codeHash: string): Promise<void> {
-  await spend(db, codeHash, null).run()
+export async function burnCode(db: Db, codeHash: string, clock: Clock): Promise<void> {
+  await spend(db, codeHash, null, clock).run()
 }
 
 /**
@@ -28,11 +28,16 @@ export async function burnCode(db: Db, codeHash: string): Promise<void> {
  * the grant to revoke. False if the code was spent already. (Raw SQL: drizzle cannot batch an
  * INSERT … SELECT guarded by the UPDATE before it.)
  */
-export async function spendCodeIntoFamily(d1: D1Database, codeHash: string, family: NewFamily): Promise<boolean> {
+export async function spendCodeIntoFamily(
+  d1: D1Database,
+  codeHash: string,
+  family: NewFamily,
+  clock: Clock,
+): Promise<boolean> {
   const [spent] = await d1.batch([
     d1
       .prepare('update authorization_codes set used_at = ?, family_id = ? where code_hash = ? and used_at is null')
-      .bind(nowSeconds(), family.id, codeHash),
+      .bind(clock.now(), family.id, codeHash),
     // Inserts only if the update above just recorded this family on the code.
     d1
       .prepare(

@@ -6,7 +6,7 @@
 import { and, eq, exists, getTableColumns, gt, isNull, sql } from 'drizzle-orm'
 import { type Db, preparedQuery } from '../../db/client'
 import { tokenFamilies, users } from '../../db/schema'
-import { nowSeconds } from './tokens'
+import type { Clock } from '../../clock'
 
 export type TokenFamily = typeof tokenFamilies.$inferSelect
 export type NewFamily = typeof tokenFamilies.$inferInsert
@@ -75,8 +75,9 @@ export async function rotateFamily(
   oldRefreshHash: string,
   next: { refreshHash: string; accessHash: string; expiresAt: number },
   scopes: readonly string[],
+  clock: Clock,
 ): Promise<Rotation> {
-  const now = nowSeconds()
+  const now = clock.now()
   const [[found], update] = await db.batch([
     selectFamilyWithUser(db, id),
     db
@@ -117,10 +118,10 @@ export async function unrotateFamily(
 }
 
 /** Marks a family revoked and returns the digests of its live tokens, for deletion from KV. */
-export async function markFamilyRevoked(db: Db, id: string): Promise<TokenFamily | undefined> {
+export async function markFamilyRevoked(db: Db, id: string, clock: Clock): Promise<TokenFamily | undefined> {
   return db
     .update(tokenFamilies)
-    .set({ revokedAt: nowSeconds() })
+    .set({ revokedAt: clock.now() })
     .where(and(eq(tokenFamilies.id, id), isNull(tokenFamilies.revokedAt)))
     .returning()
     .get()

@@ -4,8 +4,8 @@
  * KV's minimum TTL is 60 s and a record may be read from a cache until it lapses.
  * Layout: docs/storage.md.
  */
+import type { Clock } from '../../clock'
 import { KV_MIN_TTL_SECONDS } from '../../config'
-import { sha256Hex } from '../../crypto/token'
 
 /** What the bearer middleware learns from one KV read: enough for the API and introspection. */
 export type AccessTokenInfo = {
@@ -39,33 +39,36 @@ export type RefreshTokenInfo = {
 const accessKey = (hash: string) => `access:${hash}`
 const refreshKey = (hash: string) => `refresh:${hash}`
 
-export const nowSeconds = () => Math.floor(Date.now() / 1000)
-
-function ttl(exp: number): number {
-  return Math.max(exp - nowSeconds(), KV_MIN_TTL_SECONDS)
+function ttl(exp: number, clock: Clock): number {
+  return Math.max(exp - clock.now(), KV_MIN_TTL_SECONDS)
 }
 
-async function readRecord<T extends { exp: number }>(kv: KVNamespace, key: string): Promise<T | 'expired' | null> {
+async function readRecord<T extends { exp: number }>(
+  kv: KVNamespace,
+  key: string,
+  clock: Clock,
+): Promise<T | 'expired' | null> {
   const record = await kv.get<T>(key, 'json')
   if (!record) return null
-  return record.exp > nowSeconds() ? record : 'expired'
+  return record.exp > clock.now() ? record : 'expired'
 }
 
 /** An access token's record by the token's digest: null if unknown, 'expired' past its `exp`. */
-export const readAccessTokenByHash = (kv: KVNamespace, hash: string) => readRecord<AccessTokenInfo>(kv, accessKey(hash))
+export const readAccessTokenByHash = (kv: KVNamespace, hash: string, clock: Clock) =>
+  readRecord<AccessTokenInfo>(kv, accessKey(hash), clock)
 
 /** A refresh token's record by the token's digest: null if unknown, 'expired' past its `exp`. */
-export const readRefreshTokenByHash = (kv: KVNamespace, hash: string) =>
-  readRecord<RefreshTokenInfo>(kv, refreshKey(hash))
+export const readRefreshTokenByHash = (kv: KVNamespace, hash: string, clock: Clock) =>
+  readRecord<RefreshTokenInfo>(kv, refreshKey(hash), clock)
 
-export const readAccessToken = (kv: KVNamespace, token: string) => readAccessTokenByHash(kv, sha256Hex(token))
-
-export function putAccessToken(kv: KVNamespace, hash: string, info: AccessTokenInfo): Promise<void> {
-  return kv.put(accessKey(hash), JSON.stringify(info), { expirationTtl: ttl(info.exp) })
+/** Stores an access token's record under its digest, until its `exp`. */
+export function putAccessToken(kv: KVNamespace, hash: string, info: AccessTokenInfo, clock: Clock): Promise<void> {
+  return kv.put(accessKey(hash), JSON.stringify(info), { expirationTtl: ttl(info.exp, clock) })
 }
 
-export function putRefreshToken(kv: KVNamespace, hash: string, info: RefreshTokenInfo): Promise<void> {
-  return kv.put(refreshKey(hash), JSON.stringify(info), { expirationTtl: ttl(info.exp) })
+/** Stores a refresh token's record under its digest, until its `exp`. */
+export function putRefreshToken(kv: KVNamespace, hash: string, info: RefreshTokenInfo, clock: Clock): Promise<void> {
+  return kv.put(refreshKey(hash), JSON.stringify(info), { expirationTtl: ttl(info.exp, clock) })
 }
 
 export const deleteAccessToken = (kv: KVNamespace, hash: string) => kv.delete(accessKey(hash))

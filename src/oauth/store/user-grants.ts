@@ -5,10 +5,10 @@
 import { and, desc, eq, gt, isNull } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { applications, tokenFamilies } from '../../db/schema'
-import { nowSeconds } from './tokens'
+import type { Clock } from '../../clock'
 
-const live = (userId: number) =>
-  and(eq(tokenFamilies.userId, userId), isNull(tokenFamilies.revokedAt), gt(tokenFamilies.expiresAt, nowSeconds()))
+const live = (userId: number, clock: Clock) =>
+  and(eq(tokenFamilies.userId, userId), isNull(tokenFamilies.revokedAt), gt(tokenFamilies.expiresAt, clock.now()))
 
 export type UserGrant = {
   id: string
@@ -19,7 +19,7 @@ export type UserGrant = {
 }
 
 /** The user's live grants, newest first. */
-export function listUserGrants(db: Db, userId: number): Promise<UserGrant[]> {
+export function listUserGrants(db: Db, userId: number, clock: Clock): Promise<UserGrant[]> {
   return db
     .select({
       id: tokenFamilies.id,
@@ -30,33 +30,33 @@ export function listUserGrants(db: Db, userId: number): Promise<UserGrant[]> {
     })
     .from(tokenFamilies)
     .innerJoin(applications, eq(applications.id, tokenFamilies.applicationId))
-    .where(live(userId))
+    .where(live(userId, clock))
     .orderBy(desc(tokenFamilies.created))
     .all()
 }
 
 /** The scopes of the user's live grants to one application (for `approval_prompt=auto`). */
-export async function liveGrantScopes(db: Db, userId: number, applicationId: number): Promise<string[]> {
+export async function liveGrantScopes(db: Db, userId: number, applicationId: number, clock: Clock): Promise<string[]> {
   const rows = await db
     .select({ scope: tokenFamilies.scope })
     .from(tokenFamilies)
-    .where(and(live(userId), eq(tokenFamilies.applicationId, applicationId)))
+    .where(and(live(userId, clock), eq(tokenFamilies.applicationId, applicationId)))
     .all()
   return rows.map((r) => r.scope)
 }
 
 /** Whether the family is a live grant of this user (so the user may revoke it). */
-export async function isLiveGrantOf(db: Db, userId: number, familyId: string): Promise<boolean> {
+export async function isLiveGrantOf(db: Db, userId: number, familyId: string, clock: Clock): Promise<boolean> {
   const row = await db
     .select({ id: tokenFamilies.id })
     .from(tokenFamilies)
-    .where(and(live(userId), eq(tokenFamilies.id, familyId)))
+    .where(and(live(userId, clock), eq(tokenFamilies.id, familyId)))
     .get()
   return row !== undefined
 }
 
 /** The ids of an application's live grants, to revoke (and delete their tokens) before it goes. */
-export async function liveFamilyIdsOf(db: Db, applicationId: number): Promise<string[]> {
+export async function liveFamilyIdsOf(db: Db, applicationId: number, clock: Clock): Promise<string[]> {
   const rows = await db
     .select({ id: tokenFamilies.id })
     .from(tokenFamilies)
@@ -64,7 +64,7 @@ export async function liveFamilyIdsOf(db: Db, applicationId: number): Promise<st
       and(
         eq(tokenFamilies.applicationId, applicationId),
         isNull(tokenFamilies.revokedAt),
-        gt(tokenFamilies.expiresAt, nowSeconds()),
+        gt(tokenFamilies.expiresAt, clock.now()),
       ),
     )
     .all()

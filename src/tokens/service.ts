@@ -1,13 +1,13 @@
 /**
- * @module Issuing, rotating and revoking tokens. Write order is chosen so that a storage failure
- * part-way never leaves a token valid that the client did not receive, nor a refresh token
- * consumed without its replacement stored.
+ * @module The token service: issuing, rotating, finding and revoking tokens, from plain inputs
+ * (TokenDeps) to plain results, so a route, the admin CLI or the cron call the same code. Write
+ * order is chosen so that a storage failure part-way never leaves a token valid that the client
+ * did not receive, nor a refresh token consumed without its replacement stored.
  */
-import type { Context } from 'hono'
-import type { AppEnv } from '../env'
-import { readSettings } from '../config'
-import { randomToken, sha256Hex } from '../crypto/token'
-import type { Application } from './store/applications'
+import { newSecret, randomToken, sha256Hex } from '../crypto/token'
+import { OAuthError } from '../errors'
+import { isSubset } from '../oauth/scopes'
+import type { Application } from '../oauth/store/applications'
 import {
   type FamilyWithUser,
   insertFamily,
@@ -16,18 +16,17 @@ import {
   type NewFamily,
   rotateFamily,
   unrotateFamily,
-} from './store/families'
+} from '../oauth/store/families'
 import {
   type AccessTokenInfo,
-  deleteAccessToken,
   deleteRefreshToken,
-  nowSeconds,
-  putAccessToken,
   putRefreshToken,
   type RefreshTokenInfo,
-} from './store/tokens'
-import { OAuthError } from '../errors'
-import { isSubset } from './scopes'
+  readRefreshTokenByHash,
+} from '../oauth/store/tokens'
+import type { TokenDeps } from './deps'
+import type { AccessTokenId, MintedAccessToken } from './format'
+import type { FoundToken } from './lookup'
 
 /** RFC 6749 §5.1 success body, in the shape django-oauth-toolkit answers. */
 export type TokenResponse = {
@@ -39,9 +38,8 @@ export type TokenResponse = {
   id_token?: string
 }
 
-export type TokenOwner = { userId: number; username: string } | null
-
-type Issued = { response: TokenResponse; familyId: string | null }
+/** Who a token acts for: a user, or (client_credentials) the client itself. */
+type TokenOwner = { userId: number; username: string } | null
 
 const tokenResponse = (
   accessToken: string,
@@ -56,21 +54,15 @@ const tokenResponse = (
   scope,
 })
 
-/** A new random token and the digest it is stored under. */
-function newSecret() {
-  const token = randomToken()
-  return { token, hash: sha256Hex(token) }
-}
-
 function newAccessToken(
+  deps: TokenDeps,
   app: Application,
   owner: TokenOwner,
   scope: string,
   familyId: string | null,
-  lifetime: number,
-  secret = newSecret(),
-) {
-  const iat = nowSeconds()
+  id?: AccessTokenId,
+): MintedAccessToken {
+  const iat = deps.clock.now()
   const info: AccessTokenInfo = {
     applicationId: app.id,
     clientId: app.clientId,
@@ -78,46 +70,41 @@ function newAccessToken(
     username: owner?.username ?? null,
     scope,
     iat,
-    exp: iat + lifetime,
+    exp: iat + deps.settings.accessTokenExpireSeconds,
     familyId,
   }
-  return { ...secret, info }
+  return deps.accessTokens.mint(info, id)
 }
 
 /** client_credentials: an access token for the client itself, with no refresh token (RFC 6749 §4.4.3). */
-export async function issueClientToken(c: Context<AppEnv>, app: Application, scope: string): Promise<Issued> {
-  const { accessTokenExpireSeconds } = readSettings(c.env)
-  const at = newAccessToken(app, null, scope, null, accessTokenExpireSeconds)
+export async function issueClientToken(deps: TokenDeps, app: Application, scope: string): Promise<TokenResponse> {
+  const at = newAccessToken(deps, app, null, scope, null)
   // Bound to the secret that got it: a new secret ends it (isClientTokenCurrent).
   at.info.secretGeneration = app.secretGeneration
-  await putAccessToken(c.env.TOKENS, at.hash, at.info)
-  return {
-    response: tokenResponse(at.token, accessTokenExpireSeconds, scope),
-    familyId: null,
-  }
+  await deps.accessTokens.store(at)
+  return tokenResponse(at.token, deps.settings.accessTokenExpireSeconds, scope)
 }
 
 /** A user grant's tokens and family row, made but not yet stored. */
 export type PreparedGrant = {
   family: NewFamily
-  access: ReturnType<typeof newAccessToken>
+  access: MintedAccessToken
   refresh: { token: string; hash: string; info: RefreshTokenInfo }
   response: TokenResponse
 }
 
 /** Makes the tokens and the family row of a new user grant; nothing is stored yet. */
 export function prepareUserGrant(
-  c: Context<AppEnv>,
+  deps: TokenDeps,
   app: Application,
   owner: { userId: number; username: string },
   scope: string,
   authTime: number | null = null,
 ): PreparedGrant {
-  const settings = readSettings(c.env)
+  const { settings } = deps
   const familyId = randomToken(16)
-  const access = newAccessToken(app, owner, scope, familyId, settings.accessTokenExpireSeconds)
-  const token = randomToken()
-  const hash = sha256Hex(token)
+  const access = newAccessToken(deps, app, owner, scope, familyId)
+  const { token, hash } = newSecret()
   const exp = access.info.iat + settings.refreshTokenExpireSeconds
   const info: RefreshTokenInfo = {
     applicationId: app.id,
@@ -149,26 +136,41 @@ export function prepareUserGrant(
  * Stores a prepared grant's tokens in KV, once its family row is in D1. If a KV write fails, the
  * family is revoked, so a refresh token that did get stored is useless.
  */
-export async function storeUserGrant(c: Context<AppEnv>, grant: PreparedGrant): Promise<Issued> {
+export async function storeUserGrant(deps: TokenDeps, grant: PreparedGrant): Promise<TokenResponse> {
   try {
-    await putTokenPair(c.env.TOKENS, grant.refresh, grant.access)
+    await putTokenPair(deps, grant.refresh, grant.access)
   } catch (err) {
-    await markFamilyRevoked(c.get('db'), grant.family.id).catch(() => {})
+    await markFamilyRevoked(deps.db, grant.family.id, deps.clock).catch(() => {})
     throw err
   }
-  return { response: grant.response, familyId: grant.family.id }
+  return grant.response
 }
 
 /** A new grant for a user (password grant): the family row in D1, then the tokens in KV. */
 export async function issueUserTokens(
-  c: Context<AppEnv>,
+  deps: TokenDeps,
   app: Application,
   owner: { userId: number; username: string },
   scope: string,
-): Promise<Issued> {
-  const grant = prepareUserGrant(c, app, owner, scope)
-  await insertFamily(c.get('db'), grant.family)
-  return storeUserGrant(c, grant)
+): Promise<TokenResponse> {
+  const grant = prepareUserGrant(deps, app, owner, scope)
+  await insertFamily(deps.db, grant.family)
+  return storeUserGrant(deps, grant)
+}
+
+/**
+ * The live refresh token `token` is, if it was issued to `app` (RFC 6749 §10.4: a refresh token
+ * is bound to its client); otherwise `invalid_grant`.
+ */
+export async function readClientRefreshToken(
+  deps: TokenDeps,
+  app: Application,
+  token: string,
+): Promise<{ hash: string; info: RefreshTokenInfo }> {
+  const hash = sha256Hex(token)
+  const info = await readRefreshTokenByHash(deps.kv, hash, deps.clock)
+  if (info === null || info === 'expired' || info.applicationId !== app.id) throw new OAuthError('invalid_grant')
+  return { hash, info }
 }
 
 /**
@@ -180,30 +182,29 @@ export async function issueUserTokens(
  * retry with the refresh token it holds, and nothing it never received stays valid.
  */
 export async function rotateRefreshToken(
-  c: Context<AppEnv>,
+  deps: TokenDeps,
   app: Application,
   presented: { hash: string; info: RefreshTokenInfo },
   scope: string | null,
-): Promise<Issued> {
-  const settings = readSettings(c.env)
-  const db = c.get('db')
-  const kv = c.env.TOKENS
+): Promise<TokenResponse> {
+  const { db, settings, accessTokens } = deps
   // The new tokens' digests go into the same batch that reads the family, so they are made first.
-  const access = newSecret()
+  const access = accessTokens.newId()
   const refresh = newSecret()
-  const refreshExp = nowSeconds() + settings.refreshTokenExpireSeconds
+  const refreshExp = deps.clock.now() + settings.refreshTokenExpireSeconds
   const next = { refreshHash: refresh.hash, accessHash: access.hash, expiresAt: refreshExp }
   const requested = scope?.split(' ') ?? []
-  const { before: family, rotated } = await rotateFamily(db, presented.info.familyId, presented.hash, next, requested)
-  if (!rotated || !family) return refuseRotation(c, family, presented.hash, requested)
+  const rotation = await rotateFamily(db, presented.info.familyId, presented.hash, next, requested, deps.clock)
+  const { before: family, rotated } = rotation
+  if (!rotated || !family) return refuseRotation(deps, family, presented.hash, requested)
 
   const granted = scope ?? family.scope
   const owner =
     presented.info.userId === null ? null : { userId: presented.info.userId, username: presented.info.username ?? '' }
-  const at = newAccessToken(app, owner, granted, family.id, settings.accessTokenExpireSeconds, access)
+  const at = newAccessToken(deps, app, owner, granted, family.id, access)
   try {
-    if (family.accessHash) await deleteAccessToken(kv, family.accessHash)
-    await putTokenPair(kv, { hash: refresh.hash, info: { ...presented.info, iat: at.info.iat, exp: refreshExp } }, at)
+    if (family.accessHash) await accessTokens.revoke(family.accessHash)
+    await putTokenPair(deps, { hash: refresh.hash, info: { ...presented.info, iat: at.info.iat, exp: refreshExp } }, at)
   } catch (err) {
     await unrotateFamily(
       db,
@@ -213,11 +214,8 @@ export async function rotateRefreshToken(
     )
     throw err
   }
-  await withdrawIfRevoked(c, family.id, at.hash)
-  return {
-    response: tokenResponse(at.token, settings.accessTokenExpireSeconds, granted, refresh.token),
-    familyId: family.id,
-  }
+  await withdrawIfRevoked(deps, family.id, at.hash)
+  return tokenResponse(at.token, settings.accessTokenExpireSeconds, granted, refresh.token)
 }
 
 /**
@@ -228,18 +226,20 @@ export async function rotateRefreshToken(
  * (RFC 9700 §4.14.2).
  */
 async function refuseRotation(
-  c: Context<AppEnv>,
+  deps: TokenDeps,
   family: FamilyWithUser | undefined,
   presentedHash: string,
   requested: readonly string[],
 ): Promise<never> {
-  if (!family || family.revokedAt !== null || family.expiresAt <= nowSeconds()) throw new OAuthError('invalid_grant')
+  if (!family || family.revokedAt !== null || family.expiresAt <= deps.clock.now()) {
+    throw new OAuthError('invalid_grant')
+  }
   if (!family.userActive) {
-    await revokeFamily(c, family.id)
+    await revokeFamily(deps, family.id)
     throw new OAuthError('invalid_grant')
   }
   if (family.refreshHash !== presentedHash) {
-    await revokeFamily(c, family.id)
+    await revokeFamily(deps, family.id)
     throw new OAuthError('invalid_grant')
   }
   // RFC 6749 §6: a refresh may narrow the scope, never widen it past what was granted.
@@ -254,17 +254,17 @@ async function refuseRotation(
  * refresh token unusable in D1, so no token the client never received stays valid.
  */
 async function putTokenPair(
-  kv: KVNamespace,
+  deps: TokenDeps,
   refresh: { hash: string; info: RefreshTokenInfo },
-  access: { hash: string; info: AccessTokenInfo },
+  access: MintedAccessToken,
 ): Promise<void> {
   const results = await Promise.allSettled([
-    putRefreshToken(kv, refresh.hash, refresh.info),
-    putAccessToken(kv, access.hash, access.info),
+    putRefreshToken(deps.kv, refresh.hash, refresh.info, deps.clock),
+    deps.accessTokens.store(access),
   ])
   const failed = results.find((r) => r.status === 'rejected')
   if (failed) {
-    await deleteAccessToken(kv, access.hash).catch(() => {})
+    await deps.accessTokens.revoke(access.hash).catch(() => {})
     throw failed.reason
   }
 }
@@ -276,17 +276,26 @@ async function putTokenPair(
  * here and withdraw the token. The answer stays a success: to the client it is the same as being
  * issued a token that is revoked a moment later, which is what the replay asked for.
  */
-export async function withdrawIfRevoked(c: Context<AppEnv>, familyId: string, accessHash: string): Promise<void> {
-  if (await isFamilyRevoked(c.get('db'), familyId)) await deleteAccessToken(c.env.TOKENS, accessHash)
+export async function withdrawIfRevoked(deps: TokenDeps, familyId: string, accessHash: string): Promise<void> {
+  if (await isFamilyRevoked(deps.db, familyId)) await deps.accessTokens.revoke(accessHash)
 }
 
 /** Revokes a grant: D1 first (so no refresh can succeed), then its live tokens in KV. */
-export async function revokeFamily(c: Context<AppEnv>, familyId: string): Promise<void> {
-  const revoked = await markFamilyRevoked(c.get('db'), familyId)
+export async function revokeFamily(deps: TokenDeps, familyId: string): Promise<void> {
+  const revoked = await markFamilyRevoked(deps.db, familyId, deps.clock)
   if (!revoked) return
-  const kv = c.env.TOKENS
   await Promise.all([
-    revoked.accessHash ? deleteAccessToken(kv, revoked.accessHash) : undefined,
-    revoked.refreshHash ? deleteRefreshToken(kv, revoked.refreshHash) : undefined,
+    revoked.accessHash ? deps.accessTokens.revoke(revoked.accessHash) : undefined,
+    revoked.refreshHash ? deleteRefreshToken(deps.kv, revoked.refreshHash) : undefined,
   ])
+}
+
+/**
+ * Revokes a presented token (RFC 7009 §2.1): its grant first, if it has one (D1, so the family can
+ * never be refreshed again), then the presented record itself, which may be a rotated-out token
+ * the family no longer points at.
+ */
+export async function revokeToken(deps: TokenDeps, found: FoundToken): Promise<void> {
+  if (found.info.familyId) await revokeFamily(deps, found.info.familyId)
+  await (found.type === 'access_token' ? deps.accessTokens.revoke(found.hash) : deleteRefreshToken(deps.kv, found.hash))
 }

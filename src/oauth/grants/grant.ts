@@ -1,0 +1,61 @@
+/**
+ * @module What a grant type is to the token endpoint: the parameters it requires, which clients
+ * may use it, and how it issues. The endpoint checks the first two centrally (./registry.ts), in
+ * DOT's order: a missing parameter is `invalid_request` before a client that may not use the
+ * grant is `unauthorized_client` (RFC 6749 §5.2).
+ */
+import type { Context } from 'hono'
+import type { Settings } from '../../config'
+import type { AppEnv } from '../../env'
+import { OAuthError } from '../../errors'
+import type { TokenDeps } from '../../tokens/deps'
+import type { TokenResponse } from '../../tokens/service'
+import { requireParam } from '../form'
+import type { Application } from '../store/applications'
+
+/** One token request, after the grant's parameters and the client have been checked. */
+export type GrantRequest<P extends string = string> = {
+  c: Context<AppEnv>
+  deps: TokenDeps
+  form: URLSearchParams
+  /** The authenticated client, allowed to use this grant. */
+  app: Application
+  /** The required parameters' values, each non-empty. */
+  params: Record<P, string>
+}
+
+/** A `grant_type`'s handler and what it accepts. */
+export type GrantHandler<P extends string = string> = {
+  /** Parameters checked in this order; a missing one is `invalid_request` with `message` (else DOT's). */
+  required: readonly { name: P; message?: string }[]
+  /** The applications (by their registered `authorization_grant_type`) that may use this grant. */
+  applicationGrantTypes: readonly Application['authorizationGrantType'][]
+  /** The client types (RFC 6749 §2.1) that may use this grant. */
+  clientTypes: readonly Application['clientType'][]
+  /** Whether the deployment offers the grant at all (else `unsupported_grant_type`); always when absent. */
+  enabled?: (settings: Settings) => boolean
+  issue(request: GrantRequest<P>): Promise<TokenResponse>
+}
+
+/** Declares a grant, keeping its parameter names typed in `issue`. */
+export const defineGrant = <P extends string>(grant: GrantHandler<P>): GrantHandler => grant as GrantHandler
+
+/**
+ * The grant's required parameters, then whether `app` may use it: `invalid_request` for the first
+ * missing parameter, then `unauthorized_client` (RFC 6749 §5.2).
+ */
+export function checkGrantRequest(
+  grant: GrantHandler,
+  form: URLSearchParams,
+  app: Application,
+): Record<string, string> {
+  const params: Record<string, string> = {}
+  for (const { name, message } of grant.required) params[name] = requireParam(form, name, message)
+  if (
+    !grant.applicationGrantTypes.includes(app.authorizationGrantType) ||
+    !grant.clientTypes.includes(app.clientType)
+  ) {
+    throw new OAuthError('unauthorized_client')
+  }
+  return params
+}
