@@ -79,14 +79,14 @@ describe('admin CLI', { timeout: 240_000 }, () => {
       '--username',
       `printed-${suffix}`,
       '--password',
-      'pw-printed',
+      'quiet mountain river',
     ])
     expect(run.code).toBe(0)
     expect(run.stdout).toMatch(
       /^insert into users \(.*\)\n {2}select .*\n {2}where not exists \(select 1 from users where username = 'printed-[0-9a-z]+'\)\n {2}returning id, username;\n$/,
     )
     expect(run.stdout).toContain("'$scrypt$ln=14,r=8,p=5$") // the password only as its hash
-    expect(run.stdout).not.toContain('pw-printed')
+    expect(run.stdout).not.toContain('quiet mountain river')
     expect(d1(`select count(*) as n from users where username = 'printed-${suffix}'`)).toEqual([[{ n: 0 }]])
 
     // An application's secret cannot be read back from its SQL (only the digest is there): stderr shows it once.
@@ -142,12 +142,12 @@ describe('admin CLI', { timeout: 240_000 }, () => {
       '--email',
       'admin@example.com',
       '--password',
-      'pw-admin',
+      'correct horse battery',
       '--first-name',
       "O'Neil",
     )
     expect(superuser).toEqual({ id: expect.any(Number), username: admin1 })
-    const staff = await adminJson('createuser', '--username', staff1, '--password', 'pw-staff', '--staff')
+    const staff = await adminJson('createuser', '--username', staff1, '--password', 'violet lantern seven', '--staff')
     expect(await adminJson('creategroup', group)).toEqual({ id: expect.any(Number), name: group })
     expect(await adminJson('addtogroup', '--username', staff1, '--group', group)).toEqual({ username: staff1, group })
     const password = await adminJson(
@@ -237,7 +237,7 @@ describe('admin CLI', { timeout: 240_000 }, () => {
     const token = await tokenRequest(password.client_id as string, password.client_secret as string, {
       grant_type: 'password',
       username: staff1,
-      password: 'pw-staff',
+      password: 'violet lantern seven',
     })
     expect(token.status).toBe(200)
     const { access_token, scope } = (await token.json()) as { access_token: string; scope: string }
