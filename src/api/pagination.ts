@@ -12,7 +12,7 @@ import type { SQLiteTable } from 'drizzle-orm/sqlite-core'
 import type { AppEnv } from '../env'
 import type { Db } from '../db/client'
 import { readSettings } from '../config'
-import { batchAsActiveUser } from '../auth/active-user'
+import { batchAsActiveUser, rowsAsActiveUser } from '../auth/active-user'
 
 /** The query parameters DRF's LimitOffsetPagination reads. */
 const LIMIT = 'limit'
@@ -26,6 +26,11 @@ export type PageQuery<Row> = {
   all: () => OrderedSelect<Row>
   /** The same select with LIMIT and OFFSET. */
   page: (limit: number, offset: number) => BatchItem<'sqlite'>
+  /**
+   * For a list that always holds the token's user (the users): the plain list as seen by that
+   * user, empty unless they exist and are active, so the check needs no statement of its own.
+   */
+  allSeenBy?: (actorId: number) => { all: () => Promise<Row[]> }
 }
 
 /** The ordered select a list function builds (drizzle's SQLite select builder, narrowed). */
@@ -98,8 +103,10 @@ export function pageLinks(requestUrl: string, limit: number, offset: number, tot
 export async function listResponse<Row, Json>(c: Context<AppEnv>, query: PageQuery<Row>, toJson: (row: Row) => Json) {
   const { pageSize, maxPageSize } = readSettings(c.env)
   if (pageSize === null) {
-    const [rows] = await batchAsActiveUser(c, [query.all()])
-    return c.json((rows as Row[]).map(toJson))
+    const rows = query.allSeenBy
+      ? await rowsAsActiveUser(c, query.allSeenBy)
+      : ((await batchAsActiveUser(c, [query.all()]))[0] as Row[])
+    return c.json(rows.map(toJson))
   }
 
   const limit = parsePositiveInt(lastQueryValue(c, LIMIT), true, maxPageSize) ?? pageSize

@@ -3,7 +3,7 @@
  * UserDetails: an authenticated user's token with `read` for safe methods and `write` otherwise.
  */
 import { Hono, type Context } from 'hono'
-import { eq, sql } from 'drizzle-orm'
+import { and, asc, eq, exists, sql } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/sqlite-core'
 import type { AppEnv } from '../env'
 import { ApiError, ValidationError } from '../errors'
@@ -27,7 +27,11 @@ export const userRoutes = new Hono<AppEnv>()
 const guard = [bearerAuth(), requireUser(), readWriteScopes()] as const
 
 userRoutes.use('/users/', allowMethods('GET, POST, HEAD, OPTIONS'), ...guard)
-userRoutes.get('/users/', (c) => listResponse(c, pageOf(c.get('db'), users, listUsers), toUserJson))
+userRoutes.get('/users/', (c) => {
+  const db = c.get('db')
+  const allSeenBy = (actorId: number) => ({ all: () => usersSeenBy(db).all({ actor: actorId }) })
+  return listResponse(c, { ...pageOf(db, users, listUsers), allSeenBy }, toUserJson)
+})
 userRoutes.post('/users/', async (c) => c.json(toUserJson(await createUserFromBody(c)), 201))
 userRoutes.options('/users/', requireActiveUser(), viewMetadata('User List'))
 userRoutes.all('/users/', requireActiveUser(), methodNotAllowed)
@@ -41,6 +45,24 @@ const userSeenBy = preparedQuery((db) =>
     .from(actor)
     .leftJoin(users, eq(users.id, sql.placeholder('pk')))
     .where(eq(actor.id, sql.placeholder('actor')))
+    .prepare(),
+)
+
+// Prepared once: the plain `GET /users/`, every user, as seen by the token's user: no row unless
+// that user exists and is active (they are one of the users, so an empty list is the refusal).
+const usersSeenBy = preparedQuery((db) =>
+  db
+    .select()
+    .from(users)
+    .where(
+      exists(
+        db
+          .select({ one: sql`1` })
+          .from(actor)
+          .where(and(eq(actor.id, sql.placeholder('actor')), eq(actor.isActive, true))),
+      ),
+    )
+    .orderBy(asc(users.id))
     .prepare(),
 )
 

@@ -63,6 +63,21 @@ export async function batchAsActiveUser<T extends readonly BatchItem<'sqlite'>[]
   return results as BatchResponse<T>
 }
 
+/**
+ * Runs a list that always holds the token's user when that user is active (every user, say), as
+ * one statement that returns no row unless the user exists and is active: an empty answer is the
+ * refusal. The same guarantee as `batchAsActiveUser` without a batch, which cost the plain list of
+ * 1,000 users a fifth of its throughput (docs/performance.md).
+ */
+export async function rowsAsActiveUser<Row>(
+  c: Context<AppEnv>,
+  list: (actorId: number) => { all: () => Promise<Row[]> },
+): Promise<Row[]> {
+  const rows = await list(tokenUserId(c)).all()
+  if (rows.length === 0) refuseUnlessActive(undefined)
+  return rows
+}
+
 /** Middleware for a route that reads nothing from D1 itself: the check on its own, one primary-key read. */
 export const requireActiveUser = () =>
   createMiddleware<AppEnv>(async function requireActiveUser(c, next) {

@@ -53,6 +53,29 @@ describe('storage per bearer-protected request', () => {
     })
   })
 
+  it('GET /users/ (plain list): one KV get and one statement, the user check inside it', async () => {
+    const { user, token } = await userToken()
+    const live = await recorded('/users/', token)
+    const statement = expect.stringMatching(
+      /^select .* from "users" where exists \(select 1 from "users" "actor" .*\) order by "users"\."id" asc$/,
+    )
+    expect(live).toEqual({
+      status: 200,
+      kv: ['get access:'],
+      sql: [statement],
+      runs: 1,
+      batches: [],
+    })
+    await env.DB.prepare('update users set is_active = 0 where id = ?').bind(user.id).run()
+    expect(await recorded('/users/', token)).toEqual({
+      status: 401,
+      kv: ['get access:'],
+      sql: [statement],
+      runs: 1,
+      batches: [],
+    })
+  })
+
   it('GET /groups/: one KV get, then one batch of the user check and the list query', async () => {
     const { token } = await userToken()
     expect(await recorded('/groups/', token)).toEqual({
