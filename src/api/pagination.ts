@@ -12,7 +12,7 @@ import type { SQLiteTable } from 'drizzle-orm/sqlite-core'
 import type { AppEnv } from '../env'
 import type { Db } from '../db/client'
 import { readSettings } from '../config'
-import { batchAsActiveUser, rowsAsActiveUser } from '../auth/active-user'
+import { batchAsActiveUser, pageAsActiveUser, rowsAsActiveUser } from '../auth/active-user'
 
 /** The query parameters DRF's LimitOffsetPagination reads. */
 const LIMIT = 'limit'
@@ -31,6 +31,8 @@ export type PageQuery<Row> = {
    * user, empty unless they exist and are active, so the check needs no statement of its own.
    */
   allSeenBy?: (actorId: number) => { all: () => Promise<Row[]> }
+  /** Likewise its COUNT, 0 unless the token's user exists and is active. */
+  countSeenBy?: (actorId: number) => BatchItem<'sqlite'>
 }
 
 /** The ordered select a list function builds (drizzle's SQLite select builder, narrowed). */
@@ -113,11 +115,11 @@ export async function listResponse<Row, Json>(c: Context<AppEnv>, query: PageQue
   const offset = parsePositiveInt(lastQueryValue(c, OFFSET), false) ?? 0
   const db = c.get('db')
   // One round trip: COUNT(*) and the page in one D1 batch (DRF runs them as two queries).
-  const [counts, rows] = await batchAsActiveUser(c, [
-    db.select({ n: count() }).from(query.table),
-    query.page(limit, offset),
-  ])
-  const total = (counts as { n: number }[])[0]?.n ?? 0
+  const { total, rows } = query.countSeenBy
+    ? await pageAsActiveUser(c, query.countSeenBy, query.page(limit, offset))
+    : await batchAsActiveUser(c, [db.select({ n: count() }).from(query.table), query.page(limit, offset)]).then(
+        ([counts, page]) => ({ total: (counts as { n: number }[])[0]?.n ?? 0, rows: page }),
+      )
   return c.json({
     count: total,
     ...pageLinks(c.req.url, limit, offset, total),

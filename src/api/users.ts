@@ -3,13 +3,13 @@
  * UserDetails: an authenticated user's token with `read` for safe methods and `write` otherwise.
  */
 import { Hono, type Context } from 'hono'
-import { and, asc, eq, exists, sql } from 'drizzle-orm'
+import { and, asc, count, eq, exists, type Placeholder, sql } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/sqlite-core'
 import type { AppEnv } from '../env'
 import { ApiError, ValidationError } from '../errors'
 import { listUsers, normalizeUsername, userByUsername, USERNAME_MAX_LENGTH, usernameProblem } from '../accounts/users'
 import { passwordProblems } from '../accounts/passwords'
-import { preparedQuery } from '../db/client'
+import { type Db, preparedQuery } from '../db/client'
 import { users } from '../db/schema'
 import { hashPassword, PASSWORD_MAX_LENGTH, UNUSABLE_PASSWORD } from '../crypto/password'
 import { batchAsActiveUser, refuseUnlessActive, requireActiveUser } from '../auth/active-user'
@@ -30,7 +30,8 @@ userRoutes.use('/users/', allowMethods('GET, POST, HEAD, OPTIONS'), ...guard)
 userRoutes.get('/users/', (c) => {
   const db = c.get('db')
   const allSeenBy = (actorId: number) => ({ all: () => usersSeenBy(db).all({ actor: actorId }) })
-  return listResponse(c, { ...pageOf(db, users, listUsers), allSeenBy }, toUserJson)
+  const countSeenBy = (actorId: number) => db.select({ n: count() }).from(users).where(activeActor(db, actorId))
+  return listResponse(c, { ...pageOf(db, users, listUsers), allSeenBy, countSeenBy }, toUserJson)
 })
 userRoutes.post('/users/', async (c) => c.json(toUserJson(await createUserFromBody(c)), 201))
 userRoutes.options('/users/', requireActiveUser(), viewMetadata('User List'))
@@ -48,20 +49,24 @@ const userSeenBy = preparedQuery((db) =>
     .prepare(),
 )
 
-// Prepared once: the plain `GET /users/`, every user, as seen by the token's user: no row unless
-// that user exists and is active (they are one of the users, so an empty list is the refusal).
+/**
+ * True exactly while the token's user exists and is active. They are one of the users, so the user
+ * list and its count under this condition are empty only when the token must be refused.
+ */
+const activeActor = (db: Db, actorId: number | Placeholder) =>
+  exists(
+    db
+      .select({ one: sql`1` })
+      .from(actor)
+      .where(and(eq(actor.id, actorId), eq(actor.isActive, true))),
+  )
+
+// Prepared once: the plain `GET /users/`, every user, as seen by the token's user.
 const usersSeenBy = preparedQuery((db) =>
   db
     .select()
     .from(users)
-    .where(
-      exists(
-        db
-          .select({ one: sql`1` })
-          .from(actor)
-          .where(and(eq(actor.id, sql.placeholder('actor')), eq(actor.isActive, true))),
-      ),
-    )
+    .where(activeActor(db, sql.placeholder('actor')))
     .orderBy(asc(users.id))
     .prepare(),
 )

@@ -78,6 +78,24 @@ export async function rowsAsActiveUser<Row>(
   return rows
 }
 
+/**
+ * A page of such a list and its COUNT in one D1 batch, the count as seen by the token's user (0
+ * unless they exist and are active): a count of 0 is the refusal, so no third statement is needed.
+ */
+export async function pageAsActiveUser<P extends BatchItem<'sqlite'>>(
+  c: Context<AppEnv>,
+  countSeenBy: (actorId: number) => BatchItem<'sqlite'>,
+  page: P,
+): Promise<{ total: number; rows: BatchResponse<[P]>[0] }> {
+  const [counts, rows] = (await c.get('db').batch([countSeenBy(tokenUserId(c)), page])) as unknown as [
+    { n: number }[],
+    BatchResponse<[P]>[0],
+  ]
+  const total = counts[0]?.n ?? 0
+  if (total === 0) refuseUnlessActive(undefined)
+  return { total, rows }
+}
+
 /** Middleware for a route that reads nothing from D1 itself: the check on its own, one primary-key read. */
 export const requireActiveUser = () =>
   createMiddleware<AppEnv>(async function requireActiveUser(c, next) {
