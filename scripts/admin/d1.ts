@@ -33,11 +33,12 @@ function wranglerOnce(target: Target, args: string[]): string {
 /**
  * A local database is one SQLite file that a running `npm start` may be writing at the same
  * moment: wrangler then fails with "database is locked" (or hides it behind "internal error"), and
- * nothing was written. Local calls are retried for a few seconds; remote ones never are (a retried
- * write there could run twice).
+ * nothing was written. Local calls are retried for about 15 s; remote ones never are (a retried
+ * write there could run twice). Under a burst of failed sign-ins (each reserves its attempt in D1)
+ * a lock outlasted the 4 s this used to wait, once in a CI run.
  */
 const LOCKED = /database is locked|internal error; reference/
-const RETRY_DELAYS_MS = [100, 250, 500, 1000, 2000]
+const RETRY_DELAYS_MS = [100, 250, 500, 1000, 2000, 3000, 4000, 4000]
 
 /** Runs a wrangler command against `target`; wrangler's output is returned, a failure thrown as D1Error. */
 export function wrangler(target: Target, args: string[]): string {
