@@ -12,9 +12,9 @@ import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
 import { ApiError, OAuthError } from '../errors'
 import { readText } from '../http/body'
-import { accessTokenFormat } from '../http/token-deps'
-import type { AccessTokenInfo } from '../oauth/store/tokens'
-import { findApplication, isClientTokenCurrent } from '../oauth/store/applications'
+import { accessTokensFor } from '../tokens/deps'
+import type { AccessTokenInfo } from '../store/tokens'
+import { findApplication, isClientTokenCurrent } from '../store/applications'
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -118,7 +118,7 @@ export async function authenticateBearer(c: Context<AppEnv>): Promise<AccessToke
   }
   if (token === 'malformed') throw new BearerRefused(400, { code: 'invalid_request', description: MALFORMED })
   if (token === null) throw new BearerRefused(401)
-  const found = await accessTokenFormat(c).read(token)
+  const found = await accessTokensFor(c.env).read(token)
   if (found === null) throw new BearerRefused(401, INVALID_TOKEN)
   if (found === 'expired')
     throw new BearerRefused(401, { code: 'invalid_token', description: 'The access token has expired.' })

@@ -8,7 +8,7 @@ import type { AppEnv } from '../env'
 import { OAuthError } from '../errors'
 import { safeEqual } from '../crypto/compare'
 import { sha256Hex } from '../crypto/token'
-import { type Application, findApplicationByClientId } from '../oauth/store/applications'
+import { type Application, findApplicationByClientId } from '../store/applications'
 
 declare module 'hono' {
   interface ContextVariableMap {

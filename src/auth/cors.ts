@@ -18,8 +18,8 @@ import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
 import { applications } from '../db/schema'
-import { type Application, findApplication } from '../oauth/store/applications'
-import type { AccessTokenInfo } from '../oauth/store/tokens'
+import { type Application, findApplication } from '../store/applications'
+import type { AccessTokenInfo } from '../store/tokens'
 
 /** A serialized origin: scheme, host and optional port, nothing else ("null" is never allowed). */
 const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?:\/\/\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$/

@@ -9,7 +9,7 @@ import {
   type ClientType,
   GRANT_TYPES,
   type GrantType,
-} from './store/applications'
+} from '../store/applications'
 
 /** Messages per form field, shown beside it. */
 export type FieldErrors = Partial<Record<keyof ApplicationFields, string[]>>

@@ -9,7 +9,7 @@ import type { AppEnv } from '../env'
 import { readSettings, SCOPES } from '../config'
 import { ID_TOKEN_ALG, signingKeys } from '../oidc/keys'
 import { USERINFO_CLAIMS } from './userinfo'
-import { registeredGrantTypes } from '../oauth/grants/registry'
+import { registeredGrantTypes } from '../grants/registry'
 import { CODE_CHALLENGE_METHODS } from '../oauth/pkce'
 import { issuerUrl } from '../oauth/issuer'
 

@@ -15,11 +15,11 @@ import type { AppEnv } from '../env'
 import { NO_STORE } from '../errors'
 import { authenticateBearer, BearerRefused, readBearerToken } from '../auth/bearer'
 import { authenticateClient, invalidClient, readClientCredentials } from '../auth/client-auth'
-import { tokenDeps } from '../http/token-deps'
+import { tokenDepsFor } from '../tokens/deps'
 import { findToken, isCurrentAccessToken } from '../tokens/lookup'
 import { readOAuthForm, requireParam } from '../oauth/form'
 import { scopeSet } from '../oauth/scopes'
-import type { AccessTokenInfo } from '../oauth/store/tokens'
+import type { AccessTokenInfo } from '../store/tokens'
 
 /**
  * §2.1: the caller must be authorized. A bad bearer token is refused as RFC 6750 §3 says, and a
@@ -59,7 +59,7 @@ introspectRoutes.post('/o/introspect/', async function introspectionEndpoint(c) 
   const form = await readOAuthForm(c)
   await authenticateCaller(c, form)
   const token = requireParam(form, 'token', 'Missing token parameter.')
-  const deps = tokenDeps(c)
+  const deps = tokenDepsFor(c.env, c.get('db'))
   const found = await findToken(deps, token, form.get('token_type_hint'))
   // §2.2: anything but a live access token is {"active": false}, with no other member.
   const live = found?.type === 'access_token' && (await isCurrentAccessToken(deps, found)) ? found.info : null

@@ -14,7 +14,7 @@ import type { AppEnv } from '../env'
 import { NO_STORE } from '../errors'
 import { log } from '../log'
 import { authenticateClient, readClientCredentials } from '../auth/client-auth'
-import { tokenDeps } from '../http/token-deps'
+import { tokenDepsFor } from '../tokens/deps'
 import { findToken } from '../tokens/lookup'
 import { revokeToken } from '../tokens/service'
 import { readOAuthForm, requireParam } from '../oauth/form'
@@ -25,7 +25,7 @@ revokeRoutes.post('/o/revoke_token/', async function revocationEndpoint(c) {
   const form = await readOAuthForm(c)
   const app = await authenticateClient(c, readClientCredentials(c, form))
   const token = requireParam(form, 'token', 'Missing token parameter.')
-  const deps = tokenDeps(c)
+  const deps = tokenDepsFor(c.env, c.get('db'))
   const found = await findToken(deps, token, form.get('token_type_hint'))
   // §2.1: the server first checks that the token was issued to the client asking. Another
   // client's token is left alone, with the same 200 an unknown token gets (DOT 1.7 revokes it).

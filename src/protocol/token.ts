@@ -7,16 +7,16 @@ import { Hono } from 'hono'
 import type { AppEnv } from '../env'
 import { NO_STORE } from '../errors'
 import { authenticateClient, readClientCredentials } from '../auth/client-auth'
-import { tokenDeps } from '../http/token-deps'
+import { tokenDepsFor } from '../tokens/deps'
 import { readOAuthForm } from '../oauth/form'
-import { checkGrantRequest } from '../oauth/grants/grant'
-import { grantFor } from '../oauth/grants/registry'
+import { checkGrantRequest } from '../grants/grant'
+import { grantFor } from '../grants/registry'
 
 export const tokenRoutes = new Hono<AppEnv>()
 
 tokenRoutes.post('/o/token/', async function tokenEndpoint(c) {
   const form = await readOAuthForm(c)
-  const deps = tokenDeps(c)
+  const deps = tokenDepsFor(c.env, c.get('db'))
   const grant = grantFor(form.get('grant_type'), deps.settings)
   const app = await authenticateClient(c, readClientCredentials(c, form))
   const params = checkGrantRequest(grant, form, app)

@@ -1,12 +1,13 @@
 /**
  * @module What the token service needs, passed in rather than read from a request: the route
- * handlers build it once per request (src/http/token-deps.ts); the admin CLI, the cron, the admin
- * site or a device flow build their own from their bindings.
+ * handlers, the admin site and the cron build it from the Worker's bindings (`tokenDepsFor`); the
+ * admin CLI or a device flow can build their own.
  */
-import type { Clock } from '../clock'
-import type { Settings } from '../config'
+import { type Clock, systemClock } from '../clock'
+import { readSettings, type Settings } from '../config'
 import type { Db } from '../db/client'
 import type { AccessTokenFormat } from './format'
+import { opaqueAccessTokens } from './opaque'
 
 /** The storage, time, settings and access token format the token service works with. */
 export type TokenDeps = {
@@ -16,4 +17,12 @@ export type TokenDeps = {
   clock: Clock
   settings: Settings
   accessTokens: AccessTokenFormat
+}
+
+/** The access token format this deployment issues and accepts. */
+export const accessTokensFor = (env: Env): AccessTokenFormat => opaqueAccessTokens(env.TOKENS, systemClock)
+
+/** The token service's dependencies from the Worker's bindings and the request's (or job's) database handle. */
+export function tokenDepsFor(env: Env, db: Db): TokenDeps {
+  return { db, kv: env.TOKENS, clock: systemClock, settings: readSettings(env), accessTokens: accessTokensFor(env) }
 }

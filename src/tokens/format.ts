@@ -6,7 +6,7 @@
  * keeps a deny-list for `revoke`. The grant (token family) records `hash`, so revoking a grant
  * reaches its current access token whatever the format.
  */
-import type { AccessTokenInfo } from '../oauth/store/tokens'
+import type { AccessTokenInfo } from '../store/tokens'
 
 /**
  * A new token's identity, chosen before its claims are final: refresh rotation writes `hash` into

@@ -3,9 +3,9 @@
  * (RFC 7009 §2.1) and introspection (RFC 7662 §2.1), and whether an access token is still live.
  */
 import { sha256Hex } from '../crypto/token'
-import { findApplication, isClientTokenCurrent } from '../oauth/store/applications'
-import { findFamily } from '../oauth/store/families'
-import { type AccessTokenInfo, type RefreshTokenInfo, readRefreshTokenByHash } from '../oauth/store/tokens'
+import { findApplication, isClientTokenCurrent } from '../store/applications'
+import { findFamily } from '../store/families'
+import { type AccessTokenInfo, type RefreshTokenInfo, readRefreshTokenByHash } from '../store/tokens'
 import type { TokenDeps } from './deps'
 
 /** A live (unexpired) token, with the digest it is stored under. */

@@ -1,10 +1,10 @@
 /**
  * @module The opaque access token format: 256 random bits, stored in KV under their SHA-256
- * (src/oauth/store/tokens.ts), so a token is valid exactly while its record is there.
+ * (src/store/tokens.ts), so a token is valid exactly while its record is there.
  */
 import type { Clock } from '../clock'
 import { newSecret, sha256Hex } from '../crypto/token'
-import { deleteAccessToken, putAccessToken, readAccessTokenByHash } from '../oauth/store/tokens'
+import { deleteAccessToken, putAccessToken, readAccessTokenByHash } from '../store/tokens'
 import type { AccessTokenFormat, AccessTokenId } from './format'
 
 function newId(): AccessTokenId {

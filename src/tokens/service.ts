@@ -7,7 +7,7 @@
 import { newSecret, randomToken, sha256Hex } from '../crypto/token'
 import { OAuthError } from '../errors'
 import { isSubset } from '../oauth/scopes'
-import type { Application } from '../oauth/store/applications'
+import type { Application } from '../store/applications'
 import {
   type FamilyWithUser,
   insertFamily,
@@ -16,14 +16,14 @@ import {
   type NewFamily,
   rotateFamily,
   unrotateFamily,
-} from '../oauth/store/families'
+} from '../store/families'
 import {
   type AccessTokenInfo,
   deleteRefreshToken,
   putRefreshToken,
   type RefreshTokenInfo,
   readRefreshTokenByHash,
-} from '../oauth/store/tokens'
+} from '../store/tokens'
 import type { TokenDeps } from './deps'
 import type { AccessTokenId, MintedAccessToken } from './format'
 import type { FoundToken } from './lookup'

@@ -20,7 +20,7 @@ import { renderApplicationDetail } from './views/applications/detail'
 import { renderApplicationDelete } from './views/applications/delete'
 import { readApplicationForm } from '../oauth/application-form'
 import { issuerUrl } from '../oauth/issuer'
-import { tokenDeps } from '../http/token-deps'
+import { tokenDepsFor } from '../tokens/deps'
 import { revokeFamily } from '../tokens/service'
 import {
   type Application,
@@ -30,8 +30,8 @@ import {
   insertApplication,
   listApplicationsOf,
   updateApplication,
-} from '../oauth/store/applications'
-import { liveFamilyIdsOf } from '../oauth/store/user-grants'
+} from '../store/applications'
+import { liveFamilyIdsOf } from '../store/user-grants'
 
 export const applicationRoutes = new Hono<AppEnv>()
 applicationRoutes.use('/o/applications/*', pageHeaders, loadSession, requireLogin)
@@ -208,7 +208,7 @@ applicationRoutes.post(`${BASE}/:id/delete/`, async (c) => {
   const app = await ownApplication(c)
   if (!app) return notFound(c)
   // Revoke first: the cascade would drop the grants' rows, but their tokens live on in KV.
-  const deps = tokenDeps(c)
+  const deps = tokenDepsFor(c.env, c.get('db'))
   for (const familyId of await liveFamilyIdsOf(deps.db, app.id, deps.clock)) await revokeFamily(deps, familyId)
   await deleteApplication(c.get('db'), app.id)
   log(c, 'info', { event: 'application_deleted', applicationId: app.id })

@@ -18,7 +18,7 @@ import { pageHeaders } from './security'
 import { issuerUrl } from '../oauth/issuer'
 import { formatScope, isSubset } from '../oauth/scopes'
 import { systemClock } from '../clock'
-import { liveGrantScopes } from '../oauth/store/user-grants'
+import { liveGrantScopes } from '../store/user-grants'
 import {
   type AuthorizationRequest,
   AuthorizePageError,

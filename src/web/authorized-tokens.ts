@@ -12,9 +12,9 @@ import { methodNotAllowed, renderError } from './views/error'
 import { readForm } from './form'
 import { pageHeaders } from './security'
 import { systemClock } from '../clock'
-import { tokenDeps } from '../http/token-deps'
+import { tokenDepsFor } from '../tokens/deps'
 import { revokeFamily } from '../tokens/service'
-import { isLiveGrantOf, listUserGrants } from '../oauth/store/user-grants'
+import { isLiveGrantOf, listUserGrants } from '../store/user-grants'
 
 export const authorizedTokenRoutes = new Hono<AppEnv>()
 authorizedTokenRoutes.use('/o/authorized_tokens/*', pageHeaders, loadSession, requireLogin)
@@ -44,7 +44,7 @@ authorizedTokenRoutes.post('/o/authorized_tokens/:id/delete/', async (c) => {
   if (!(await isLiveGrantOf(c.get('db'), session.user.id, id, systemClock))) {
     return renderError(c, 404, 'Not found', 'There is no such authorization on your account.')
   }
-  await revokeFamily(tokenDeps(c), id)
+  await revokeFamily(tokenDepsFor(c.env, c.get('db')), id)
   log(c, 'info', { event: 'grant_revoked_by_user', userId: session.user.id })
   return c.redirect('/o/authorized_tokens/?revoked', 303)
 })

@@ -1,6 +1,6 @@
 /** Bindings that fail on purpose, wrapped around the test's real D1 and KV. */
 import { env } from 'cloudflare:workers'
-import { app } from '../../src/index'
+import { app } from '../../src'
 import { ORIGIN } from './http'
 
 const BROKEN = Symbol('broken statement')

@@ -3,7 +3,7 @@
 // every request on TrieRouter, ~10× slower to match (src/web/applications.ts, README "Performance").
 import { env } from 'cloudflare:test'
 import { expect, it } from 'vitest'
-import { app } from '../../src/index'
+import { app } from '../../src'
 
 it('routes with RegExpRouter', async () => {
   await app.request('/users/1/', {}, env)

@@ -2,7 +2,7 @@
 import { createScheduledController } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import worker from '../../src/index'
+import worker from '../../src'
 import { CLEANUP_BATCH, RETENTION_SECONDS, cleanupStatements, runCleanup } from '../../src/maintenance/cleanup'
 import { WINDOW_SECONDS } from '../../src/auth/rate-limit'
 import { logged } from '../helpers/secrets'

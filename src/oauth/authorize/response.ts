@@ -10,7 +10,7 @@ import type { OAuthError } from '../../errors'
 import { log } from '../../log'
 import { randomToken, sha256Hex } from '../../crypto/token'
 import { formatScope } from '../scopes'
-import { insertCode } from '../store/codes'
+import { insertCode } from '../../store/codes'
 import { systemClock } from '../../clock'
 import type { AuthorizationRequest } from './steps'
 

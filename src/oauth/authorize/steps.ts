@@ -12,7 +12,7 @@ import { OAuthError } from '../../errors'
 import { CODE_CHALLENGE_METHODS, S256_CHALLENGE } from '../pkce'
 import { scopeOrDefault } from '../scopes'
 import { matchesRegisteredUri } from '../redirect-uris'
-import { type Application, findApplicationByClientId, redirectUriList } from '../store/applications'
+import { type Application, findApplicationByClientId, redirectUriList } from '../../store/applications'
 
 /** An error that must not be redirected: the page says it to the user, with status 400. */
 export class AuthorizePageError extends Error {

@@ -5,7 +5,7 @@ import type { AppEnv } from '../../env'
 import { SCOPES } from '../../config'
 import type { Session } from '../session'
 import { sessionCsrfToken } from '../csrf'
-import type { UserGrant } from '../../oauth/store/user-grants'
+import type { UserGrant } from '../../store/user-grants'
 import { CsrfInput, Layout } from './layout'
 
 type TokensProps = { session: Session; grants: UserGrant[]; notice?: string }

@@ -3,7 +3,7 @@ import type { Context } from 'hono'
 import type { AppEnv } from '../../../env'
 import type { Session } from '../../session'
 import { sessionCsrfToken } from '../../csrf'
-import type { Application } from '../../../oauth/store/applications'
+import type { Application } from '../../../store/applications'
 import { CsrfInput, Layout } from '../layout'
 
 type DeleteProps = { session: Session; app: Application }

@@ -6,7 +6,7 @@ import type { AppEnv } from '../../../env'
 import type { Session } from '../../session'
 import { sessionCsrfToken } from '../../csrf'
 import { CLIENT_TYPE_LABELS, GRANT_TYPE_LABELS } from '../../../oauth/application-form'
-import type { Application } from '../../../oauth/store/applications'
+import type { Application } from '../../../store/applications'
 import { CsrfInput, Layout } from '../layout'
 
 type DetailProps = {

@@ -9,7 +9,7 @@ import type { AppEnv } from '../../../env'
 import type { Session } from '../../session'
 import { sessionCsrfToken } from '../../csrf'
 import { CLIENT_TYPE_LABELS, type FieldErrors, GRANT_TYPE_LABELS } from '../../../oauth/application-form'
-import type { ApplicationFields } from '../../../oauth/store/applications'
+import type { ApplicationFields } from '../../../store/applications'
 import { CsrfInput, Layout } from '../layout'
 import { Field, invalidAttrs } from '../field'
 

@@ -2,7 +2,7 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../../../env'
 import type { Session } from '../../session'
-import type { Application } from '../../../oauth/store/applications'
+import type { Application } from '../../../store/applications'
 import { CLIENT_TYPE_LABELS, GRANT_TYPE_LABELS } from '../../../oauth/application-form'
 import { Layout } from '../layout'
 

@@ -4,8 +4,8 @@
  * KV's minimum TTL is 60 s and a record may be read from a cache until it lapses.
  * Layout: docs/storage.md.
  */
-import type { Clock } from '../../clock'
-import { KV_MIN_TTL_SECONDS } from '../../config'
+import type { Clock } from '../clock'
+import { KV_MIN_TTL_SECONDS } from '../config'
 
 /** What the bearer middleware learns from one KV read: enough for the API and introspection. */
 export type AccessTokenInfo = {

@@ -3,9 +3,9 @@
  * revoked nor expired) token families of that user, with the application each was given to.
  */
 import { and, desc, eq, gt, isNull } from 'drizzle-orm'
-import type { Db } from '../../db/client'
-import { applications, tokenFamilies } from '../../db/schema'
-import type { Clock } from '../../clock'
+import type { Db } from '../db/client'
+import { applications, tokenFamilies } from '../db/schema'
+import type { Clock } from '../clock'
 
 const live = (userId: number, clock: Clock) =>
   and(eq(tokenFamilies.userId, userId), isNull(tokenFamilies.revokedAt), gt(tokenFamilies.expiresAt, clock.now()))

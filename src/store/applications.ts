@@ -1,8 +1,8 @@
 /** @module OAuth applications (clients) in D1. */
 import { and, asc, eq, sql } from 'drizzle-orm'
-import { type Db, preparedQuery } from '../../db/client'
+import { type Db, preparedQuery } from '../db/client'
 import type { SQLiteUpdateSetSource } from 'drizzle-orm/sqlite-core'
-import { applications } from '../../db/schema'
+import { applications } from '../db/schema'
 
 export type Application = typeof applications.$inferSelect
 export type GrantType = Application['authorizationGrantType']

@@ -1,6 +1,6 @@
 /** @module The client credentials grant (RFC 6749 §4.4): a token for the client itself. */
-import { issueClientToken } from '../../tokens/service'
-import { formatScope, scopeOrDefault } from '../scopes'
+import { issueClientToken } from '../tokens/service'
+import { formatScope, scopeOrDefault } from '../oauth/scopes'
 import { defineGrant } from './grant'
 
 export const clientCredentialsGrant = defineGrant({

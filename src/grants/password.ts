@@ -1,9 +1,9 @@
 /** @module The resource owner password credentials grant (RFC 6749 §4.3), as the tutorial uses it. */
-import { normalizeUsername } from '../../accounts/users'
-import { checkPassword } from '../../auth/password-check'
-import { OAuthError } from '../../errors'
-import { issueUserTokens } from '../../tokens/service'
-import { formatScope, scopeOrDefault } from '../scopes'
+import { normalizeUsername } from '../accounts/users'
+import { checkPassword } from '../auth/password-check'
+import { OAuthError } from '../errors'
+import { issueUserTokens } from '../tokens/service'
+import { formatScope, scopeOrDefault } from '../oauth/scopes'
 import { defineGrant } from './grant'
 
 export const passwordGrant = defineGrant({

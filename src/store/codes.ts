@@ -1,8 +1,8 @@
 /** @module Authorization codes in D1, stored by digest and spent atomically. */
 import { and, eq, isNull } from 'drizzle-orm'
-import type { Db } from '../../db/client'
-import { authorizationCodes } from '../../db/schema'
-import type { Clock } from '../../clock'
+import type { Db } from '../db/client'
+import { authorizationCodes } from '../db/schema'
+import type { Clock } from '../clock'
 import type { NewFamily } from './families'
 
 export type AuthorizationCode = typeof authorizationCodes.$inferSelect

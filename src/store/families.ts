@@ -4,9 +4,9 @@
  * and up to 60 s stale across locations).
  */
 import { and, eq, exists, getTableColumns, gt, isNull, sql } from 'drizzle-orm'
-import { type Db, preparedQuery } from '../../db/client'
-import { tokenFamilies, users } from '../../db/schema'
-import type { Clock } from '../../clock'
+import { type Db, preparedQuery } from '../db/client'
+import { tokenFamilies, users } from '../db/schema'
+import type { Clock } from '../clock'
 
 export type TokenFamily = typeof tokenFamilies.$inferSelect
 export type NewFamily = typeof tokenFamilies.$inferInsert

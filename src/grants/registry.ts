@@ -2,8 +2,8 @@
  * @module The grant registry: `grant_type` → handler. A new grant is one file declaring a
  * GrantHandler (./grant.ts) plus its line here.
  */
-import type { Settings } from '../../config'
-import { OAuthError } from '../../errors'
+import type { Settings } from '../config'
+import { OAuthError } from '../errors'
 import { authorizationCodeGrant } from './authorization-code'
 import { clientCredentialsGrant } from './client-credentials'
 import type { GrantHandler } from './grant'

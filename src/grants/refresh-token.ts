@@ -1,6 +1,6 @@
 /** @module The refresh token grant (RFC 6749 §6), with rotation and reuse detection (RFC 9700 §4.14.2). */
-import { readClientRefreshToken, rotateRefreshToken } from '../../tokens/service'
-import { formatScope, parseScope } from '../scopes'
+import { readClientRefreshToken, rotateRefreshToken } from '../tokens/service'
+import { formatScope, parseScope } from '../oauth/scopes'
 import { defineGrant } from './grant'
 
 export const refreshTokenGrant = defineGrant({

@@ -5,12 +5,12 @@
  * grant is `unauthorized_client` (RFC 6749 §5.2).
  */
 import type { Context } from 'hono'
-import type { Settings } from '../../config'
-import type { AppEnv } from '../../env'
-import { OAuthError } from '../../errors'
-import type { TokenDeps } from '../../tokens/deps'
-import type { TokenResponse } from '../../tokens/service'
-import { requireParam } from '../form'
+import type { Settings } from '../config'
+import type { AppEnv } from '../env'
+import { OAuthError } from '../errors'
+import type { TokenDeps } from '../tokens/deps'
+import type { TokenResponse } from '../tokens/service'
+import { requireParam } from '../oauth/form'
 import type { Application } from '../store/applications'
 
 /** One token request, after the grant's parameters and the client have been checked. */
