@@ -3,7 +3,7 @@
  * A failed exchange burns the code; a replay of a spent code revokes the grant it was exchanged
  * for (§4.1.2, RFC 9700 §4.2.4). Spending the code and creating that grant are one transaction.
  */
-import { findUser } from '../accounts/users'
+import { findUser } from '../store/users'
 import type { Clock } from '../clock'
 import { sha256Hex } from '../crypto/token'
 import { OAuthError } from '../errors'

@@ -1,6 +1,7 @@
 /** @module The resource owner password credentials grant (RFC 6749 §4.3), as the tutorial uses it. */
 import { normalizeUsername } from '../accounts/users'
 import { checkPassword } from '../auth/password-check'
+import { clientIp } from '../auth/rate-limit'
 import { OAuthError } from '../errors'
 import { issueUserTokens } from '../tokens/service'
 import { formatScope, scopeOrDefault } from '../oauth/scopes'
@@ -18,7 +19,7 @@ export const passwordGrant = defineGrant({
     const scope = formatScope(scopeOrDefault(form.get('scope'), 'password'))
 
     // §4.3.2: the server MUST protect this endpoint against brute force.
-    const check = await checkPassword(c, username, params.password)
+    const check = await checkPassword(deps, { username, password: params.password, ip: clientIp(c) })
     if (check.outcome === 'limited') {
       throw new OAuthError('invalid_grant', 'Too many failed attempts. Try again later.', 429, {
         'Retry-After': String(check.retryAfter),

@@ -1,7 +1,7 @@
 /** @module The Worker's `scheduled` handler: the Cron Trigger's hourly cleanup of D1. */
-import { runCleanup } from './cleanup'
+import { runCleanup } from '../store/cleanup'
 
-/** Deletes what can no longer matter (see cleanup.ts) and logs one line with the counts. */
+/** Deletes what can no longer matter (see src/store/cleanup.ts) and logs one line with the counts. */
 export async function scheduled(controller: ScheduledController, env: Env): Promise<void> {
   const started = Date.now()
   const { cron } = controller

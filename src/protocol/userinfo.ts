@@ -6,7 +6,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../env'
 import { NO_STORE } from '../errors'
-import { findUser, type User } from '../accounts/users'
+import { findUser, type User } from '../store/users'
 import { bearerAuth, BearerRefused } from '../auth/bearer'
 import { requireScopes } from '../auth/scopes'
 import { scopeSet } from '../oauth/scopes'

@@ -91,3 +91,17 @@ export function isClientTokenCurrent(app: Application | undefined, token: { secr
 export async function deleteApplication(db: Db, id: number): Promise<void> {
   await db.delete(applications).where(eq(applications.id, id)).run()
 }
+
+/** Whether any application lists `origin` (a serialized origin) among its allowed origins. */
+export function anyApplicationListsOrigin(db: Db, origin: string): Promise<boolean> {
+  // instr, not LIKE: an origin holds no wildcard to escape this way. Whitespace is normalised first.
+  const spaced = sql`replace(replace(replace(${applications.allowedOrigins}, char(9), ' '), char(10), ' '), char(13), ' ')`
+  const list = sql`' ' || ${spaced} || ' '`
+  return db
+    .select({ id: applications.id })
+    .from(applications)
+    .where(sql`instr(${list}, ${` ${origin} `}) > 0`)
+    .limit(1)
+    .get()
+    .then((row) => row !== undefined)
+}

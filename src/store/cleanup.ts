@@ -1,0 +1,55 @@
+/**
+ * @module Removing rows that can no longer matter from D1. Run hourly by the Cron Trigger
+ * (src/maintenance/scheduled.ts, `[triggers] crons` in wrangler.toml) and on demand by the admin
+ * CLI. KV needs nothing: every token record there carries its own expiration TTL.
+ *
+ * The statements are plain SQL over integers, so the CLI can hand the very same text to
+ * `wrangler d1 execute`. Each deletes at most CLEANUP_BATCH rows, so one statement stays well
+ * inside D1's per-query limits on a large backlog; runCleanup repeats each until it is done.
+ */
+import { systemClock } from '../clock'
+import { WINDOW_SECONDS } from './rate-limits'
+
+/**
+ * How long a spent or expired code, or a revoked grant, is kept after it stops working: a replayed
+ * code still revokes what it was exchanged for (RFC 6749 §4.1.2), and an operator can still see why
+ * a grant ended.
+ */
+export const RETENTION_SECONDS = 24 * 60 * 60
+
+/** Rows one statement deletes at most. */
+export const CLEANUP_BATCH = 1000
+
+export type CleanupStatement = { table: string; sql: string }
+
+const batchDelete = (table: string, condition: string): CleanupStatement => ({
+  table,
+  sql: `delete from ${table} where rowid in (select rowid from ${table} where ${condition} limit ${CLEANUP_BATCH})`,
+})
+
+/** The delete statements for `now` (Unix seconds), in an order that is safe to stop between. */
+export function cleanupStatements(now: number = systemClock.now()): CleanupStatement[] {
+  if (!Number.isSafeInteger(now)) throw new TypeError('now must be an integer')
+  const retired = now - RETENTION_SECONDS
+  return [
+    batchDelete('authorization_codes', `expires_at <= ${retired}`),
+    // A grant ends when its refresh token expires, or when it is revoked.
+    batchDelete('token_families', `expires_at <= ${retired} or revoked_at <= ${retired}`),
+    batchDelete('sessions', `expires_at <= ${now}`),
+    batchDelete('rate_limits', `window_start <= ${now - WINDOW_SECONDS}`),
+  ]
+}
+
+/** Runs every statement until it deletes nothing more; the number of rows deleted per table. */
+export async function runCleanup(d1: D1Database, now: number = systemClock.now()): Promise<Record<string, number>> {
+  const deleted: Record<string, number> = {}
+  for (const { table, sql } of cleanupStatements(now)) {
+    deleted[table] = 0
+    for (;;) {
+      const { meta } = await d1.prepare(sql).run()
+      deleted[table] += meta.changes
+      if (meta.changes < CLEANUP_BATCH) break
+    }
+  }
+  return deleted
+}
