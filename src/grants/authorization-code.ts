@@ -8,6 +8,8 @@ import type { Clock } from '../clock'
 import { sha256Hex } from '../crypto/token'
 import { OAuthError } from '../errors'
 import { signIdToken } from '../oidc/id-token'
+import { signingKeys } from '../oidc/keys'
+import { issuerUrl } from '../oauth/issuer'
 import type { TokenDeps } from '../tokens/deps'
 import { prepareUserGrant, revokeFamily, storeUserGrant, withdrawIfRevoked } from '../tokens/service'
 import { verifyS256 } from '../oauth/pkce'
@@ -67,7 +69,8 @@ export const authorizationCodeGrant = defineGrant({
     // OpenID Connect Core §3.1.3.3: a grant with `openid` also gets an id_token. It is signed before
     // anything is stored, so a missing signing key fails the exchange with nothing spent or stored.
     if (scopeSet(code.scope).has('openid')) {
-      grant.response.id_token = await signIdToken(c, {
+      const signer = { keys: await signingKeys(c), issuer: issuerUrl(c), clock: deps.clock, settings: deps.settings }
+      grant.response.id_token = await signIdToken(signer, {
         userId: user!.id,
         clientId: app.clientId,
         authTime: code.authTime,

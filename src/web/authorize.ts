@@ -9,11 +9,11 @@ import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../env'
 import { OAuthError } from '../errors'
 import { log } from '../log'
-import { csrfTokenFor, verifyCsrf } from './csrf'
+import { csrfTokenFor } from './csrf'
 import { loadSession, loginUrl, type Session } from './session'
 import { renderConsent } from './views/consent'
 import { methodNotAllowed, renderError } from './views/error'
-import { readForm } from './form'
+import { readPostedForm, refuseForgedForm } from './form'
 import { pageHeaders } from './security'
 import { issuerUrl } from '../oauth/issuer'
 import { formatScope, isSubset } from '../oauth/scopes'
@@ -140,7 +140,7 @@ authorizeRoutes.get('/o/authorize/', async (c) => {
 const FORM_ONLY_FIELDS = ['csrfmiddlewaretoken', 'allow']
 
 authorizeRoutes.post('/o/authorize/', async (c) => {
-  const form = await readForm(c)
+  const { form, forged } = await readPostedForm(c)
   const session = c.get('session')
   if (!session) {
     // The session ended while the consent page was open: sign in again, then see the page anew.
@@ -148,11 +148,9 @@ authorizeRoutes.post('/o/authorize/', async (c) => {
     return c.redirect(loginUrl(`/o/authorize/?${query}`), 303)
   }
   // §10.12: a forged consent would hand a code for the victim's account to the attacker's client.
-  if (!verifyCsrf(c, form)) {
-    return renderError(
+  if (forged) {
+    return refuseForgedForm(
       c,
-      403,
-      'Request refused',
       'This consent form has expired or did not come from this site. Go back to the application and try again.',
     )
   }

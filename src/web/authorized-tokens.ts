@@ -5,11 +5,10 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../env'
 import { log } from '../log'
-import { verifyCsrf } from './csrf'
 import { loadSession, requireLogin, signedIn } from './session'
 import { renderAuthorizedTokens } from './views/authorized-tokens'
 import { methodNotAllowed, renderError } from './views/error'
-import { readForm } from './form'
+import { readPostedForm, refuseForgedForm } from './form'
 import { pageHeaders } from './security'
 import { systemClock } from '../clock'
 import { tokenDepsFor } from '../tokens/deps'
@@ -30,14 +29,8 @@ authorizedTokenRoutes.get('/o/authorized_tokens/', async (c) => {
 })
 
 authorizedTokenRoutes.post('/o/authorized_tokens/:id/delete/', async (c) => {
-  const form = await readForm(c)
-  if (!verifyCsrf(c, form))
-    return renderError(
-      c,
-      403,
-      'Request refused',
-      'This form has expired or did not come from this site. Reload the page and try again.',
-    )
+  const { forged } = await readPostedForm(c)
+  if (forged) return refuseForgedForm(c)
   const session = signedIn(c)
   const id = c.req.param('id')
   // Only the user's own live grants: anyone else's id answers as if it did not exist.

@@ -13,13 +13,12 @@ import { replacePassword } from '../store/users'
 import { hashPassword } from '../crypto/password'
 import { type PasswordOwner, passwordProblems } from '../accounts/passwords'
 import { log } from '../log'
-import { readForm } from './form'
+import { readPostedForm } from './form'
 import { methodNotAllowed } from './views/error'
 import { type PasswordChangeErrors, PasswordChangeDonePage, PasswordChangePage } from './views/password-change'
 import { clientIp, inMinutes } from '../auth/rate-limit'
 import { systemClock } from '../clock'
 import { checkPassword } from '../auth/password-check'
-import { verifyCsrf } from './csrf'
 import { requireLogin, signedIn, startSession } from './session'
 
 /** The new password's problems under new_password1; new_password2 only has to match it. */
@@ -41,9 +40,9 @@ const renderForm = (c: Context<AppEnv>, status: 200 | 400 | 403 | 429, errors?: 
 passwordChangeRoutes.get('/accounts/password_change/', (c) => renderForm(c, 200))
 
 passwordChangeRoutes.post('/accounts/password_change/', async (c) => {
-  const form = await readForm(c)
+  const { form, forged } = await readPostedForm(c)
   const { user } = signedIn(c)
-  if (!verifyCsrf(c, form))
+  if (forged)
     return renderForm(c, 403, undefined, 'This form has expired or did not come from this site. Please try again.')
   const oldPassword = form.get('old_password') ?? ''
   const errors = newPasswordErrors(user, form.get('new_password1') ?? '', form.get('new_password2') ?? '')

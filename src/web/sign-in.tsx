@@ -10,12 +10,12 @@ import { normalizeUsername } from '../accounts/users'
 import { log } from '../log'
 import { systemClock } from '../clock'
 import { LoginPage } from './views/login'
-import { readForm } from './form'
-import { methodNotAllowed, renderError } from './views/error'
+import { readPostedForm, refuseForgedForm } from './form'
+import { methodNotAllowed } from './views/error'
 import { pageHeaders } from './security'
 import { clientIp, inMinutes } from '../auth/rate-limit'
 import { checkPassword } from '../auth/password-check'
-import { csrfTokenFor, verifyCsrf } from './csrf'
+import { csrfTokenFor } from './csrf'
 import { safeNext } from './next-url'
 import { endSession, loadSession, startSession } from './session'
 import { deleteSessionsOf } from '../store/sessions'
@@ -41,12 +41,12 @@ function renderLogin(
 signInRoutes.get('/accounts/login/', (c) => renderLogin(c, 200, { next: safeNext(c.req.query('next')) }))
 
 signInRoutes.post('/accounts/login/', async (c) => {
-  const form = await readForm(c)
+  const { form, forged } = await readPostedForm(c)
   const next = safeNext(form.get('next') ?? c.req.query('next'))
   // Normalised before the limits and the lookup: every spelling of a name is that one account.
   const username = normalizeUsername((form.get('username') ?? '').slice(0, 150))
   const password = form.get('password') ?? ''
-  if (!verifyCsrf(c, form)) {
+  if (forged) {
     return renderLogin(c, 403, {
       next,
       username,
@@ -77,11 +77,10 @@ signInRoutes.get('/accounts/logout/', (c) => c.redirect('/', 302))
 
 /** Sign-out; with `everywhere` set, every session of the user ends, on every device. */
 signInRoutes.post('/accounts/logout/', async (c) => {
-  const form = await readForm(c)
+  const { form, forged } = await readPostedForm(c)
   const session = c.get('session')
   if (!session) return c.redirect('/accounts/login/', 303)
-  if (!verifyCsrf(c, form))
-    return renderError(c, 403, 'Request refused', 'Sign-out was refused: the form did not come from this site.')
+  if (forged) return refuseForgedForm(c, 'Sign-out was refused: the form did not come from this site.')
   if (form.get('everywhere')) await deleteSessionsOf(c.get('db'), session.user.id)
   await endSession(c)
   log(c, 'info', { event: 'signed_out', userId: session.user.id })

@@ -12,6 +12,7 @@ import { OAuthError } from '../../errors'
 import { CODE_CHALLENGE_METHODS, S256_CHALLENGE } from '../pkce'
 import { scopeOrDefault } from '../scopes'
 import { matchesRegisteredUri } from '../redirect-uris'
+import { checkParamsOnce } from '../form'
 import { type Application, findApplicationByClientId, redirectUriList } from '../../store/applications'
 
 /** An error that must not be redirected: the page says it to the user, with status 400. */
@@ -89,15 +90,7 @@ const checkRedirectUri: Step = (_c, params, draft) => {
 }
 
 /** §3.1: parameters must not repeat; ours have a length limit. From here on, errors go to the client. */
-const checkParams: Step = (_c, params) => {
-  const seen = new Set<string>()
-  for (const [name, value] of params) {
-    const label = /^[A-Za-z0-9_.-]{1,64}$/.test(name) ? `${name} ` : ''
-    if (seen.has(name)) throw new OAuthError('invalid_request', `Duplicate ${label}parameter.`)
-    if (value.length > MAX_PARAM_LENGTH) throw new OAuthError('invalid_request', `The ${label}parameter is too long.`)
-    seen.add(name)
-  }
-}
+const checkParams: Step = (_c, params) => checkParamsOnce(params)
 
 /** §4.1.1, §4.1.2.1: only `code` is served (no implicit grant, RFC 9700 §2.1.2). */
 const checkResponseType: Step = (_c, params) => {
