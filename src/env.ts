@@ -7,7 +7,7 @@ export type Bindings = Env
  * Read with `c.get('db')`, not `c.var.db`: Hono's `c.var` builds a new object from every variable
  * on each access, which was ~2% of a refresh's CPU (npm run bench:profile).
  */
-export type Variables = {
+type Variables = {
   db: Db
   /** Per-request id, echoed as `X-Request-Id` and in every log line. */
   requestId: string

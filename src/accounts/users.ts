@@ -1,8 +1,8 @@
 /** @module What a username is: its normal form and the rules it must follow (Django's). */
 /** Django's UnicodeUsernameValidator: letters, digits and @/./+/-/_, at most 150 characters. */
-export const USERNAME_PATTERN = /^[\p{L}\p{N}_.@+-]+$/u
+const USERNAME_PATTERN = /^[\p{L}\p{N}_.@+-]+$/u
 export const USERNAME_MAX_LENGTH = 150
-export const INVALID_USERNAME =
+const INVALID_USERNAME =
   'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.'
 
 /**

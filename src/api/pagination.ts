@@ -54,7 +54,7 @@ export const pageOf = <Row>(
  * Python's `int()` as DRF's `_positive_int` uses it: surrounding whitespace, a sign and digit
  * underscores are accepted; negative numbers (and 0 when `strict`) are not. Null means "fall back".
  */
-export function parsePositiveInt(value: string | null, strict: boolean, cutoff?: number): number | null {
+function parsePositiveInt(value: string | null, strict: boolean, cutoff?: number): number | null {
   if (value === null || !/^\s*[+-]?\d+(_\d+)*\s*$/.test(value)) return null
   const n = Number(value.trim().replaceAll('_', ''))
   if (!Number.isSafeInteger(n) || n < 0 || (n === 0 && strict)) return null
@@ -74,7 +74,7 @@ const quotePlus = (s: string) =>
  * DRF's `replace_query_param` / `remove_query_param`: the query string is re-encoded with its keys
  * sorted (`urlencode(sorted(parse_qs(query).items()))`), other parameters kept.
  */
-export function withQueryParam(url: URL, key: string, value: number | null): string {
+function withQueryParam(url: URL, key: string, value: number | null): string {
   const grouped = new Map<string, string[]>()
   for (const [k, v] of url.searchParams) grouped.set(k, [...(grouped.get(k) ?? []), v])
   if (value === null) grouped.delete(key)
@@ -85,7 +85,7 @@ export function withQueryParam(url: URL, key: string, value: number | null): str
 }
 
 /** `next` and `previous` exactly as LimitOffsetPagination's get_next_link / get_previous_link. */
-export function pageLinks(requestUrl: string, limit: number, offset: number, total: number) {
+function pageLinks(requestUrl: string, limit: number, offset: number, total: number) {
   const url = new URL(requestUrl)
   url.hash = ''
   const withLimit = new URL(withQueryParam(url, LIMIT, limit))

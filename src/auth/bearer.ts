@@ -33,7 +33,7 @@ export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficien
 export type BearerRefusal = { code?: BearerErrorCode; description?: string; scope?: string }
 
 /** RFC 6750 §3 challenge: `Bearer realm="api"` plus any attributes, each quoted once. */
-export function bearerChallenge(attributes: Record<string, string> = {}): string {
+function bearerChallenge(attributes: Record<string, string> = {}): string {
   const extra = Object.entries(attributes).map(([k, v]) => `, ${k}="${v}"`)
   return `Bearer ${REALM}${extra.join('')}`
 }

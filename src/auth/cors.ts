@@ -23,7 +23,7 @@ import type { AccessTokenInfo } from '../store/tokens'
 const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?:\/\/\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$/
 
 /** The origins an application lists (space-separated; any whitespace accepted). */
-export const allowedOriginList = (value: string) => value.split(/\s+/).filter(Boolean)
+const allowedOriginList = (value: string) => value.split(/\s+/).filter(Boolean)
 
 const anyApplicationAllows = (c: Context<AppEnv>, origin: string) => anyApplicationListsOrigin(c.get('db'), origin)
 

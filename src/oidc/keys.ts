@@ -19,7 +19,7 @@ export type PublicJwk = { kty: 'RSA'; kid: string; use: 'sig'; alg: typeof ID_TO
 export type SigningKeys = { kid: string; key: CryptoKey; jwks: PublicJwk[] }
 
 /** The secret is absent or unusable. Its message names what is wrong, never key material. */
-export class OidcKeysUnavailable extends Error {
+class OidcKeysUnavailable extends Error {
   constructor(readonly reason: string) {
     super(reason)
     this.name = 'OidcKeysUnavailable'

@@ -12,7 +12,7 @@ import { requireScopes } from '../auth/scopes'
 import { scopeSet } from '../oauth/scopes'
 
 /** The claims `scope` releases about `user`; empty values are left out rather than sent blank. */
-export function userClaims(user: User, scope: string): Record<string, string | boolean> {
+function userClaims(user: User, scope: string): Record<string, string | boolean> {
   const scopes = scopeSet(scope)
   const claims: Record<string, string | boolean> = { sub: String(user.id) }
   if (scopes.has('profile')) {

@@ -16,7 +16,7 @@ import type { User } from '../store/users'
 import { deleteSession, findLiveSession, insertSession } from '../store/sessions'
 import { safeNext } from './next-url'
 
-export const SESSION_COOKIE = 'eot_session'
+const SESSION_COOKIE = 'eot_session'
 
 /** A signed-in browser: who, since when (OpenID Connect `auth_time`), and its CSRF secret. */
 export type Session = { idHash: string; user: User; csrfSecret: string; created: number; expiresAt: number }
@@ -87,7 +87,7 @@ export async function endSession(c: Context<AppEnv>): Promise<void> {
 export const loginUrl = (next: string) => `/accounts/login/?next=${encodeURIComponent(safeNext(next))}`
 
 /** The path and query of this request: where sign-in should come back to. */
-export const currentPath = (c: Context) => {
+const currentPath = (c: Context) => {
   const url = new URL(c.req.url)
   return url.pathname + url.search
 }

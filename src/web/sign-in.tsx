@@ -22,8 +22,7 @@ import { deleteSessionsOf } from '../store/sessions'
 import { recordSignIn } from '../store/users'
 import { passwordChangeRoutes } from './password-change'
 
-export const INVALID_LOGIN =
-  'Please enter a correct username and password. Note that both fields may be case-sensitive.'
+const INVALID_LOGIN = 'Please enter a correct username and password. Note that both fields may be case-sensitive.'
 
 export const signInRoutes = new Hono<AppEnv>()
 signInRoutes.use('/accounts/*', pageHeaders, loadSession)

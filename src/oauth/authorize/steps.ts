@@ -43,7 +43,7 @@ export type AuthorizationRequest = {
   maxAge: number | null
 }
 
-export const PROMPTS = ['none', 'login', 'consent', 'select_account'] as const
+const PROMPTS = ['none', 'login', 'consent', 'select_account'] as const
 export type Prompt = (typeof PROMPTS)[number]
 
 /** The request as the steps fill it in. */
@@ -151,7 +151,7 @@ const checkPkce: Step = (_c, params, draft) => {
 }
 
 /** The steps, in order: the first that throws is the answer. */
-export const AUTHORIZE_STEPS: readonly Step[] = [
+const AUTHORIZE_STEPS: readonly Step[] = [
   loadClient,
   checkRedirectUri,
   checkParams,

@@ -13,7 +13,7 @@ type TokensProps = { session: Session; grants: UserGrant[]; notice?: string }
 const describe = (scope: string) => (SCOPES as Record<string, string>)[scope] ?? scope
 const date = (seconds: number) => `${new Date(seconds * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`
 
-export const AuthorizedTokensPage: FC<TokensProps> = ({ session, grants, notice }) => {
+const AuthorizedTokensPage: FC<TokensProps> = ({ session, grants, notice }) => {
   const csrf = sessionCsrfToken(session)
   return (
     <Layout title="Authorized apps" session={session} nav="tokens">

@@ -26,7 +26,7 @@ function destination(uri: string): string {
   }
 }
 
-export const ConsentPage: FC<ConsentProps> = ({ session, csrfToken, appName, scopes, redirectUri, hidden }) => (
+const ConsentPage: FC<ConsentProps> = ({ session, csrfToken, appName, scopes, redirectUri, hidden }) => (
   <Layout title={`Authorize ${appName}?`} session={session} narrow>
     <h1>Authorize {appName}?</h1>
     <form class="card" method="post" action="/o/authorize/">

@@ -5,7 +5,7 @@ import type { Session } from '../session'
 import { CSRF_FIELD, sessionCsrfToken } from '../csrf'
 import { SCRIPT, STYLESHEET } from './assets'
 
-export type Nav = 'home' | 'applications' | 'tokens' | 'login' | null
+type Nav = 'home' | 'applications' | 'tokens' | 'login' | null
 
 type LayoutProps = { title: string; session: Session | null; nav?: Nav; narrow?: boolean; children?: Child }
 
