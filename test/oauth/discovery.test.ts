@@ -4,8 +4,14 @@
 import { describe, expect, it } from 'vitest'
 import { basicAuth, call, ORIGIN, read } from '../helpers/http'
 import { callWith } from '../helpers/faults'
-import { clientAuth, codeGrant, clientCredentialsGrant, REDIRECT } from '../helpers/grants'
-import { passwordSetup, passwordToken } from '../helpers/password-flow'
+import {
+  clientAuth,
+  clientCredentialsGrant,
+  codeGrant,
+  passwordSetup,
+  passwordToken,
+  REDIRECT,
+} from '../helpers/grants'
 import { createApplication, createUser, PASSWORD } from '../helpers/seed'
 import { authorizationCodeFlow, authorizeUrl, redirectParams } from '../helpers/flows'
 import { GRANTABLE_SCOPES, SCOPES } from '../../src/config'

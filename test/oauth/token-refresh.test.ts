@@ -2,22 +2,15 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { call } from '../helpers/http'
-import { passwordSetup, passwordToken, refresh } from '../helpers/password-flow'
+import { grant, refresh } from '../helpers/grants'
 import { createApplication } from '../helpers/seed'
 import { sha256Hex } from '../../src/crypto/token'
 
 const usersStatus = async (token: string) => (await call('/users/', { token })).status
 
-async function freshTokens(extra: Record<string, string> = {}) {
-  const setup = await passwordSetup()
-  const first = await passwordToken(setup, extra)
-  expect(first.status).toBe(200)
-  return { ...setup, first: first.body as { access_token: string; refresh_token: string } }
-}
-
 describe('refresh_token grant', () => {
   it('rotates: new tokens work, the old access and refresh tokens stop at once', async () => {
-    const { app, first } = await freshTokens()
+    const { app, tokens: first } = await grant('password')
     const second = await refresh(app, first.refresh_token)
     expect(second.status).toBe(200)
     expect(second.headers.get('cache-control')).toBe('no-store')
@@ -35,7 +28,7 @@ describe('refresh_token grant', () => {
   })
 
   it('a reused refresh token is invalid_grant and revokes the whole family (RFC 9700 §4.14.2)', async () => {
-    const { app, first } = await freshTokens()
+    const { app, tokens: first } = await grant('password')
     const second = await refresh(app, first.refresh_token)
     const replay = await refresh(app, first.refresh_token)
     expect(replay.status).toBe(400)
@@ -47,7 +40,7 @@ describe('refresh_token grant', () => {
   })
 
   it('of concurrent refreshes with one token, exactly one succeeds', async () => {
-    const { app, first } = await freshTokens()
+    const { app, tokens: first } = await grant('password')
     const results = await Promise.all(Array.from({ length: 20 }, () => refresh(app, first.refresh_token)))
     const ok = results.filter((r) => r.status === 200)
     expect(ok).toHaveLength(1)
@@ -57,7 +50,7 @@ describe('refresh_token grant', () => {
   })
 
   it('may narrow the scope, never widen it past the grant', async () => {
-    const { app, first } = await freshTokens({ scope: 'read write' })
+    const { app, tokens: first } = await grant('password', { scope: 'read write' })
     const narrowed = await refresh(app, first.refresh_token, { scope: 'read' })
     expect(narrowed).toMatchObject({ status: 200, body: { scope: 'read' } })
     const widened = await refresh(app, narrowed.body.refresh_token, { scope: 'read groups' })
@@ -69,7 +62,7 @@ describe('refresh_token grant', () => {
   })
 
   it('an empty scope is treated as omitted', async () => {
-    const { app, first } = await freshTokens()
+    const { app, tokens: first } = await grant('password')
     expect(await refresh(app, first.refresh_token, { scope: '' })).toMatchObject({
       status: 200,
       body: { scope: 'read write groups' },
@@ -77,7 +70,7 @@ describe('refresh_token grant', () => {
   })
 
   it('a refresh token of another client is invalid_grant, and stays usable by its own client', async () => {
-    const { app, first } = await freshTokens()
+    const { app, tokens: first } = await grant('password')
     const other = await createApplication()
     const refused = await refresh(other, first.refresh_token)
     expect(refused.status).toBe(400)
@@ -93,14 +86,14 @@ describe('refresh_token grant', () => {
       { error: 'invalid_request', error_description: 'Missing refresh token parameter.' },
     ],
   ])('%s', async (_, extra, body) => {
-    const { app } = await freshTokens()
+    const { app } = await grant('password')
     const res = await refresh(app, 'x', extra)
     expect(res.status).toBe(400)
     expect(res.body).toEqual(body)
   })
 
   it('an expired refresh token is invalid_grant', async () => {
-    const { app, first } = await freshTokens()
+    const { app, tokens: first } = await grant('password')
     const key = `refresh:${sha256Hex(first.refresh_token)}`
     const record = JSON.parse((await env.TOKENS.get(key))!)
     await env.TOKENS.put(key, JSON.stringify({ ...record, exp: record.iat - 1 }))
@@ -110,7 +103,7 @@ describe('refresh_token grant', () => {
   })
 
   it('the family expiry in D1 is enforced even if the KV record lives on', async () => {
-    const { app, first } = await freshTokens()
+    const { app, tokens: first } = await grant('password')
     await env.DB.prepare('update token_families set expires_at = unixepoch() - 1').run()
     const res = await refresh(app, first.refresh_token)
     expect(res.status).toBe(400)
@@ -132,7 +125,7 @@ describe('refresh_token grant for a user deactivated or deleted behind the serve
       .run()
 
   it('deactivated via SQL: invalid_grant, and the grant is revoked in D1 and KV for good', async () => {
-    const { app, user, first } = await freshTokens()
+    const { app, user, tokens: first } = await grant('password')
     await setActive(user.id, false)
     const res = await refresh(app, first.refresh_token)
     expect(res.status).toBe(400)
@@ -153,7 +146,7 @@ describe('refresh_token grant for a user deactivated or deleted behind the serve
   })
 
   it('deleted via SQL: invalid_grant (the grant row went with the user), and the old access token is refused', async () => {
-    const { app, user, first } = await freshTokens()
+    const { app, user, tokens: first } = await grant('password')
     await env.DB.prepare('delete from users where id = ?').bind(user.id).run()
     const res = await refresh(app, first.refresh_token)
     expect(res.status).toBe(400)
@@ -163,7 +156,7 @@ describe('refresh_token grant for a user deactivated or deleted behind the serve
   })
 
   it('of concurrent refreshes with a deactivated user’s token, all fail and the grant is revoked', async () => {
-    const { app, user, first } = await freshTokens()
+    const { app, user, tokens: first } = await grant('password')
     await setActive(user.id, false)
     const results = await Promise.all(Array.from({ length: 20 }, () => refresh(app, first.refresh_token)))
     expect(results.map((r) => [r.status, r.body])).toEqual(Array(20).fill([400, { error: 'invalid_grant' }]))
@@ -172,7 +165,7 @@ describe('refresh_token grant for a user deactivated or deleted behind the serve
   })
 
   it('deactivated and reactivated before any refresh: the grant still works', async () => {
-    const { app, user, first } = await freshTokens()
+    const { app, user, tokens: first } = await grant('password')
     await setActive(user.id, false)
     await setActive(user.id, true)
     expect((await refresh(app, first.refresh_token)).status).toBe(200)

@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { env, exports } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ORIGIN } from '../helpers/http'
-import { passwordSetup, passwordToken } from '../helpers/password-flow'
+import { grant } from '../helpers/grants'
 import {
   authorization,
   body,
@@ -44,8 +44,8 @@ const PATHS = [
 
 let known: Known
 beforeAll(async () => {
-  const setup = await passwordSetup()
-  const tokens = (await passwordToken(setup)).body
+  const setup = await grant('password')
+  const { tokens } = setup
   known = {
     accessToken: tokens.access_token,
     refreshToken: tokens.refresh_token,

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { Browser, formFor, textOf } from '../helpers/browser'
 import { authorizationCodeFlow } from '../helpers/flows'
-import { passwordSetup, passwordToken } from '../helpers/password-flow'
+import { passwordSetup, passwordToken } from '../helpers/grants'
 import { call } from '../helpers/http'
 import { createUser } from '../helpers/seed'
 
