@@ -5,7 +5,7 @@
  */
 import { and, eq, exists, getTableColumns, gt, inArray, isNull, sql } from 'drizzle-orm'
 import { type Db, preparedQuery } from '../db/client'
-import { tokenFamilies, userGroups, users } from '../db/schema'
+import { applications, tokenFamilies, userGroups, users } from '../db/schema'
 import type { Clock } from '../clock'
 
 export type TokenFamily = typeof tokenFamilies.$inferSelect
@@ -135,6 +135,8 @@ export type GrantSelection = {
   userId?: number
   applicationId?: number
   membersOf?: number
+  /** The grants given to any application this user owns (deleting the user deletes those applications). */
+  applicationOwnerId?: number
   ids?: readonly string[]
 }
 
@@ -157,6 +159,15 @@ export function revokeFamiliesWhere(db: Db, selection: GrantSelection, clock: Cl
       : inArray(
           tokenFamilies.userId,
           db.select({ id: userGroups.userId }).from(userGroups).where(eq(userGroups.groupId, selection.membersOf)),
+        ),
+    selection.applicationOwnerId === undefined
+      ? undefined
+      : inArray(
+          tokenFamilies.applicationId,
+          db
+            .select({ id: applications.id })
+            .from(applications)
+            .where(eq(applications.userId, selection.applicationOwnerId)),
         ),
     selection.ids === undefined
       ? undefined

@@ -45,23 +45,25 @@ async function endTokensOf(deps: TokenDeps, grants: readonly RevokedGrant[]): Pr
 }
 
 /**
- * Plans the revocation of the `target`'s live grants (and sessions). Nothing happens until the
- * caller runs `statements` in its batch and passes the results to `afterCommit`.
+ * Plans the revocation of the live grants each target selects (one statement per target; a grant
+ * two targets select is revoked and counted once), and the sessions `endSessionsOf` names.
+ * Nothing happens until the caller runs `statements` at the start of its batch and passes the
+ * batch's results to `afterCommit`.
  *
  * @example
  * const plan = planRevokeAll(deps, { userId: user.id, endSessionsOf: user.id })
  * const results = await deps.db.batch([...plan.statements, setInactive(deps.db, user.id)])
  * await plan.afterCommit(results)
  */
-export function planRevokeAll(deps: TokenDeps, target: RevokeAllTarget): RevokeAllPlan {
+export function planRevokeAll(deps: TokenDeps, target: RevokeAllTarget, ...more: GrantSelection[]): RevokeAllPlan {
   const { endSessionsOf, ...selection } = target
-  const revoke = revokeFamiliesWhere(deps.db, selection, deps.clock)
-  const statements: RevokeAllPlan['statements'] =
-    endSessionsOf === undefined ? [revoke] : [revoke, deleteSessionsOf(deps.db, endSessionsOf)]
+  const revokes = [selection, ...more].map((s) => revokeFamiliesWhere(deps.db, s, deps.clock))
+  const statements: RevokeAllPlan['statements'] = [revokes[0]!, ...revokes.slice(1)]
+  if (endSessionsOf !== undefined) statements.push(deleteSessionsOf(deps.db, endSessionsOf))
   return {
     statements,
     async afterCommit(results) {
-      const revoked = results[0] as RevokedGrant[]
+      const revoked = results.slice(0, revokes.length).flat() as RevokedGrant[]
       await endTokensOf(deps, revoked)
       return { revoked: revoked.length }
     },
@@ -69,7 +71,11 @@ export function planRevokeAll(deps: TokenDeps, target: RevokeAllTarget): RevokeA
 }
 
 /** Revokes the `target`'s live grants (and sessions) on their own, as one batch; how many grants. */
-export async function revokeAll(deps: TokenDeps, target: RevokeAllTarget): Promise<{ revoked: number }> {
-  const plan = planRevokeAll(deps, target)
+export async function revokeAll(
+  deps: TokenDeps,
+  target: RevokeAllTarget,
+  ...more: GrantSelection[]
+): Promise<{ revoked: number }> {
+  const plan = planRevokeAll(deps, target, ...more)
   return plan.afterCommit(await deps.db.batch(plan.statements))
 }
