@@ -10,7 +10,7 @@ import { log } from '../../log'
 import { hashPassword } from '../../crypto/password'
 import { normalizeUsername, usernameProblem } from '../../accounts/users'
 import { passwordProblems, type PasswordOwner } from '../../accounts/passwords'
-import { isValidEmail } from '../../api/fields'
+import { isValidEmail } from '../../accounts/email'
 import {
   type AdminUser,
   deleteUserStatement,
