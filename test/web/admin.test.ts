@@ -293,6 +293,26 @@ describe('users', () => {
     expect((await theirs.get('/o/applications/')).status).toBe(302)
   })
 
+  it('a refresh racing the deactivation leaves no live token behind, whichever wins', async () => {
+    const { browser } = await staff()
+    const { app, user, tokens } = await userWithToken()
+    const page = await browser.get(`/admin/auth/user/${user.id}/change/`)
+    const fields = { ...formFor(page.html, `/admin/auth/user/${user.id}/change/`).fields }
+    delete fields.is_active
+    delete fields.groups
+    const [deactivated, refreshed] = await Promise.all([
+      browser.post(`/admin/auth/user/${user.id}/change/`, fields),
+      refresh(app, tokens.refresh_token),
+    ])
+    expect(deactivated.status).toBe(303)
+    expect(await apiStatus(tokens.access_token)).toBe(401)
+    if (refreshed.status === 200) {
+      rememberSecret(refreshed.body.access_token)
+      expect(await apiStatus(refreshed.body.access_token)).toBe(401)
+      expect((await refresh(app, refreshed.body.refresh_token)).body).toEqual({ error: 'invalid_grant' })
+    } else expect(refreshed.body).toEqual({ error: 'invalid_grant' })
+  })
+
   it('delete: a confirmation page, then POST revokes their grants and those of the applications they own', async () => {
     const { browser } = await staff()
     const { user, tokens } = await userWithToken()
