@@ -160,3 +160,28 @@ export const rateLimits = sqliteTable('rate_limits', {
   windowStart: integer('window_start').notNull(),
   failures: integer('failures').notNull().default(0),
 })
+
+/**
+ * The admin site's action log (Django's `django_admin_log`): who added, changed or deleted what,
+ * and when. The actor's and the object's names are copied in, so an entry still reads right after
+ * either is renamed or deleted.
+ */
+export const adminLog = sqliteTable(
+  'admin_log',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    actionTime: integer('action_time').notNull().default(now),
+    /** The staff user who acted; null once that user is deleted (`actorUsername` stays). */
+    actorId: integer('actor_id').references(() => users.id, { onDelete: 'set null' }),
+    actorUsername: text('actor_username').notNull(),
+    /** What kind of object: `user`, `group`, `application` or `accesstoken`. */
+    objectType: text('object_type').notNull(),
+    objectId: text('object_id').notNull(),
+    /** How the object was named at the time. */
+    objectRepr: text('object_repr').notNull(),
+    action: text('action', { enum: ['add', 'change', 'delete'] }).notNull(),
+    /** What changed, in words (field names, never values that could be secret). */
+    message: text('message').notNull().default(''),
+  },
+  (t) => [index('admin_log_object_idx').on(t.objectType, t.objectId), index('admin_log_time_idx').on(t.actionTime)],
+)

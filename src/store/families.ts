@@ -3,9 +3,9 @@
  * that may still be used. D1 decides single use atomically; KV could not (no compare-and-set,
  * and up to 60 s stale across locations).
  */
-import { and, eq, exists, getTableColumns, gt, isNull, sql } from 'drizzle-orm'
+import { and, eq, exists, getTableColumns, gt, inArray, isNull, sql } from 'drizzle-orm'
 import { type Db, preparedQuery } from '../db/client'
-import { tokenFamilies, users } from '../db/schema'
+import { applications, tokenFamilies, userGroups, users } from '../db/schema'
 import type { Clock } from '../clock'
 
 export type TokenFamily = typeof tokenFamilies.$inferSelect
@@ -125,4 +125,61 @@ export async function markFamilyRevoked(db: Db, id: string, clock: Clock): Promi
     .where(and(eq(tokenFamilies.id, id), isNull(tokenFamilies.revokedAt)))
     .returning()
     .get()
+}
+
+/**
+ * Which grants to revoke at once; every condition given must hold. `membersOf` selects the grants
+ * of every user in that group; `ids` names grants one by one.
+ */
+export type GrantSelection = {
+  userId?: number
+  applicationId?: number
+  membersOf?: number
+  /** The grants given to any application this user owns (deleting the user deletes those applications). */
+  applicationOwnerId?: number
+  ids?: readonly string[]
+}
+
+/** What revoking a grant leaves to delete from KV: the digests of its live tokens. */
+export type RevokedGrant = Pick<TokenFamily, 'id' | 'accessHash' | 'refreshHash'>
+
+/**
+ * Marks the selected live grants revoked and returns them (`RETURNING`): a statement for a D1
+ * batch, so that the revocation commits with the change that calls for it (a user deactivated,
+ * an application deleted), or not at all. It must come before any delete in that batch whose
+ * cascade would remove the rows it has to read.
+ */
+export function revokeFamiliesWhere(db: Db, selection: GrantSelection, clock: Clock) {
+  const now = clock.now()
+  const conditions = [
+    selection.userId === undefined ? undefined : eq(tokenFamilies.userId, selection.userId),
+    selection.applicationId === undefined ? undefined : eq(tokenFamilies.applicationId, selection.applicationId),
+    selection.membersOf === undefined
+      ? undefined
+      : inArray(
+          tokenFamilies.userId,
+          db.select({ id: userGroups.userId }).from(userGroups).where(eq(userGroups.groupId, selection.membersOf)),
+        ),
+    selection.applicationOwnerId === undefined
+      ? undefined
+      : inArray(
+          tokenFamilies.applicationId,
+          db
+            .select({ id: applications.id })
+            .from(applications)
+            .where(eq(applications.userId, selection.applicationOwnerId)),
+        ),
+    selection.ids === undefined
+      ? undefined
+      : selection.ids.length === 0
+        ? sql`0`
+        : inArray(tokenFamilies.id, [...selection.ids]),
+  ].filter((c) => c !== undefined)
+  // An empty selection would revoke every grant on the server: refuse it rather than guess.
+  if (conditions.length === 0) throw new Error('revokeFamiliesWhere: empty selection')
+  return db
+    .update(tokenFamilies)
+    .set({ revokedAt: now })
+    .where(and(isNull(tokenFamilies.revokedAt), gt(tokenFamilies.expiresAt, now), ...conditions))
+    .returning({ id: tokenFamilies.id, accessHash: tokenFamilies.accessHash, refreshHash: tokenFamilies.refreshHash })
 }

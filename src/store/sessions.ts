@@ -32,7 +32,5 @@ export async function deleteSession(db: Db, idHash: string): Promise<void> {
   await db.delete(sessions).where(eq(sessions.idHash, idHash)).run()
 }
 
-/** Ends every session of a user ("sign out everywhere"). */
-export async function deleteSessionsOf(db: Db, userId: number): Promise<void> {
-  await db.delete(sessions).where(eq(sessions.userId, userId)).run()
-}
+/** Ends every session of a user: a statement to await, or to put in the D1 batch of the change that calls for it. */
+export const deleteSessionsOf = (db: Db, userId: number) => db.delete(sessions).where(eq(sessions.userId, userId))

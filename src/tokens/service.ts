@@ -283,10 +283,21 @@ export async function withdrawIfRevoked(deps: TokenDeps, familyId: string, acces
 /** Revokes a grant: D1 first (so no refresh can succeed), then its live tokens in KV. */
 export async function revokeFamily(deps: TokenDeps, familyId: string): Promise<void> {
   const revoked = await markFamilyRevoked(deps.db, familyId, deps.clock)
-  if (!revoked) return
+  if (revoked) await endGrantTokens(deps, revoked)
+}
+
+/**
+ * Ends the tokens of a grant already marked revoked in D1: its current access token (through the
+ * format) and its refresh token's KV record. A concurrent rotation that stored newer ones after
+ * this withdraws them itself (withdrawIfRevoked).
+ */
+export async function endGrantTokens(
+  deps: TokenDeps,
+  grant: { accessHash: string | null; refreshHash: string | null },
+): Promise<void> {
   await Promise.all([
-    revoked.accessHash ? deps.accessTokens.revoke(revoked.accessHash) : undefined,
-    revoked.refreshHash ? deleteRefreshToken(deps.kv, revoked.refreshHash) : undefined,
+    grant.accessHash ? deps.accessTokens.revoke(grant.accessHash) : undefined,
+    grant.refreshHash ? deleteRefreshToken(deps.kv, grant.refreshHash) : undefined,
   ])
 }
 

@@ -12,6 +12,7 @@ import { randomToken, sha256Hex } from '../crypto/token'
 import { loadSession, requireLogin, signedIn } from './session'
 import { methodNotAllowed, renderError } from './views/error'
 import { readPostedForm, refuseForgedForm } from './form'
+import { flashSecret, takeFlashedSecret } from './secret-flash'
 import { pageHeaders } from './security'
 import { renderApplicationList } from './views/applications/list'
 import { renderApplicationForm } from './views/applications/form'
@@ -128,12 +129,19 @@ async function register(c: Context<AppEnv>) {
     userId: session.user.id,
   })
   log(c, 'info', { event: 'application_registered', applicationId: app.id, userId: session.user.id })
-  return detail(c, app, { secret: credentials?.secret, notice: 'Application registered.' }, 201)
+  // Post/Redirect/Get: a reload of the page that shows the secret must not register a second
+  // application. The one-time secret rides to that page sealed in a cookie (./secret-flash.ts).
+  if (credentials) await flashSecret(c, session, `${BASE}/${app.id}/`, credentials.secret)
+  return c.redirect(`${BASE}/${app.id}/?registered`, 303)
 }
 
-const showApplication = ownApplicationPage((c, app) =>
-  detail(c, app, { notice: c.req.query('saved') !== undefined ? 'Changes saved.' : undefined }),
-)
+const NOTICES = { registered: 'Application registered.', saved: 'Changes saved.' } as const
+
+const showApplication = ownApplicationPage(async (c, app) => {
+  const secret = await takeFlashedSecret(c, signedIn(c), `${BASE}/${app.id}/`)
+  const key = (Object.keys(NOTICES) as Array<keyof typeof NOTICES>).find((k) => c.req.query(k) !== undefined)
+  return detail(c, app, { secret, notice: key && NOTICES[key] })
+})
 
 // `register/` and `<id>/` are one route that looks at the segment. Hono's RegExpRouter, its
 // fastest, takes no fixed segment beside a parameter at the same place (`register` beside `:id`),
