@@ -33,6 +33,8 @@ const PATHS = [
   '/.well-known/oauth-authorization-server',
   '/o/.well-known/openid-configuration',
   '/o/.well-known/jwks.json',
+  '/.well-known/oauth-protected-resource',
+  '/.well-known/oauth-protected-resource/x',
   '/users/',
   '/users/1/',
   '/users/abc/',
