@@ -13,6 +13,7 @@ import { resolvePassword } from './admin/password-input'
 import { runPlan } from './admin/plan'
 import { openRunner, type Runner, withLockRetry } from './admin/runner'
 import { inlineSql, UsageError } from './admin/sql'
+import { RESOURCE_OPTIONS } from './admin/resources'
 
 const text = { type: 'string' } as const
 const flag = { type: 'boolean' } as const
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
         owner: text,
       },
       ...{ 'skip-authorization': flag, search: text, 'client-id': text, superuser: flag, off: flag },
+      ...RESOURCE_OPTIONS,
     },
   })
   if (opts.help) {

@@ -13,6 +13,7 @@ import { CLEANUP_BATCH, cleanupStatements } from '../../src/store/cleanup'
 import { type Guard, holds, insertedRow, type Plan } from './plan'
 import { ACTIONS } from './manage'
 import { bool, str, UsageError } from './sql'
+import { RESOURCE_COMMANDS } from './resources'
 
 type Options = Record<string, string | boolean | undefined>
 
@@ -226,6 +227,7 @@ const COMMANDS: Record<string, Command> = {
     plan: createApp,
   },
   cleanup: { options: [], plan: cleanup },
+  ...RESOURCE_COMMANDS,
 }
 
 /** Options every command takes. */
