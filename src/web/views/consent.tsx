@@ -28,15 +28,7 @@ function destination(uri: string): string {
   }
 }
 
-const ConsentPage: FC<ConsentProps> = ({
-  session,
-  csrfToken,
-  appName,
-  scopes,
-  resources,
-  redirectUri,
-  hidden,
-}) => (
+const ConsentPage: FC<ConsentProps> = ({ session, csrfToken, appName, scopes, resources, redirectUri, hidden }) => (
   <Layout title={`Authorize ${appName}?`} session={session} narrow>
     <h1>Authorize {appName}?</h1>
     <form class="card" method="post" action="/o/authorize/">
