@@ -110,7 +110,15 @@ describe('cleanup', () => {
 
   it('offers the same statements as plain SQL for the admin CLI, and refuses a non-integer time', () => {
     const statements = cleanupStatements(1_700_000_000)
-    expect(statements.map((s) => s.table)).toEqual(['authorization_codes', 'token_families', 'sessions', 'rate_limits'])
+    expect(statements.map((s) => s.table)).toEqual([
+      'applications',
+      'authorization_codes',
+      'token_families',
+      'sessions',
+      'rate_limits',
+      'client_assertions',
+      'initial_access_tokens',
+    ])
     for (const { sql } of statements)
       expect(sql).toMatch(/^delete from \w+ where rowid in \(select rowid from \w+ where .+ limit \d+\)$/)
     expect(() => cleanupStatements(1.5)).toThrow(TypeError)
