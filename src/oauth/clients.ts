@@ -114,9 +114,13 @@ async function findDocumentClient(c: Context<AppEnv>, url: string): Promise<Appl
  * invalid_client). A self-registered client's use is noted for the unused-client cleanup.
  */
 export async function findClient(c: Context<AppEnv>, clientId: string): Promise<Application | undefined> {
-  const app = isDocumentClientId(clientId, allowsLoopbackDocuments(c))
+  const fromDocument = isDocumentClientId(clientId, allowsLoopbackDocuments(c))
+  const row = fromDocument
     ? await findDocumentClient(c, clientId)
     : await findApplicationByClientId(c.get('db'), clientId)
+  // A document client's row stands for its document: one this server would not fetch now (plain
+  // http off loopback) is no client.
+  const app = !fromDocument && row?.registration === 'metadata-document' ? undefined : row
   if (app) await noteApplicationUse(c.get('db'), app, systemClock.now())
   return app
 }

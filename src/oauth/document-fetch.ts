@@ -75,7 +75,8 @@ export function documentUrlProblem(raw: string, allowLoopback: boolean): string 
   if (loopbackDev) return null
   if (url.protocol !== 'https:') return 'The URL must use https.'
   const host = url.hostname
-  if (privateIPv4(host) || privateIPv6(host) || LOCAL_NAME.test(host) || !host.includes('.')) {
+  const ipv6 = host.startsWith('[')
+  if (privateIPv4(host) || privateIPv6(host) || (!ipv6 && (LOCAL_NAME.test(host) || !host.includes('.')))) {
     return 'The URL points at a private or local address.'
   }
   return null

@@ -100,6 +100,19 @@ async function consentNeeded(c: Context<AppEnv>, request: AuthorizationRequest, 
   return !granted.some((scope) => isSubset(request.scopes, scope))
 }
 
+/**
+ * Where a self-registered client lives, as a person reads it: the host of its metadata document
+ * (its client_id), else the host its answer goes back to.
+ */
+function clientHost(request: AuthorizationRequest): string {
+  const url = request.app.registration === 'metadata-document' ? request.app.clientId : request.redirectUri
+  try {
+    return new URL(url).host || url
+  } catch {
+    return url
+  }
+}
+
 /** The request's parameters as the consent form posts them back. */
 function hiddenFields(request: AuthorizationRequest): Record<string, string> {
   const fields: Record<string, string> = {
@@ -133,6 +146,7 @@ authorizeRoutes.get('/o/authorize/', async (c) => {
     appName: request.app.name || request.app.clientId,
     scopes: request.scopes,
     redirectUri: request.redirectUri,
+    ...(request.app.registration !== 'manual' && { unverified: { host: clientHost(request) } }),
     hidden: hiddenFields(request),
   })
 })
