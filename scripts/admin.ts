@@ -36,6 +36,7 @@ async function main(): Promise<void> {
         owner: text,
       },
       'skip-authorization': flag,
+      ...{ label: text, days: text },
     },
   })
   if (opts.help) {

@@ -12,6 +12,7 @@ import { CLIENT_TYPES, GRANT_TYPES } from '../../src/store/applications'
 import { CLEANUP_BATCH, cleanupStatements } from '../../src/maintenance/cleanup'
 import { type Guard, holds, insertedRow, type Plan } from './plan'
 import { bool, str, UsageError } from './sql'
+import { REGISTRATION_COMMANDS } from './registration'
 
 type Options = Record<string, string | boolean | undefined>
 
@@ -217,6 +218,7 @@ const COMMANDS: Record<string, Command> = {
     plan: createApp,
   },
   cleanup: { options: [], plan: cleanup },
+  ...REGISTRATION_COMMANDS,
 }
 
 /** Options every command takes. */
@@ -232,7 +234,8 @@ export const USAGE = `usage: npm run admin -- [--json] [--print-sql] [--remote |
   createapp       --name N --client-type confidential|public
                   --grant-type password|authorization-code|client-credentials
                   [--redirect-uris "U1 U2"] [--allowed-origins "O1 O2"] [--owner USERNAME] [--skip-authorization]
-  cleanup         delete expired codes, grants, sessions and rate-limit windows`
+  cleanup         delete expired codes, grants, sessions and rate-limit windows
+  createinitialaccesstoken [--label TEXT] [--days N]   a token for /o/register/ (RFC 7591 §3)`
 
 /** The plan for `command`, after checking that it exists and takes the options and arguments given. */
 export async function plan(command: string | undefined, positional: string[], opts: Options): Promise<Plan> {

@@ -33,7 +33,9 @@ export const MAX_DOCUMENT_BYTES = 5 * 1024
 export const allowsLoopbackDocuments = (c: Context<AppEnv>) => isLoopbackHost(new URL(issuerUrl(c)).hostname)
 
 /** The fetch documents go through: a test's stub (env.DOCUMENT_FETCHER), else the runtime's. */
-export const documentFetcher = (env: Env): { fetch: typeof fetch } => env.DOCUMENT_FETCHER ?? { fetch }
+export const documentFetcher = (env: Env): { fetch: typeof fetch } =>
+  // The global fetch must be called unbound: as a method of another object it throws "Illegal invocation".
+  env.DOCUMENT_FETCHER ?? { fetch: (input, init) => fetch(input, init) }
 
 /** Whether `clientId` names a metadata document rather than a registered row. */
 export function isDocumentClientId(clientId: string, allowLoopback: boolean): boolean {
