@@ -116,7 +116,8 @@ async function findDocumentClient(c: Context<AppEnv>, url: string): Promise<Appl
  * invalid_client). A self-registered client's use is noted for the unused-client cleanup.
  */
 export async function findClient(c: Context<AppEnv>, clientId: string): Promise<Application | undefined> {
-  const fromDocument = isDocumentClientId(clientId, allowsLoopbackDocuments(c))
+  // Only a client_id that starts like a URL costs the loopback check (settings, URL parse): not the hot path's.
+  const fromDocument = clientId.startsWith('http') && isDocumentClientId(clientId, allowsLoopbackDocuments(c))
   const row = fromDocument
     ? await findDocumentClient(c, clientId)
     : await findApplicationByClientId(c.get('db'), clientId)
