@@ -45,6 +45,7 @@ async function main(): Promise<void> {
       },
       ...{ 'skip-authorization': flag, search: text, 'client-id': text, superuser: flag, off: flag },
       ...RESOURCE_OPTIONS,
+      ...{ label: text, days: text },
     },
   })
   if (opts.help) {

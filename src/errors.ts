@@ -27,6 +27,9 @@ export type OAuthErrorCode =
   // OpenID Connect Core §3.1.2.6, for prompt=none.
   | 'login_required'
   | 'consent_required'
+  // RFC 7591 §3.2.2, for client registration.
+  | 'invalid_redirect_uri'
+  | 'invalid_client_metadata'
 
 /** RFC 6749 §5.2 error. `description` goes on the wire: never put a secret or token in it. */
 export class OAuthError extends Error {

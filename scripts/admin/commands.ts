@@ -14,6 +14,7 @@ import { type Guard, holds, insertedRow, type Plan } from './plan'
 import { ACTIONS } from './manage'
 import { bool, str, UsageError } from './sql'
 import { RESOURCE_COMMANDS } from './resources'
+import { REGISTRATION_COMMANDS } from './registration'
 
 type Options = Record<string, string | boolean | undefined>
 
@@ -228,6 +229,7 @@ const COMMANDS: Record<string, Command> = {
   },
   cleanup: { options: [], plan: cleanup },
   ...RESOURCE_COMMANDS,
+  ...REGISTRATION_COMMANDS,
 }
 
 /** Options every command takes. */
@@ -253,7 +255,9 @@ export const USAGE = `usage: npm run admin -- [--json] [--print-sql] [--remote |
   deleteuser      --username U   deleteapp --client-id ID   deletegroup --group G
   removefromgroup --username U --group G
   revoketokens    --username U [--client-id ID]
-  setstaff        --username U [--superuser] [--off]`
+  setstaff        --username U [--superuser] [--off]
+  createresource  --uri URI [--name N] [--scopes "a b"] [--token-format opaque|jwt]   listresources   deleteresource --uri URI
+  createinitialaccesstoken [--label TEXT] [--days N]   a token for /o/register/ (RFC 7591 §3)`
 
 /** Commands that set a password: it may come from `--password-stdin` or a prompt (password-input.ts). */
 export const SETS_PASSWORD = ['createsuperuser', 'createuser', 'changepassword']

@@ -69,10 +69,54 @@ export const applications = sqliteTable(
      * current one, so a new secret ends the tokens the old one got.
      */
     secretGeneration: integer('secret_generation').notNull().default(0),
+    /**
+     * Who registered the client: a person (the pages, the admin CLI), the client itself by dynamic
+     * registration (RFC 7591), or its Client ID Metadata Document (client_id is the document's URL).
+     * The last two are shown as "not verified" and deleted by the cron when unused.
+     */
+    registration: text('registration', { enum: ['manual', 'dynamic', 'metadata-document'] })
+      .notNull()
+      .default('manual'),
+    /** RFC 7591 §2; null means what the client type implies (client_secret_basic/post, or none). */
+    tokenEndpointAuthMethod: text('token_endpoint_auth_method', {
+      enum: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    }),
+    /** The client's public keys for private_key_jwt (RFC 7523): a JWK Set as JSON, or where to fetch it. */
+    jwks: text('jwks'),
+    jwksUri: text('jwks_uri'),
+    /** The client metadata as registered (RFC 7591 §2), JSON; null for a manually registered client. */
+    clientMetadata: text('client_metadata'),
+    /** SHA-256 (hex) of the RFC 7592 registration access token; null when there is none. */
+    registrationTokenHash: text('registration_token_hash'),
+    /** When the client last started a flow or authenticated, to a day: what the cron's unused-client cleanup reads. */
+    lastUsedAt: integer('last_used_at'),
     created: integer('created').notNull().default(now),
     updated: integer('updated').notNull().default(now),
   },
-  (t) => [index('applications_user_idx').on(t.userId)],
+  (t) => [index('applications_user_idx').on(t.userId), index('applications_registration_idx').on(t.registration)],
+)
+
+/** RFC 7591 §3 initial access tokens an administrator issues (admin CLI) when registration needs one. */
+export const initialAccessTokens = sqliteTable('initial_access_tokens', {
+  /** SHA-256 (hex) of the token; the token itself is shown once. */
+  tokenHash: text('token_hash').primaryKey(),
+  label: text('label').notNull().default(''),
+  created: integer('created').notNull().default(now),
+  expiresAt: integer('expires_at').notNull(),
+})
+
+/**
+ * The `jti` of every private_key_jwt client assertion accepted (RFC 7523 §3 item 7), until its
+ * `exp`: the INSERT's primary key makes each single use, even for concurrent requests.
+ */
+export const clientAssertions = sqliteTable(
+  'client_assertions',
+  {
+    /** SHA-256 (hex) of client_id and jti. */
+    key: text('key').primaryKey(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('client_assertions_expires_idx').on(t.expiresAt)],
 )
 
 /**

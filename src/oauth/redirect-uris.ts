@@ -9,7 +9,7 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost'])
 export const isLoopbackHost = (hostname: string) => LOOPBACK_HOSTS.has(hostname)
 
 /** Why `uri` cannot be registered as a redirect URI, or null when it can. */
-function redirectUriProblem(uri: string): string | null {
+export function redirectUriProblem(uri: string): string | null {
   let url: URL
   try {
     url = new URL(uri)

@@ -103,6 +103,19 @@ async function consentNeeded(c: Context<AppEnv>, request: AuthorizationRequest, 
   return !granted.some((scope) => isSubset(request.scopes, scope))
 }
 
+/**
+ * Where a self-registered client lives, as a person reads it: the host of its metadata document
+ * (its client_id), else the host its answer goes back to.
+ */
+function clientHost(request: AuthorizationRequest): string {
+  const url = request.app.registration === 'metadata-document' ? request.app.clientId : request.redirectUri
+  try {
+    return new URL(url).host || url
+  } catch {
+    return url
+  }
+}
+
 /** The request's parameters as the consent form posts them back (`resource` once per resource named). */
 function hiddenFields(c: Context<AppEnv>, request: AuthorizationRequest): [string, string][] {
   const fields: [string, string][] = [
@@ -139,6 +152,7 @@ authorizeRoutes.get('/o/authorize/', async (c) => {
     scopes: request.scopes,
     resources: request.resources.map(({ uri, name }) => ({ uri, name })),
     redirectUri: request.redirectUri,
+    ...(request.app.registration !== 'manual' && { unverified: { host: clientHost(request) } }),
     hidden: hiddenFields(c, request),
   })
 })

@@ -19,6 +19,8 @@ const PATHS = [
   '/o/revoke_token/',
   '/o/introspect/',
   '/o/userinfo/',
+  '/o/register/',
+  '/o/register/abc/',
   '/o/authorize/',
   '/o/authorize/?response_type=code&client_id=x&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb&state=s',
   '/o/authorize/?response_type=code&client_id=x&resource=https%3A%2F%2Funknown.example%2F&resource=%2Fr',

@@ -14,7 +14,9 @@ import { parseScope } from '../scopes'
 import { apiResourceUri, readResourceParams, type Resource, resolveResources, scopesForResources } from '../resources'
 import { matchesRegisteredUri } from '../redirect-uris'
 import { checkParamsOnce } from '../form'
-import { type Application, findApplicationByClientId, redirectUriList } from '../../store/applications'
+import { type Application, redirectUriList } from '../../store/applications'
+import { findClient } from '../clients'
+import { DocumentError } from '../document-fetch'
 
 /** An error that must not be redirected: the page says it to the user, with status 400. */
 export class AuthorizePageError extends Error {
@@ -59,12 +61,24 @@ const single = (params: URLSearchParams, name: string) => {
   return { value: values[0] ?? null, repeated: values.length > 1 }
 }
 
+/** The client, or undefined; a metadata document that cannot be used is an error page, never a redirect. */
+async function findClientOrPageError(c: Context<AppEnv>, clientId: string) {
+  try {
+    return await findClient(c, clientId)
+  } catch (err) {
+    if (err instanceof DocumentError) {
+      throw new AuthorizePageError(`The client's metadata document cannot be used: ${err.detail}`)
+    }
+    throw err
+  }
+}
+
 /** §4.1.1 client_id: a known client registered for this grant, or an error page. */
 const loadClient: Step = async (c, params, draft) => {
   const { value, repeated } = single(params, 'client_id')
   if (!value) throw new AuthorizePageError('Missing client_id parameter.')
   if (repeated) throw new AuthorizePageError('The client_id parameter was sent more than once.')
-  const app = value.length <= MAX_PARAM_LENGTH ? await findApplicationByClientId(c.get('db'), value) : undefined
+  const app = value.length <= MAX_PARAM_LENGTH ? await findClientOrPageError(c, value) : undefined
   if (!app) throw new AuthorizePageError('Invalid client_id parameter value: no application has this client id.')
   if (app.authorizationGrantType !== 'authorization-code') {
     throw new AuthorizePageError('This application is not registered for the authorization code flow.')
