@@ -28,8 +28,10 @@ export type ResourceMetadataOptions = {
   issuer: string
   /** This resource's identifier (RFC 8707 §2), the `aud` of its tokens. */
   audience: string
-  /** The scopes this resource understands (`scopes_supported`); clients ask for all of them. */
+  /** The scopes a request needs; listed as `scopes_supported` unless that is given. */
   scopes?: readonly string[]
+  /** The scopes this resource understands (`scopes_supported`): MCP clients ask for all of them. */
+  scopesSupported?: readonly string[]
   /** A human-readable name (`resource_name`). */
   name?: string
 }
@@ -41,10 +43,11 @@ export type ResourceMetadataOptions = {
  * @example app.get(resourceMetadataPath(options.audience), protectedResourceMetadata(options))
  */
 export function protectedResourceMetadata(options: ResourceMetadataOptions): Handler {
+  const scopes = options.scopesSupported ?? options.scopes ?? []
   const document = JSON.stringify({
     resource: options.audience,
     authorization_servers: [options.issuer],
-    ...(options.scopes?.length && { scopes_supported: [...options.scopes] }),
+    ...(scopes.length && { scopes_supported: [...scopes] }),
     bearer_methods_supported: ['header'],
     ...(options.name && { resource_name: options.name }),
   })

@@ -37,8 +37,6 @@ declare module 'hono' {
 }
 
 export type RequireAccessTokenOptions = ResourceMetadataOptions & {
-  /** Scopes every request must carry (all of them); also what the metadata lists unless `name`d otherwise. */
-  scopes?: readonly string[]
   /** Where the issuer's keys are; default: `jwks_uri` from its RFC 8414 metadata. */
   jwksUri?: string
   /** How to reach the issuer for metadata and keys; default: the introspection service, else the global fetch. */

@@ -130,6 +130,17 @@ describe('RFC 9728 metadata', () => {
     })
   })
 
+  it('lists scopesSupported when given, beside the scopes a request needs', async () => {
+    const handler = protectedResourceMetadata({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      scopes: ['mcp'],
+      scopesSupported: ['mcp', 'groups'],
+    })
+    const app = new Hono().get('/m', handler)
+    expect(await (await app.request('/m')).json()).toMatchObject({ scopes_supported: ['mcp', 'groups'] })
+  })
+
   it.each([
     ['https://api.example.com/', 'https://api.example.com/.well-known/oauth-protected-resource'],
     ['https://api.example.com', 'https://api.example.com/.well-known/oauth-protected-resource'],
