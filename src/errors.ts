@@ -22,6 +22,8 @@ export type OAuthErrorCode =
   | 'temporarily_unavailable'
   | 'invalid_token'
   | 'insufficient_scope'
+  // RFC 8707 §2: a `resource` that is unknown, malformed, or not one the grant was given for.
+  | 'invalid_target'
   // OpenID Connect Core §3.1.2.6, for prompt=none.
   | 'login_required'
   | 'consent_required'

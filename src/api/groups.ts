@@ -3,16 +3,15 @@ import { Hono } from 'hono'
 import type { AppEnv } from '../env'
 import { listGroups } from '../accounts/users'
 import { requireActiveUser } from '../auth/active-user'
-import { bearerAuth } from '../auth/bearer'
 import { requireScopes, requireUser } from '../auth/scopes'
 import { toGroupJson } from './serialize'
 import { listResponse, pageOf } from './pagination'
 import { groups } from '../db/schema'
-import { allowMethods, methodNotAllowed, viewMetadata } from './view'
+import { allowMethods, apiBearerAuth, methodNotAllowed, viewMetadata } from './view'
 
 export const groupRoutes = new Hono<AppEnv>()
 
-groupRoutes.use('/groups/', allowMethods('GET, HEAD, OPTIONS'), bearerAuth(), requireUser(), requireScopes('groups'))
+groupRoutes.use('/groups/', allowMethods('GET, HEAD, OPTIONS'), apiBearerAuth(), requireUser(), requireScopes('groups'))
 groupRoutes.get('/groups/', (c) => listResponse(c, pageOf(c.get('db'), groups, listGroups), toGroupJson))
 groupRoutes.options('/groups/', requireActiveUser(), viewMetadata('Group List'))
 groupRoutes.all('/groups/', requireActiveUser(), methodNotAllowed)

@@ -13,18 +13,17 @@ import { type Db, preparedQuery } from '../db/client'
 import { users } from '../db/schema'
 import { hashPassword, PASSWORD_MAX_LENGTH, UNUSABLE_PASSWORD } from '../crypto/password'
 import { batchAsActiveUser, refuseUnlessActive, requireActiveUser } from '../auth/active-user'
-import { bearerAuth } from '../auth/bearer'
 import { readWriteScopes, requireUser } from '../auth/scopes'
 import { readApiBody } from './body'
 import { charField, type Errors, isValidEmail } from './fields'
 import { toUserJson } from './serialize'
 import { listResponse, pageOf } from './pagination'
-import { allowMethods, methodNotAllowed, viewMetadata } from './view'
+import { allowMethods, apiBearerAuth, methodNotAllowed, viewMetadata } from './view'
 
 const USERNAME_TAKEN = 'A user with that username already exists.'
 
 export const userRoutes = new Hono<AppEnv>()
-const guard = [bearerAuth(), requireUser(), readWriteScopes()] as const
+const guard = [apiBearerAuth(), requireUser(), readWriteScopes()] as const
 
 userRoutes.use('/users/', allowMethods('GET, POST, HEAD, OPTIONS'), ...guard)
 userRoutes.get('/users/', (c) => {

@@ -96,6 +96,11 @@ export const tokenFamilies = sqliteTable(
     accessHash: text('access_hash'),
     /** For OpenID Connect: when the user authenticated. */
     authTime: integer('auth_time'),
+    /**
+     * The resources (RFC 8707) the grant was given for, space-separated URIs; null for a grant made
+     * before resources existed, which is for the built-in API. A refresh may narrow, never widen them.
+     */
+    resources: text('resources'),
     created: integer('created').notNull().default(now),
     expiresAt: integer('expires_at').notNull(),
     revokedAt: integer('revoked_at'),
@@ -125,6 +130,8 @@ export const authorizationCodes = sqliteTable(
     codeChallengeMethod: text('code_challenge_method'),
     nonce: text('nonce'),
     authTime: integer('auth_time').notNull(),
+    /** The resources (RFC 8707) the request named, space-separated URIs; null: the built-in API. */
+    resources: text('resources'),
     created: integer('created').notNull().default(now),
     expiresAt: integer('expires_at').notNull(),
     usedAt: integer('used_at'),
@@ -133,6 +140,27 @@ export const authorizationCodes = sqliteTable(
   },
   (t) => [index('authorization_codes_expires_idx').on(t.expiresAt)],
 )
+
+/**
+ * APIs this server issues tokens for (RFC 8707 §2: a resource is named by an absolute URI), other
+ * than the built-in users/groups API, whose URI is the `API_RESOURCE` var. Registered with the
+ * admin CLI (scripts/admin/resources.ts).
+ */
+export const resources = sqliteTable('resources', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  /** The resource indicator: an absolute URI without a fragment, compared by exact string equality. */
+  uri: text('uri').notNull().unique(),
+  name: text('name').notNull().default(''),
+  /** Space-separated scopes the resource accepts; empty: any scope this server defines. */
+  scopes: text('scopes').notNull().default(''),
+  /** What its access tokens look like: opaque (introspected) or a JWT (RFC 9068, verified locally). */
+  tokenFormat: text('token_format', { enum: ['opaque', 'jwt'] })
+    .notNull()
+    .default('opaque'),
+  /** Its own access token lifetime in seconds, at most ACCESS_TOKEN_EXPIRE_SECONDS; null: that setting. */
+  accessTokenExpireSeconds: integer('access_token_expire_seconds'),
+  created: integer('created').notNull().default(now),
+})
 
 /** Browser sessions for the sign-in, consent and application pages. */
 export const sessions = sqliteTable(

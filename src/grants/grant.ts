@@ -11,6 +11,7 @@ import { OAuthError } from '../errors'
 import type { TokenDeps } from '../tokens/deps'
 import type { TokenResponse } from '../tokens/service'
 import { requireParam } from '../oauth/form'
+import type { ResourceUris } from '../oauth/resources'
 import type { Application } from '../store/applications'
 
 /** One token request, after the grant's parameters and the client have been checked. */
@@ -22,6 +23,10 @@ export type GrantRequest<P extends string = string> = {
   app: Application
   /** The required parameters' values, each non-empty. */
   params: Record<P, string>
+  /** The `resource` parameters (RFC 8707), well-formed but not yet looked up; null when none was sent. */
+  resources: ResourceUris
+  /** The built-in API's resource URI: what a request without `resource` is for. */
+  apiUri: string
 }
 
 /** A `grant_type`'s handler and what it accepts. */

@@ -2,8 +2,10 @@
 import { normalizeUsername } from '../accounts/users'
 import { checkPassword } from '../auth/password-check'
 import { OAuthError } from '../errors'
+import { DEFAULT_SCOPES } from '../config'
 import { issueUserTokens } from '../tokens/service'
-import { formatScope, scopeOrDefault } from '../oauth/scopes'
+import { formatScope, parseScope } from '../oauth/scopes'
+import { accessTarget, resolveResources, resourceUris, scopesForResources } from '../oauth/resources'
 import { defineGrant } from './grant'
 
 export const passwordGrant = defineGrant({
@@ -12,10 +14,13 @@ export const passwordGrant = defineGrant({
   clientTypes: ['confidential', 'public'],
   // RFC 9700 §2.4 discourages the password grant: a deployment can switch it off entirely.
   enabled: (settings) => settings.passwordGrantEnabled,
-  async issue({ c, deps, form, app, params }) {
+  async issue({ c, deps, form, app, params, resources, apiUri }) {
     // Normalised before the limits and the lookup: every spelling of a name is that one account.
     const username = normalizeUsername(params.username)
-    const scope = formatScope(scopeOrDefault(form.get('scope'), 'password'))
+    const requested = parseScope(form.get('scope'), 'password')
+    // Before the password check: a request refused for its resource costs no attempt.
+    const targets = await resolveResources(deps.db, apiUri, resources)
+    const scope = formatScope(scopesForResources(requested, DEFAULT_SCOPES, targets))
 
     // §4.3.2: the server MUST protect this endpoint against brute force.
     const check = await checkPassword(c, username, params.password)
@@ -26,6 +31,10 @@ export const passwordGrant = defineGrant({
     }
     if (check.outcome === 'wrong') throw new OAuthError('invalid_grant', 'Invalid credentials given.')
     const { user } = check
-    return issueUserTokens(deps, app, { userId: user.id, username: user.username }, scope)
+    const grantResources = {
+      resources: resourceUris(targets, apiUri),
+      target: accessTarget(targets, apiUri, deps.settings),
+    }
+    return issueUserTokens(deps, app, { userId: user.id, username: user.username }, scope, grantResources)
   },
 })

@@ -1,6 +1,7 @@
 /** @module The refresh token grant (RFC 6749 §6), with rotation and reuse detection (RFC 9700 §4.14.2). */
 import { readClientRefreshToken, rotateRefreshToken } from '../tokens/service'
 import { formatScope, parseScope } from '../oauth/scopes'
+import { accessTarget, narrowResources, resolveResources } from '../oauth/resources'
 import { defineGrant } from './grant'
 
 export const refreshTokenGrant = defineGrant({
@@ -8,9 +9,13 @@ export const refreshTokenGrant = defineGrant({
   // Only the grants that issue refresh tokens (client_credentials does not, §4.4.3).
   applicationGrantTypes: ['authorization-code', 'password'],
   clientTypes: ['confidential', 'public'],
-  async issue({ deps, form, app, params }) {
+  async issue({ deps, form, app, params, resources, apiUri }) {
     const requested = parseScope(form.get('scope'), 'refresh_token')
     const presented = await readClientRefreshToken(deps, app, params.refresh_token)
-    return rotateRefreshToken(deps, app, presented, requested && formatScope(requested))
+    // RFC 8707 §2.2: the new access token may be for fewer of the grant's resources, never others.
+    // The grant's resources come with the refresh record; only registered ones cost a D1 read.
+    const audience = narrowResources(presented.info.resources ?? null, resources, apiUri)
+    const target = accessTarget(await resolveResources(deps.db, apiUri, audience), apiUri, deps.settings)
+    return rotateRefreshToken(deps, app, presented, requested && formatScope(requested), target)
   },
 })

@@ -5,10 +5,13 @@ import { OAuthError } from '../errors'
 import { MAX_PARAM_LENGTH } from '../config'
 import { readText } from '../http/body'
 
+/** Parameters a request may repeat: RFC 8707 §2 names several resources by repeating `resource`. */
+export const REPEATABLE: ReadonlySet<string> = new Set(['resource'])
+
 /**
  * The body's parameters. Only `application/x-www-form-urlencoded` carries parameters; any other
  * body reads as empty, so the request fails on its first missing parameter, as in DOT.
- * A parameter sent twice is `invalid_request` (§3.1, §3.2: "MUST NOT be included more than once").
+ * A parameter sent twice (but `resource`) is `invalid_request` (§3.1, §3.2: "MUST NOT be included more than once").
  */
 export async function readOAuthForm(c: Context<AppEnv>): Promise<URLSearchParams> {
   const type = (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase()
@@ -18,7 +21,7 @@ export async function readOAuthForm(c: Context<AppEnv>): Promise<URLSearchParams
   for (const [key, value] of form) {
     // error_description may only hold printable ASCII without quotes or backslashes (§5.2).
     const name = /^[A-Za-z0-9_.-]{1,64}$/.test(key) ? `${key} ` : ''
-    if (seen.has(key)) throw new OAuthError('invalid_request', `Duplicate ${name}parameter.`)
+    if (seen.has(key) && !REPEATABLE.has(key)) throw new OAuthError('invalid_request', `Duplicate ${name}parameter.`)
     if (value.length > MAX_PARAM_LENGTH) throw new OAuthError('invalid_request', `The ${name}parameter is too long.`)
     seen.add(key)
   }

@@ -16,7 +16,7 @@ function newId(): AccessTokenId {
 export function opaqueAccessTokens(kv: KVNamespace, clock: Clock): AccessTokenFormat {
   return {
     newId,
-    mint: (info, id = newId()) => ({ token: id.secret, hash: id.hash, info }),
+    mint: async (info, id = newId()) => ({ token: id.secret, hash: id.hash, info }),
     store: (token) => putAccessToken(kv, token.hash, token.info, clock),
     async read(token) {
       const hash = sha256Hex(token)

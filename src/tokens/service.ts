@@ -7,6 +7,7 @@
 import { newSecret, randomToken, sha256Hex } from '../crypto/token'
 import { OAuthError } from '../errors'
 import { isSubset } from '../oauth/scopes'
+import { type AccessTarget, type ResourceUris, storedResources } from '../oauth/resources'
 import type { Application } from '../store/applications'
 import {
   type FamilyWithUser,
@@ -54,35 +55,54 @@ const tokenResponse = (
   scope,
 })
 
-function newAccessToken(
-  deps: TokenDeps,
-  app: Application,
-  owner: TokenOwner,
-  scope: string,
-  familyId: string | null,
-  id?: AccessTokenId,
-): MintedAccessToken {
+/** A token for the built-in API alone, in today's format and lifetime: what a request without `resource` gets. */
+export const defaultTarget = (deps: TokenDeps): AccessTarget => ({
+  aud: null,
+  format: 'opaque',
+  expiresIn: deps.settings.accessTokenExpireSeconds,
+})
+
+/** Who gets an access token, for what, and (JWT `auth_time`) when its user signed in. */
+type AccessGrant = {
+  owner: TokenOwner
+  scope: string
+  familyId: string | null
+  target: AccessTarget
+  authTime?: number | null
+  /** client_credentials only: the application's secret generation (isClientTokenCurrent). */
+  secretGeneration?: number
+}
+
+function newAccessToken(deps: TokenDeps, app: Application, grant: AccessGrant, id?: AccessTokenId) {
   const iat = deps.clock.now()
   const info: AccessTokenInfo = {
     applicationId: app.id,
     clientId: app.clientId,
-    userId: owner?.userId ?? null,
-    username: owner?.username ?? null,
-    scope,
+    userId: grant.owner?.userId ?? null,
+    username: grant.owner?.username ?? null,
+    scope: grant.scope,
     iat,
-    exp: iat + deps.settings.accessTokenExpireSeconds,
-    familyId,
+    exp: iat + grant.target.expiresIn,
+    familyId: grant.familyId,
+    // RFC 8707: the audience, carried in the record the bearer check reads anyway (no extra round trip).
+    ...(grant.target.aud && { aud: [...grant.target.aud] }),
+    ...(grant.secretGeneration !== undefined && { secretGeneration: grant.secretGeneration }),
   }
-  return deps.accessTokens.mint(info, id)
+  return deps.accessTokens.mint(info, id, { format: grant.target.format, authTime: grant.authTime ?? null })
 }
 
 /** client_credentials: an access token for the client itself, with no refresh token (RFC 6749 §4.4.3). */
-export async function issueClientToken(deps: TokenDeps, app: Application, scope: string): Promise<TokenResponse> {
-  const at = newAccessToken(deps, app, null, scope, null)
+export async function issueClientToken(
+  deps: TokenDeps,
+  app: Application,
+  scope: string,
+  target: AccessTarget = defaultTarget(deps),
+): Promise<TokenResponse> {
   // Bound to the secret that got it: a new secret ends it (isClientTokenCurrent).
-  at.info.secretGeneration = app.secretGeneration
+  const grant = { owner: null, scope, familyId: null, target, secretGeneration: app.secretGeneration }
+  const at = await newAccessToken(deps, app, grant)
   await deps.accessTokens.store(at)
-  return tokenResponse(at.token, deps.settings.accessTokenExpireSeconds, scope)
+  return tokenResponse(at.token, target.expiresIn, scope)
 }
 
 /** A user grant's tokens and family row, made but not yet stored. */
@@ -93,17 +113,21 @@ export type PreparedGrant = {
   response: TokenResponse
 }
 
+/** What a new user grant is for: its resources (RFC 8707; null: the built-in API), and its first access token's. */
+export type GrantResources = { resources: ResourceUris; target: AccessTarget }
+
 /** Makes the tokens and the family row of a new user grant; nothing is stored yet. */
-export function prepareUserGrant(
+export async function prepareUserGrant(
   deps: TokenDeps,
   app: Application,
   owner: { userId: number; username: string },
   scope: string,
   authTime: number | null = null,
-): PreparedGrant {
+  { resources, target }: GrantResources = { resources: null, target: defaultTarget(deps) },
+): Promise<PreparedGrant> {
   const { settings } = deps
   const familyId = randomToken(16)
-  const access = newAccessToken(deps, app, owner, scope, familyId)
+  const access = await newAccessToken(deps, app, { owner, scope, familyId, target, authTime })
   const { token, hash } = newSecret()
   const exp = access.info.iat + settings.refreshTokenExpireSeconds
   const info: RefreshTokenInfo = {
@@ -111,6 +135,8 @@ export function prepareUserGrant(
     clientId: app.clientId,
     ...owner,
     familyId,
+    // The grant's resources ride in the record the refresh reads first: narrowing needs no query.
+    ...(resources && { resources: [...resources] }),
     iat: access.info.iat,
     exp,
   }
@@ -122,13 +148,14 @@ export function prepareUserGrant(
     refreshHash: hash,
     accessHash: access.hash,
     authTime,
+    resources: storedResources(resources),
     expiresAt: exp,
   }
   return {
     family,
     access,
     refresh: { token, hash, info },
-    response: tokenResponse(access.token, settings.accessTokenExpireSeconds, scope, token),
+    response: tokenResponse(access.token, target.expiresIn, scope, token),
   }
 }
 
@@ -152,8 +179,9 @@ export async function issueUserTokens(
   app: Application,
   owner: { userId: number; username: string },
   scope: string,
+  resources?: GrantResources,
 ): Promise<TokenResponse> {
-  const grant = prepareUserGrant(deps, app, owner, scope)
+  const grant = await prepareUserGrant(deps, app, owner, scope, null, resources)
   await insertFamily(deps.db, grant.family)
   return storeUserGrant(deps, grant)
 }
@@ -186,6 +214,7 @@ export async function rotateRefreshToken(
   app: Application,
   presented: { hash: string; info: RefreshTokenInfo },
   scope: string | null,
+  target: AccessTarget = defaultTarget(deps),
 ): Promise<TokenResponse> {
   const { db, settings, accessTokens } = deps
   // The new tokens' digests go into the same batch that reads the family, so they are made first.
@@ -201,7 +230,8 @@ export async function rotateRefreshToken(
   const granted = scope ?? family.scope
   const owner =
     presented.info.userId === null ? null : { userId: presented.info.userId, username: presented.info.username ?? '' }
-  const at = newAccessToken(deps, app, owner, granted, family.id, access)
+  const grant = { owner, scope: granted, familyId: family.id, target, authTime: family.authTime }
+  const at = await newAccessToken(deps, app, grant, access)
   try {
     if (family.accessHash) await accessTokens.revoke(family.accessHash)
     await putTokenPair(deps, { hash: refresh.hash, info: { ...presented.info, iat: at.info.iat, exp: refreshExp } }, at)
@@ -215,7 +245,7 @@ export async function rotateRefreshToken(
     throw err
   }
   await withdrawIfRevoked(deps, family.id, at.hash)
-  return tokenResponse(at.token, settings.accessTokenExpireSeconds, granted, refresh.token)
+  return tokenResponse(at.token, target.expiresIn, granted, refresh.token)
 }
 
 /**

@@ -17,6 +17,7 @@ import { readForm } from './form'
 import { pageHeaders } from './security'
 import { issuerUrl } from '../oauth/issuer'
 import { formatScope, isSubset } from '../oauth/scopes'
+import { apiResourceUri, resourceUris } from '../oauth/resources'
 import { systemClock } from '../clock'
 import { liveGrantScopes } from '../store/user-grants'
 import {
@@ -90,28 +91,32 @@ function afterSignIn(c: Context<AppEnv>, request: AuthorizationRequest): string 
 
 /**
  * Consent is asked when the client says `prompt=consent`; otherwise skipped for trusted apps, and
- * with approval_prompt=auto when these scopes were granted already.
+ * with approval_prompt=auto when these scopes were granted already. A grant for other resources
+ * (RFC 8707) than the built-in API is always asked for: the earlier grant may have been for another API.
  */
 async function consentNeeded(c: Context<AppEnv>, request: AuthorizationRequest, session: Session): Promise<boolean> {
   if (request.prompt.has('consent')) return true
   if (request.app.skipAuthorization) return false
   if (request.approvalPrompt !== 'auto') return true
+  if (resourceUris(request.resources, apiResourceUri(c)) !== null) return true
   const granted = await liveGrantScopes(c.get('db'), session.user.id, request.app.id, systemClock)
   return !granted.some((scope) => isSubset(request.scopes, scope))
 }
 
-/** The request's parameters as the consent form posts them back. */
-function hiddenFields(request: AuthorizationRequest): Record<string, string> {
-  const fields: Record<string, string> = {
-    client_id: request.app.clientId,
-    response_type: 'code',
-    scope: formatScope(request.scopes),
-  }
-  if (request.sentRedirectUri !== null) fields.redirect_uri = request.sentRedirectUri
-  if (request.state !== null) fields.state = request.state
-  if (request.codeChallenge) fields.code_challenge = request.codeChallenge
-  if (request.codeChallengeMethod) fields.code_challenge_method = request.codeChallengeMethod
-  if (request.nonce) fields.nonce = request.nonce
+/** The request's parameters as the consent form posts them back (`resource` once per resource named). */
+function hiddenFields(c: Context<AppEnv>, request: AuthorizationRequest): [string, string][] {
+  const fields: [string, string][] = [
+    ['client_id', request.app.clientId],
+    ['response_type', 'code'],
+    ['scope', formatScope(request.scopes)],
+  ]
+  if (request.sentRedirectUri !== null) fields.push(['redirect_uri', request.sentRedirectUri])
+  if (request.state !== null) fields.push(['state', request.state])
+  if (request.codeChallenge) fields.push(['code_challenge', request.codeChallenge])
+  if (request.codeChallengeMethod) fields.push(['code_challenge_method', request.codeChallengeMethod])
+  if (request.nonce) fields.push(['nonce', request.nonce])
+  const resources = resourceUris(request.resources, apiResourceUri(c))
+  for (const uri of resources ?? []) fields.push(['resource', uri])
   return fields
 }
 
@@ -132,8 +137,9 @@ authorizeRoutes.get('/o/authorize/', async (c) => {
     csrfToken: csrfTokenFor(c),
     appName: request.app.name || request.app.clientId,
     scopes: request.scopes,
+    resources: request.resources.map(({ uri, name }) => ({ uri, name })),
     redirectUri: request.redirectUri,
-    hidden: hiddenFields(request),
+    hidden: hiddenFields(c, request),
   })
 })
 

@@ -86,6 +86,7 @@ export function formBody(known: Known) {
     'authorization_grant_type',
     'redirect_uris',
     'nonce',
+    'resource',
   )
   const value = fc.oneof(
     text,
@@ -96,6 +97,11 @@ export function formBody(known: Known) {
       'authorization_code',
       'read',
       'read write groups',
+      // RFC 8707 resources: the built-in API, unknown, relative, with a fragment.
+      'http://127.0.0.1:8787/',
+      'https://unknown.example/api',
+      '/relative',
+      'http://127.0.0.1:8787/#f',
     ),
     fc.constantFrom(known.refreshToken, known.clientId, known.clientSecret, known.username, known.accessToken),
   )
@@ -121,7 +127,16 @@ export function body(known: Known) {
 
 /** What a refusal may not change: rows of every table but the brute-force counters, and KV keys. */
 export async function storageSnapshot() {
-  const tables = ['users', 'groups', 'user_groups', 'applications', 'token_families', 'authorization_codes', 'sessions']
+  const tables = [
+    'users',
+    'groups',
+    'user_groups',
+    'applications',
+    'token_families',
+    'authorization_codes',
+    'sessions',
+    'resources',
+  ]
   const counts: Record<string, number> = {}
   for (const t of tables) counts[t] = (await env.DB.prepare(`select count(*) as n from ${t}`).first<{ n: number }>())!.n
   counts.kv = (await env.TOKENS.list()).keys.length
@@ -140,6 +155,7 @@ const OAUTH_ERRORS = new Set([
   'unsupported_response_type',
   'invalid_token',
   'insufficient_scope',
+  'invalid_target',
 ])
 
 /** The protocol surface's paths (src/protocol/surface.ts): RFC 6749 §5.2 errors. Other JSON errors are DRF's. */

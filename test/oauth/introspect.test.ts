@@ -1,7 +1,7 @@
 // Token introspection, POST /o/introspect/ (RFC 7662), against DOT 1.7's answers (steps 105-128).
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { call, read } from '../helpers/http'
+import { call, ORIGIN, read } from '../helpers/http'
 import { passwordSetup, passwordToken, refresh } from '../helpers/password-flow'
 import { clientCredentialsGrant, codeGrant, postAs } from '../helpers/grants'
 import { createApplication } from '../helpers/seed'
@@ -28,6 +28,8 @@ function expectActive(body: Record<string, unknown>, expected: Record<string, un
     token_type: 'Bearer',
     exp: expect.any(Number),
     iat: expect.any(Number),
+    // RFC 8707: requested without `resource`, the token is for the built-in API (issue 12).
+    aud: `${ORIGIN}/`,
     ...expected,
   })
   expect(body.exp).toBe((body.iat as number) + 36000)

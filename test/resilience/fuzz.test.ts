@@ -21,6 +21,7 @@ const PATHS = [
   '/o/userinfo/',
   '/o/authorize/',
   '/o/authorize/?response_type=code&client_id=x&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb&state=s',
+  '/o/authorize/?response_type=code&client_id=x&resource=https%3A%2F%2Funknown.example%2F&resource=%2Fr',
   '/o/applications/',
   '/o/applications/register/',
   '/o/applications/1/',

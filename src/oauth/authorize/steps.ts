@@ -7,10 +7,12 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../../env'
 import type { Scope } from '../../config'
-import { MAX_PARAM_LENGTH } from '../../config'
+import { DEFAULT_SCOPES, MAX_PARAM_LENGTH } from '../../config'
 import { OAuthError } from '../../errors'
 import { CODE_CHALLENGE_METHODS, S256_CHALLENGE } from '../pkce'
-import { scopeOrDefault } from '../scopes'
+import { parseScope } from '../scopes'
+import { REPEATABLE } from '../form'
+import { apiResourceUri, readResourceParams, type Resource, resolveResources, scopesForResources } from '../resources'
 import { matchesRegisteredUri } from '../redirect-uris'
 import { type Application, findApplicationByClientId, redirectUriList } from '../../store/applications'
 
@@ -31,6 +33,8 @@ export type AuthorizationRequest = {
   sentRedirectUri: string | null
   state: string | null
   scopes: Scope[]
+  /** The resources (RFC 8707) the grant is for: the built-in API when the request named none. */
+  resources: Resource[]
   codeChallenge: string | null
   codeChallengeMethod: 'S256' | null
   nonce: string | null
@@ -88,12 +92,12 @@ const checkRedirectUri: Step = (_c, params, draft) => {
   draft.state = params.get('state')
 }
 
-/** §3.1: parameters must not repeat; ours have a length limit. From here on, errors go to the client. */
+/** §3.1: parameters must not repeat (but `resource`, RFC 8707 §2); ours have a length limit. From here on, errors go to the client. */
 const checkParams: Step = (_c, params) => {
   const seen = new Set<string>()
   for (const [name, value] of params) {
     const label = /^[A-Za-z0-9_.-]{1,64}$/.test(name) ? `${name} ` : ''
-    if (seen.has(name)) throw new OAuthError('invalid_request', `Duplicate ${label}parameter.`)
+    if (seen.has(name) && !REPEATABLE.has(name)) throw new OAuthError('invalid_request', `Duplicate ${label}parameter.`)
     if (value.length > MAX_PARAM_LENGTH) throw new OAuthError('invalid_request', `The ${label}parameter is too long.`)
     seen.add(name)
   }
@@ -106,9 +110,21 @@ const checkResponseType: Step = (_c, params) => {
   if (type !== 'code') throw new OAuthError('unsupported_response_type')
 }
 
-/** §3.3: known scopes this flow may grant, or the defaults when none is asked for. */
+/**
+ * RFC 8707 §2: the resources the grant is for, each known (else `invalid_target`), at most
+ * MAX_RESOURCES (else `invalid_request`); none named: the built-in API.
+ */
+const checkResources: Step = async (c, params, draft) => {
+  draft.resources = await resolveResources(c.get('db'), apiResourceUri(c), readResourceParams(params))
+}
+
+/** §3.3: known scopes this flow may grant and the resources accept, or the defaults when none is asked for. */
 const checkScope: Step = (_c, params, draft) => {
-  draft.scopes = scopeOrDefault(params.get('scope'), 'authorization_code')
+  draft.scopes = scopesForResources(
+    parseScope(params.get('scope'), 'authorization_code'),
+    DEFAULT_SCOPES,
+    draft.resources!,
+  )
 }
 
 /** Parameters that need no check: the OpenID Connect `nonce` (kept for the id_token) and DOT's `approval_prompt`. */
@@ -163,6 +179,7 @@ export const AUTHORIZE_STEPS: readonly Step[] = [
   checkRedirectUri,
   checkParams,
   checkResponseType,
+  checkResources,
   checkScope,
   checkPkce,
   checkPrompt,

@@ -11,9 +11,11 @@ type ConsentProps = {
   csrfToken: string
   appName: string
   scopes: readonly Scope[]
+  /** The APIs (RFC 8707 resources) the access would be for. */
+  resources: readonly { uri: string; name: string }[]
   redirectUri: string
   /** The request's parameters, posted back as hidden fields (as django-oauth-toolkit's form does). */
-  hidden: Record<string, string>
+  hidden: readonly [string, string][]
 }
 
 /** Where the browser goes after the answer, as a person reads it: the host (and scheme if not https). */
@@ -26,7 +28,15 @@ function destination(uri: string): string {
   }
 }
 
-export const ConsentPage: FC<ConsentProps> = ({ session, csrfToken, appName, scopes, redirectUri, hidden }) => (
+export const ConsentPage: FC<ConsentProps> = ({
+  session,
+  csrfToken,
+  appName,
+  scopes,
+  resources,
+  redirectUri,
+  hidden,
+}) => (
   <Layout title={`Authorize ${appName}?`} session={session} narrow>
     <h1>Authorize {appName}?</h1>
     <form class="card" method="post" action="/o/authorize/">
@@ -41,12 +51,20 @@ export const ConsentPage: FC<ConsentProps> = ({ session, csrfToken, appName, sco
           </li>
         ))}
       </ul>
+      <p class="muted small">At:</p>
+      <ul class="resources">
+        {resources.map((resource) => (
+          <li>
+            {resource.name || resource.uri} <span class="muted small mono">({resource.uri})</span>
+          </li>
+        ))}
+      </ul>
       <p class="muted small">
         Afterwards you go back to <strong class="mono">{destination(redirectUri)}</strong>. You can withdraw this access
         at any time under <a href="/o/authorized_tokens/">Authorized apps</a>.
       </p>
       <CsrfInput token={csrfToken} />
-      {Object.entries(hidden).map(([name, value]) => (
+      {hidden.map(([name, value]) => (
         <input type="hidden" name={name} value={value} />
       ))}
       <div class="actions">
