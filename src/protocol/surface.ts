@@ -11,6 +11,7 @@ import { tokenRoutes } from './token'
 import { revokeRoutes } from './revoke'
 import { introspectRoutes } from './introspect'
 import { discoveryRoutes } from './discovery'
+import { resourceMetadataRoutes } from './resource-metadata'
 import { userinfoRoutes } from './userinfo'
 
 const routes = new Hono<AppEnv>()
@@ -18,6 +19,7 @@ routes.route('/', tokenRoutes)
 routes.route('/', revokeRoutes)
 routes.route('/', introspectRoutes)
 routes.route('/', discoveryRoutes)
+routes.route('/', resourceMetadataRoutes)
 routes.route('/', userinfoRoutes)
 
 /** Every error as RFC 6749 §5.2 JSON; one nothing expected is `server_error`, or `temporarily_unavailable` (retry). */

@@ -9,6 +9,7 @@ import { NO_STORE } from '../errors'
 import { authenticateClient, readClientCredentials } from '../auth/client-auth'
 import { tokenDepsFor } from '../tokens/deps'
 import { readOAuthForm } from '../oauth/form'
+import { issuerUrl } from '../oauth/issuer'
 import { apiResourceUri, readResourceParams } from '../oauth/resources'
 import { checkGrantRequest } from '../grants/grant'
 import { grantFor } from '../grants/registry'
@@ -17,7 +18,7 @@ export const tokenRoutes = new Hono<AppEnv>()
 
 tokenRoutes.post('/o/token/', async function tokenEndpoint(c) {
   const form = await readOAuthForm(c)
-  const deps = tokenDepsFor(c.env, c.get('db'))
+  const deps = tokenDepsFor(c.env, c.get('db'), issuerUrl(c))
   const grant = grantFor(form.get('grant_type'), deps.settings)
   const app = await authenticateClient(c, readClientCredentials(c, form))
   const params = checkGrantRequest(grant, form, app)

@@ -7,7 +7,8 @@ import { newSecret, sha256Hex } from '../crypto/token'
 import { deleteAccessToken, putAccessToken, readAccessTokenByHash } from '../store/tokens'
 import type { AccessTokenFormat, AccessTokenId } from './format'
 
-function newId(): AccessTokenId {
+/** A fresh token identity: 256 random bits and their digest (a JWT access token uses them as its `jti`). */
+export function newId(): AccessTokenId {
   const { token, hash } = newSecret()
   return { hash, secret: token }
 }

@@ -4,13 +4,15 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { callWith } from '../helpers/faults'
-import { call, read } from '../helpers/http'
+import { call, RESOURCE_METADATA, read } from '../helpers/http'
 import { passwordSetup, passwordToken } from '../helpers/password-flow'
 import { codeGrant, postAs } from '../helpers/grants'
 import { unique } from '../helpers/seed'
 
 const NOT_PROVIDED = { detail: 'Authentication credentials were not provided.' }
-const INVALID_TOKEN = 'Bearer realm="api", error="invalid_token", error_description="The access token is invalid."'
+const USERINFO_INVALID = 'Bearer realm="api", error="invalid_token", error_description="The access token is invalid."'
+// The API's 401s also name its RFC 9728 metadata.
+const INVALID_TOKEN = `${USERINFO_INVALID}, ${RESOURCE_METADATA}`
 
 const CHANGES = {
   'deactivated via SQL': (id: number) => env.DB.prepare('update users set is_active = 0 where id = ?').bind(id).run(),
@@ -95,7 +97,7 @@ describe.each(Object.entries(CHANGES))('a token of a user %s', (_, change) => {
     const userinfo = await read(await call('/o/userinfo/', { token }))
     expect(userinfo.status).toBe(401)
     expect(userinfo.body).toEqual({ error: 'invalid_token', error_description: 'The access token is invalid.' })
-    expect(userinfo.headers.get('www-authenticate')).toBe(INVALID_TOKEN)
+    expect(userinfo.headers.get('www-authenticate')).toBe(USERINFO_INVALID)
     expect((await postAs(app, '/o/introspect/', { token })).body).toEqual({ active: false })
   })
 })

@@ -1,7 +1,7 @@
 // Who may call what: the tutorial's scope rules, and RFC 6750 challenges on refusal.
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { call, read } from '../helpers/http'
+import { call, RESOURCE_METADATA, read } from '../helpers/http'
 import { passwordSetup, passwordToken } from '../helpers/password-flow'
 import { createGroup, unique } from '../helpers/seed'
 import { sha256Hex } from '../../src/crypto/token'
@@ -63,7 +63,7 @@ describe('authentication', () => {
       const res = await read(await call(path, { headers: header ? { Authorization: header } : {} }))
       expect(res.status).toBe(401)
       expect(res.body).toEqual(NOT_PROVIDED)
-      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="api"')
+      expect(res.headers.get('www-authenticate')).toBe(`Bearer realm="api", ${RESOURCE_METADATA}`)
     }
   })
 
@@ -72,7 +72,7 @@ describe('authentication', () => {
     expect(res.status).toBe(401)
     expect(res.body).toEqual(NOT_PROVIDED)
     expect(res.headers.get('www-authenticate')).toBe(
-      'Bearer realm="api", error="invalid_token", error_description="The access token is invalid."',
+      `Bearer realm="api", error="invalid_token", error_description="The access token is invalid.", ${RESOURCE_METADATA}`,
     )
   })
 
@@ -85,7 +85,7 @@ describe('authentication', () => {
       const res = await read(await call(path, { token: t }))
       expect(res.status).toBe(401)
       expect(res.headers.get('www-authenticate')).toBe(
-        'Bearer realm="api", error="invalid_token", error_description="The access token has expired."',
+        `Bearer realm="api", error="invalid_token", error_description="The access token has expired.", ${RESOURCE_METADATA}`,
       )
     }
   })

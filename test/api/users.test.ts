@@ -1,7 +1,7 @@
 // The users API as the tutorial's DRF views answer it: shapes, validation, errors, redirects.
 import { describe, expect, it } from 'vitest'
 import { env } from 'cloudflare:workers'
-import { call, read } from '../helpers/http'
+import { call, RESOURCE_METADATA, read } from '../helpers/http'
 import { passwordSetup, passwordToken } from '../helpers/password-flow'
 import { createApplication, createUser, unique } from '../helpers/seed'
 import { fullwidth } from '../helpers/spellings'
@@ -43,7 +43,7 @@ describe('GET /users/', () => {
   it('never reads a token from the query string (RFC 9700 §4.3.2; DOT 1.7 does)', async () => {
     const res = await read(await call(`/users/?access_token=${await token()}`))
     expect(res.status).toBe(401)
-    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="api"')
+    expect(res.headers.get('www-authenticate')).toBe(`Bearer realm="api", ${RESOURCE_METADATA}`)
   })
 })
 

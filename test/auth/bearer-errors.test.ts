@@ -4,7 +4,7 @@
 // or a token sent in the header and another place, is 400 invalid_request (§2, §3.1).
 import { beforeAll, describe, expect, it } from 'vitest'
 import { clientCredentialsGrant } from '../helpers/grants'
-import { call, read } from '../helpers/http'
+import { call, RESOURCE_METADATA, read } from '../helpers/http'
 import { passwordSetup, passwordToken } from '../helpers/password-flow'
 import type { TestApp } from '../helpers/seed'
 
@@ -52,7 +52,7 @@ describe('400 invalid_request on the API, in DRF’s format', () => {
     const res = await read(await call('/users/', { form: { access_token: t, username: 'never-created-either' } }))
     expect(res.status).toBe(401)
     expect(res.body).toEqual({ detail: 'Authentication credentials were not provided.' })
-    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="api"')
+    expect(res.headers.get('www-authenticate')).toBe(`Bearer realm="api", ${RESOURCE_METADATA}`)
   })
 
   it('a JSON body field named access_token is just data, and the scheme is case-insensitive', async () => {
@@ -92,6 +92,8 @@ describe('every 401 and 403 of the API and the OAuth endpoints carries a challen
   const NOT_PROVIDED = 'Authentication credentials were not provided.'
   const DENIED = { detail: 'You do not have permission to perform this action.' }
   const INVALID = 'Bearer realm="api", error="invalid_token", error_description="The access token is invalid."'
+  // The API's 401s also name its RFC 9728 metadata; the protocol endpoints' do not.
+  const API_INVALID = `${INVALID}, ${RESOURCE_METADATA}`
   const NOT_A_USER = 'Bearer realm="api", error="insufficient_scope"'
   const lacks = (scope: string) =>
     `Bearer realm="api", error="insufficient_scope", error_description="The access token lacks the ${scope} scope.", scope="${scope}"`
@@ -109,8 +111,8 @@ describe('every 401 and 403 of the API and the OAuth endpoints carries a challen
   type Row = [string, string, (k: Caller) => Parameters<typeof call>[1], 401 | 403, string, unknown]
   it.each<Row>([
     // The users/groups API, DRF's bodies.
-    ['GET', '/users/', () => ({}), 401, 'Bearer realm="api"', { detail: NOT_PROVIDED }],
-    ['GET', '/users/', () => ({ token: 'no-such-token' }), 401, INVALID, { detail: NOT_PROVIDED }],
+    ['GET', '/users/', () => ({}), 401, `Bearer realm="api", ${RESOURCE_METADATA}`, { detail: NOT_PROVIDED }],
+    ['GET', '/users/', () => ({ token: 'no-such-token' }), 401, API_INVALID, { detail: NOT_PROVIDED }],
     // A client_credentials token acts for no user (DOT 1.7: 403 with no challenge, steps 123-126).
     ['GET', '/users/', (k) => ({ token: k.client }), 403, NOT_A_USER, DENIED],
     ['HEAD', '/users/', (k) => ({ token: k.client }), 403, NOT_A_USER, null],

@@ -1,14 +1,15 @@
 // Token revocation, POST /o/revoke_token/ (RFC 7009), against DOT 1.7's answers (steps 080-104).
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { basicAuth, call, read } from '../helpers/http'
+import { basicAuth, call, read, RESOURCE_METADATA } from '../helpers/http'
 import { callWith, faultyD1, faultyKV } from '../helpers/faults'
 import { passwordSetup, passwordToken, refresh } from '../helpers/password-flow'
 import { clientCredentialsGrant, codeGrant, postAs } from '../helpers/grants'
 import { createApplication } from '../helpers/seed'
 import { sha256Hex } from '../../src/crypto/token'
 
-const INVALID_TOKEN = 'Bearer realm="api", error="invalid_token", error_description="The access token is invalid."'
+// The API's 401 names its RFC 9728 metadata (issue 12).
+const INVALID_TOKEN = `Bearer realm="api", error="invalid_token", error_description="The access token is invalid.", ${RESOURCE_METADATA}`
 
 async function setup() {
   const setup = await passwordSetup()
