@@ -20,6 +20,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { type OAuthClientProvider, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import type { OAuthClientInformation, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js'
+import { decodeJwt, decodeProtectedHeader } from 'jose'
 import { type Browser, chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHROMIUM } from '../../../test/node/chromium'
@@ -242,6 +243,10 @@ describe('an MCP client against the example server', () => {
 
     await first.finishAuth(code)
     expect(provider.tokens()).toMatchObject({ token_type: expect.stringMatching(/^bearer$/i) })
+    // The resource was registered with --token-format jwt: an RFC 9068 token, for this audience.
+    const accessToken = provider.tokens()!.access_token
+    expect(decodeProtectedHeader(accessToken).typ).toBe('at+jwt')
+    expect(decodeJwt(accessToken)).toMatchObject({ aud: mcpUrl, client_id: publicClientId, iss: as.baseUrl })
 
     const client = new Client({ name: 'e2e', version: '1.0.0' })
     await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: provider }))
