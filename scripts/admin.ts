@@ -9,6 +9,7 @@ import { plan, USAGE } from './admin/commands'
 import { applyLocalMigrations, type Target } from './admin/d1'
 import { runPlan } from './admin/plan'
 import { UsageError } from './admin/sql'
+import { RESOURCE_OPTIONS } from './admin/resources'
 
 const text = { type: 'string' } as const
 const flag = { type: 'boolean' } as const
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
         owner: text,
       },
       'skip-authorization': flag,
+      ...RESOURCE_OPTIONS,
     },
   })
   if (opts.help) {

@@ -12,6 +12,7 @@ import { CLIENT_TYPES, GRANT_TYPES } from '../../src/store/applications'
 import { CLEANUP_BATCH, cleanupStatements } from '../../src/maintenance/cleanup'
 import { type Guard, holds, insertedRow, type Plan } from './plan'
 import { bool, str, UsageError } from './sql'
+import { RESOURCE_COMMANDS } from './resources'
 
 type Options = Record<string, string | boolean | undefined>
 
@@ -217,6 +218,7 @@ const COMMANDS: Record<string, Command> = {
     plan: createApp,
   },
   cleanup: { options: [], plan: cleanup },
+  ...RESOURCE_COMMANDS,
 }
 
 /** Options every command takes. */
