@@ -246,7 +246,7 @@ describe('an MCP client against the example server', () => {
     // The resource was registered with --token-format jwt: an RFC 9068 token, for this audience.
     const accessToken = provider.tokens()!.access_token
     expect(decodeProtectedHeader(accessToken).typ).toBe('at+jwt')
-    expect(decodeJwt(accessToken)).toMatchObject({ aud: mcpUrl, client_id: publicClientId, iss: as.baseUrl })
+    expect(decodeJwt(accessToken)).toMatchObject({ aud: [mcpUrl], client_id: publicClientId, iss: as.baseUrl })
 
     const client = new Client({ name: 'e2e', version: '1.0.0' })
     await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: provider }))
