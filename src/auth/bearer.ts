@@ -12,6 +12,7 @@ import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
 import { ApiError, OAuthError } from '../errors'
 import { readText } from '../http/body'
+import { readBearerToken } from '../http/bearer-token'
 import { accessTokensFor } from '../tokens/deps'
 import type { AccessTokenInfo } from '../store/tokens'
 import { findApplication, isClientTokenCurrent } from '../store/applications'
@@ -89,20 +90,7 @@ export function bearerApiError({ status, refusal }: BearerRefused, resourceMetad
   return new ApiError(status, status === 400 ? refusal.description! : NOT_PROVIDED, headers)
 }
 
-/** RFC 6750 §2.1 b64token, after `Bearer` and one or more spaces. */
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
-
-/**
- * The token in an Authorization header: null when there is none to read (no header, another
- * scheme, `Bearer` alone), 'malformed' when the value after `Bearer` is not a b64token
- * (e.g. two words). The scheme is matched case-insensitively (RFC 7235 §2.1).
- */
-export function readBearerToken(header: string | undefined): string | null | 'malformed' {
-  const m = /^bearer(?:$| +(.*)$)/i.exec(header ?? '')
-  const value = m?.[1]?.trim()
-  if (!value) return null
-  return B64TOKEN.test(value) ? value : 'malformed'
-}
+export { readBearerToken }
 
 const TWO_METHODS = 'The access token must be sent in the Authorization header only.'
 const MALFORMED = 'The Authorization header is malformed.'
