@@ -40,6 +40,13 @@ export async function openLocalState(persistTo?: string): Promise<LocalState> {
     kvPersist: join(root, 'kv'),
     d1Databases: { DB: ids.db },
     kvNamespaces: { TOKENS: ids.kv },
+    // workerd logs a lock it met ("database is locked: SQLITE_BUSY") on its own stderr even when the
+    // retry below then succeeds; failures reach us as errors anyway, so its output is drained unread
+    // and the CLI's stderr stays one line at most.
+    handleRuntimeStdio: (stdout, stderr) => {
+      stdout.resume()
+      stderr.resume()
+    },
   })
   try {
     // Miniflare's binding types are its own copies of workers-types': the same interfaces.
