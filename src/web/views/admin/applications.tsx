@@ -7,19 +7,12 @@ import type { Application } from '../../../store/applications'
 import type { AdminLogEntry } from '../../../store/admin-log'
 import { CsrfInput } from '../layout'
 import { Field } from '../field'
-import { AdminFrame, Check, History, Pager, Search } from './parts'
+import { AdminFrame, type AdminListProps, Check, History, Pager, Search } from './parts'
 import type { FormErrors } from './users'
 
 const APPS: [string, string] = ['/admin/oauth2_provider/application/', 'Applications']
 
-type ListProps = {
-  session: Session
-  rows: Array<{ app: Application; ownerUsername: string | null }>
-  total: number
-  page: number
-  query: URLSearchParams
-  notice?: string
-}
+type ListProps = AdminListProps<{ app: Application; ownerUsername: string | null }>
 
 export const ApplicationAdminListPage: FC<ListProps> = ({ session, rows, total, page, query, notice }) => (
   <AdminFrame session={session} title="Applications" notice={notice}>

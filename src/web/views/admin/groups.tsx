@@ -5,19 +5,12 @@ import { sessionCsrfToken } from '../../csrf'
 import type { AdminLogEntry } from '../../../store/admin-log'
 import { CsrfInput } from '../layout'
 import { Field } from '../field'
-import { AdminFrame, History, Multi, Pager, Search } from './parts'
+import { AdminFrame, type AdminListProps, History, Multi, Pager, Search } from './parts'
 import type { FormErrors } from './users'
 
 const GROUPS: [string, string] = ['/admin/auth/group/', 'Groups']
 
-type ListProps = {
-  session: Session
-  rows: Array<{ id: number; name: string; members: number }>
-  total: number
-  page: number
-  query: URLSearchParams
-  notice?: string
-}
+type ListProps = AdminListProps<{ id: number; name: string; members: number }>
 
 export const GroupListPage: FC<ListProps> = ({ session, rows, total, page, query, notice }) => (
   <AdminFrame session={session} title="Groups" notice={notice}>

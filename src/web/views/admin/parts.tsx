@@ -7,6 +7,16 @@ import { ADMIN_PAGE_SIZE } from '../../../store/admin-accounts'
 import { CsrfInput, Layout } from '../layout'
 
 /** A Unix time as the pages show it. */
+/** What every admin list page takes: its rows, the paging and the query they came from, a notice. */
+export type AdminListProps<Row> = {
+  session: Session
+  rows: Row[]
+  total: number
+  page: number
+  query: URLSearchParams
+  notice?: string
+}
+
 export const when = (seconds: number) => `${new Date(seconds * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`
 
 type FrameProps = {

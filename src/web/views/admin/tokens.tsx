@@ -1,9 +1,8 @@
 /** @module The admin's list of live grants (DOT's access tokens), filtered by user or application, revoked one or a selection at a time. */
 import type { FC } from 'hono/jsx'
-import type { Session } from '../../session'
 import { sessionCsrfToken } from '../../csrf'
 import { CsrfInput } from '../layout'
-import { AdminFrame, Pager, when } from './parts'
+import { AdminFrame, type AdminListProps, Pager, when } from './parts'
 
 export type GrantRow = {
   id: string
@@ -17,14 +16,7 @@ export type GrantRow = {
   clientId: string
 }
 
-type Props = {
-  session: Session
-  rows: GrantRow[]
-  total: number
-  page: number
-  query: URLSearchParams
-  notice?: string
-}
+type Props = AdminListProps<GrantRow>
 
 export const TokenListPage: FC<Props> = ({ session, rows, total, page, query, notice }) => (
   <AdminFrame session={session} title="Access tokens" notice={notice}>

@@ -6,21 +6,14 @@ import type { AdminGroup, AdminUser } from '../../../store/admin-accounts'
 import type { AdminLogEntry } from '../../../store/admin-log'
 import { CsrfInput } from '../layout'
 import { Field } from '../field'
-import { AdminFrame, Check, History, Multi, Pager, Search, when } from './parts'
+import { AdminFrame, type AdminListProps, Check, History, Multi, Pager, Search, when } from './parts'
 
 export type FormErrors = Record<string, string[]>
 const USERS: [string, string] = ['/admin/auth/user/', 'Users']
 
 const yesNo = (v: boolean) => (v ? 'Yes' : 'No')
 
-type ListProps = {
-  session: Session
-  rows: AdminUser[]
-  total: number
-  page: number
-  query: URLSearchParams
-  notice?: string
-}
+type ListProps = AdminListProps<AdminUser>
 
 const FilterLinks: FC<{ name: string; label: string; query: URLSearchParams }> = ({ name, label, query }) => {
   const link = (value?: string) => {
