@@ -1,10 +1,9 @@
 /**
  * @module The admin commands for resources (RFC 8707, docs/resources.md): the APIs other than the
  * built-in one that this server issues tokens for. `createresource` checks the URI as the token
- * and authorization endpoints check a `resource` parameter, and the scopes against the server's.
+ * and authorization endpoints check a `resource` parameter; its scopes are its own names or the server's.
  */
-import { SCOPES } from '../../src/config'
-import { resourceUriProblem } from '../../src/oauth/resources'
+import { resourceScopesProblem, resourceUriProblem } from '../../src/oauth/resources'
 import { type Guard, holds, insertedRow, type Plan } from './plan'
 import { str, UsageError } from './sql'
 
@@ -41,9 +40,8 @@ const COLUMNS = 'uri, name, scopes, token_format, access_token_expire_seconds'
 function createResource(opts: Options): Plan {
   const uri = uriOption(opts)
   const scopes = option(opts, 'scopes').split(' ').filter(Boolean)
-  const unknown = scopes.filter((s) => !Object.hasOwn(SCOPES, s))
-  if (unknown.length)
-    throw new UsageError(`--scopes: unknown ${unknown.join(', ')} (known: ${Object.keys(SCOPES).join(' ')})`)
+  const scopesProblem = resourceScopesProblem(scopes)
+  if (scopesProblem) throw new UsageError(`--scopes: ${scopesProblem}`)
   const format = option(opts, 'token-format') || 'opaque'
   if (!(TOKEN_FORMATS as readonly string[]).includes(format)) {
     throw new UsageError(`--token-format: one of ${TOKEN_FORMATS.join(', ')}`)

@@ -1,7 +1,7 @@
 /** @module The client credentials grant (RFC 6749 §4.4): a token for the client itself. */
-import { DEFAULT_SCOPES } from '../config'
 import { issueClientToken } from '../tokens/service'
-import { formatScope, parseScope } from '../oauth/scopes'
+import { formatScope, scopeNames } from '../oauth/scopes'
+import { registeredScopes } from '../oauth/client-metadata'
 import { accessTarget, resolveResources, scopesForResources } from '../oauth/resources'
 import { defineGrant } from './grant'
 
@@ -11,9 +11,10 @@ export const clientCredentialsGrant = defineGrant({
   // §4.4: only confidential clients may use this grant.
   clientTypes: ['confidential'],
   async issue({ deps, form, app, resources, apiUri }) {
-    const requested = parseScope(form.get('scope'), 'client_credentials')
+    const requested = scopeNames(form.get('scope'))
     const targets = await resolveResources(deps.db, apiUri, resources)
-    const scope = formatScope(scopesForResources(requested, DEFAULT_SCOPES, targets))
+    const rules = { request: 'client_credentials', resources: targets, registered: registeredScopes(app) } as const
+    const scope = formatScope(scopesForResources(requested, rules))
     return issueClientToken(deps, app, scope, accessTarget(targets, apiUri, deps.settings))
   },
 })

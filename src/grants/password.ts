@@ -3,9 +3,9 @@ import { normalizeUsername } from '../accounts/users'
 import { checkPassword } from '../auth/password-check'
 import { clientIp } from '../auth/rate-limit'
 import { OAuthError } from '../errors'
-import { DEFAULT_SCOPES } from '../config'
 import { issueUserTokens } from '../tokens/service'
-import { formatScope, parseScope } from '../oauth/scopes'
+import { formatScope, scopeNames } from '../oauth/scopes'
+import { registeredScopes } from '../oauth/client-metadata'
 import { accessTarget, resolveResources, resourceUris, scopesForResources } from '../oauth/resources'
 import { defineGrant } from './grant'
 
@@ -18,10 +18,11 @@ export const passwordGrant = defineGrant({
   async issue({ c, deps, form, app, params, resources, apiUri }) {
     // Normalised before the limits and the lookup: every spelling of a name is that one account.
     const username = normalizeUsername(params.username)
-    const requested = parseScope(form.get('scope'), 'password')
-    // Before the password check: a request refused for its resource costs no attempt.
+    const requested = scopeNames(form.get('scope'))
+    // Before the password check: a request refused for its resource or scope costs no attempt.
     const targets = await resolveResources(deps.db, apiUri, resources)
-    const scope = formatScope(scopesForResources(requested, DEFAULT_SCOPES, targets))
+    const rules = { request: 'password', resources: targets, registered: registeredScopes(app) } as const
+    const scope = formatScope(scopesForResources(requested, rules))
 
     // §4.3.2: the server MUST protect this endpoint against brute force.
     const check = await checkPassword(deps, { username, password: params.password, ip: clientIp(c) })

@@ -1,7 +1,8 @@
 /** @module The refresh token grant (RFC 6749 §6), with rotation and reuse detection (RFC 9700 §4.14.2). */
 import { readClientRefreshToken, rotateRefreshToken } from '../tokens/service'
-import { formatScope, parseScope } from '../oauth/scopes'
-import { accessTarget, narrowResources, resolveResources } from '../oauth/resources'
+import { formatScope, scopeNames } from '../oauth/scopes'
+import { registeredScopes } from '../oauth/client-metadata'
+import { accessTarget, checkScopes, narrowResources, resolveResources } from '../oauth/resources'
 import { defineGrant } from './grant'
 
 export const refreshTokenGrant = defineGrant({
@@ -10,12 +11,16 @@ export const refreshTokenGrant = defineGrant({
   applicationGrantTypes: ['authorization-code', 'password'],
   clientTypes: ['confidential', 'public'],
   async issue({ deps, form, app, params, resources, apiUri }) {
-    const requested = parseScope(form.get('scope'), 'refresh_token')
+    const requested = scopeNames(form.get('scope'))
     const presented = await readClientRefreshToken(deps, app, params.refresh_token)
     // RFC 8707 §2.2: the new access token may be for fewer of the grant's resources, never others.
     // The grant's resources come with the refresh record; only registered ones cost a D1 read.
     const audience = narrowResources(presented.info.resources ?? null, resources, apiUri)
-    const target = accessTarget(await resolveResources(deps.db, apiUri, audience), apiUri, deps.settings)
+    const targets = await resolveResources(deps.db, apiUri, audience)
+    // A scope asked for must suit the token's resources and the client's registration; the
+    // rotation then bounds it by the grant's scope (RFC 6749 §6), so a refresh never widens it.
+    checkScopes(requested, { request: 'refresh_token', resources: targets, registered: registeredScopes(app) })
+    const target = accessTarget(targets, apiUri, deps.settings)
     return rotateRefreshToken(deps, app, presented, requested && formatScope(requested), target)
   },
 })

@@ -5,11 +5,11 @@
  * anything else `invalid_client_metadata` (§3.2.2). Redirect URIs follow the application form's rules
  * (redirect-uris.ts).
  */
-import { SCOPES } from '../config'
 import { OAuthError } from '../errors'
 import type { Application, ClientType, GrantType } from '../store/applications'
 import { documentUrlProblem } from './document-fetch'
 import { isLoopbackHost, redirectUriProblem } from './redirect-uris'
+import { isScopeToken } from './scopes'
 
 export type AuthMethod = NonNullable<Application['tokenEndpointAuthMethod']>
 export const AUTH_METHODS: readonly AuthMethod[] = [
@@ -138,13 +138,28 @@ function redirectUrisOf(input: Record<string, unknown>): string[] {
   return [...new Set(value as string[])]
 }
 
+/**
+ * The registered `scope` (§2): scope-tokens (RFC 6749 §3.3), this server's or a resource's own
+ * (a resource registered later may define them), without repeats. It limits what the client may
+ * ask for (registeredScopes); an empty one limits nothing.
+ */
 function scopeOf(input: Record<string, unknown>): string | undefined {
   const value = stringOf(input, 'scope', MAX_URI)
   if (value === undefined) return undefined
   const names = value.split(' ').filter(Boolean)
-  const unknown = names.find((name) => !(name in SCOPES))
-  if (unknown !== undefined) throw bad('scope names a scope this server does not define.')
+  if (!names.every(isScopeToken)) throw bad('scope must be space-separated scope tokens (RFC 6749 section 3.3).')
   return [...new Set(names)].join(' ')
+}
+
+/**
+ * RFC 7591 §2: the scopes a client registered are those it "can use when requesting access
+ * tokens", so a request beyond them is `invalid_scope`. Null for a client that registered none
+ * (every manually created client): no limit beyond the server's own rules.
+ */
+export function registeredScopes(app: Pick<Application, 'clientMetadata'>): ReadonlySet<string> | null {
+  if (!app.clientMetadata) return null
+  const { scope } = JSON.parse(app.clientMetadata) as Pick<ClientMetadata, 'scope'>
+  return scope ? new Set(scope.split(' ')) : null
 }
 
 function jwksOf(input: Record<string, unknown>): ClientMetadata['jwks'] {

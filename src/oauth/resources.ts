@@ -8,17 +8,24 @@
  */
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
-import type { Settings } from '../config'
+import { DEFAULT_SCOPES, GRANTABLE_SCOPES, SCOPES, type ScopeRequest, type Settings } from '../config'
 import type { Db } from '../db/client'
 import { OAuthError } from '../errors'
 import { findResources, type ResourceRow } from '../store/resources'
 import { issuerUrl } from './issuer'
+import { isScopeToken } from './scopes'
 
 /** More `resource` parameters than this in one request is `invalid_request`: no client needs more. */
 export const MAX_RESOURCES = 5
 
-/** The built-in API's scopes: what its RFC 9728 document lists and what its routes check. */
-export const API_SCOPES = ['read', 'write', 'groups'] as const
+/**
+ * The built-in API's scopes: what its RFC 9728 document lists, what its routes check, and what a
+ * request for it without `scope` gets (the tutorial's three).
+ */
+export const API_SCOPES = DEFAULT_SCOPES
+
+/** Scopes about this server itself, not about a resource: OpenID Connect's, and introspection. */
+const SERVER_SCOPES: ReadonlySet<string> = new Set(['openid', 'profile', 'email', 'introspection'])
 
 /** The built-in API's name, in its RFC 9728 document and on the consent page. */
 export const API_NAME = 'Users and groups API'
@@ -27,7 +34,7 @@ export const API_NAME = 'Users and groups API'
 export type Resource = {
   uri: string
   name: string
-  /** The scopes it accepts; null: any scope this server defines. */
+  /** The scopes it accepts: its own names (RFC 6749 §3.3 scope-tokens) or this server's; null: API_SCOPES. */
   scopes: readonly string[] | null
   tokenFormat: 'opaque' | 'jwt'
   /** Its own access token lifetime (at most the server's); null: the server's. */
@@ -43,16 +50,6 @@ export type AccessTarget = { aud: ResourceUris; format: 'opaque' | 'jwt'; expire
 /** The built-in API's resource URI: `API_RESOURCE`, else the issuer's origin with a "/" path. */
 export function apiResourceUri(c: Context<AppEnv>): string {
   return c.env.API_RESOURCE || `${new URL(issuerUrl(c)).origin}/`
-}
-
-/**
- * Where a resource's RFC 9728 metadata is (§3.1): `/.well-known/oauth-protected-resource` inserted
- * between the host and the path, a path of "/" alone dropped.
- */
-export function resourceMetadataUrl(resourceUri: string): string {
-  const url = new URL(resourceUri)
-  const suffix = url.pathname === '/' ? '' : url.pathname
-  return `${url.origin}/.well-known/oauth-protected-resource${suffix}${url.search}`
 }
 
 const builtInApi = (uri: string): Resource => ({
@@ -90,6 +87,18 @@ const parses = (value: string): boolean => {
 export function resourceUriProblem(value: string): string | null {
   if (!ABSOLUTE_URI.test(value) || !parses(value)) return 'it must be an absolute URI'
   if (value.includes('#')) return 'it must not have a fragment'
+  return null
+}
+
+/**
+ * Why `names` cannot be a resource's scopes, or null: each must be an RFC 6749 §3.3 scope-token,
+ * and not one of the scopes about this server itself (SERVER_SCOPES), which no resource grants.
+ */
+export function resourceScopesProblem(names: readonly string[]): string | null {
+  const bad = names.filter((name) => !isScopeToken(name))
+  if (bad.length) return `not scope tokens (RFC 6749 §3.3): ${bad.join(', ')}`
+  const reserved = names.filter((name) => SERVER_SCOPES.has(name))
+  if (reserved.length) return `${reserved.join(', ')} concern this server, not a resource`
   return null
 }
 
@@ -139,13 +148,19 @@ export const parseStoredResources = (stored: string | null | undefined): Resourc
   stored ? stored.split(' ') : null
 
 /**
+ * Whether the resources `wanted` are among those of a grant (`granted`, as stored: null is the
+ * built-in API alone): RFC 8707 §2.2's "narrow, never widen", and what consent given before covers.
+ */
+export const resourcesCovered = (wanted: ResourceUris, granted: ResourceUris, apiUri: string): boolean =>
+  (wanted ?? [apiUri]).every((uri) => (granted ?? [apiUri]).includes(uri))
+
+/**
  * The resources a token request may get from a grant given for `granted`: those asked for, if
  * each is among them (§2.2: a token request may narrow, never widen), else all of them.
  */
 export function narrowResources(granted: ResourceUris, requested: ResourceUris, apiUri: string): ResourceUris {
   if (requested === null) return granted
-  const allowed = granted ?? [apiUri]
-  if (!requested.every((uri) => allowed.includes(uri))) throw unknownResource()
+  if (!resourcesCovered(requested, granted, apiUri)) throw unknownResource()
   return requested.length === 1 && requested[0] === apiUri ? null : requested
 }
 
@@ -162,23 +177,53 @@ export function accessTarget(resources: readonly Resource[], apiUri: string, set
   }
 }
 
-/** Scopes about this server itself, not about a resource: OpenID Connect's, and introspection. */
-const SERVER_SCOPES: ReadonlySet<string> = new Set(['openid', 'profile', 'email', 'introspection'])
+/** What decides the scopes of a request: its kind, the resources it is for, and the client's registered `scope`. */
+export type ScopeRules = {
+  request: ScopeRequest
+  resources: readonly Resource[]
+  /** RFC 7591 §2: the scopes the client registered, the most it may ask for; null: no limit. */
+  registered: ReadonlySet<string> | null
+}
 
-const accepted = (scope: string, resources: readonly Resource[]) =>
-  SERVER_SCOPES.has(scope) || resources.some((r) => r.scopes === null || r.scopes.includes(scope))
+/** The scopes a resource accepts: its own list, or (none registered) the API scopes this server defines. */
+const scopesOf = (resource: Resource): readonly string[] => resource.scopes ?? API_SCOPES
+
+/** Which of `scopes` are `resource`'s (the consent page lists them under it); this server's own are not. */
+export const scopesAt = (resource: Resource, scopes: readonly string[]): string[] =>
+  scopes.filter((scope) => !SERVER_SCOPES.has(scope) && scopesOf(resource).includes(scope))
 
 /**
- * The scopes a token for `resources` gets: those requested, each accepted by one of them (else
- * `invalid_scope`), or when none were, the `fallback` scopes they accept.
+ * Whether a request under `rules` may have `scope`. A scope this server defines (SCOPES) follows
+ * its GRANTABLE_SCOPES rules, whatever a resource lists, so no resource can hand out
+ * `introspection` or the OpenID Connect scopes to a request that may not have them; the server's
+ * own scopes (SERVER_SCOPES) then need no resource, the others one that accepts them. Any other
+ * name is a resource's own scope: one of the resources must list it.
  */
-export function scopesForResources<S extends string>(
-  requested: readonly S[] | null,
-  fallback: readonly S[],
-  resources: readonly Resource[],
-): S[] {
-  const scopes = requested ?? fallback
-  const kept = scopes.filter((scope) => accepted(scope, resources))
-  if (kept.length === 0 || (requested !== null && kept.length !== scopes.length)) throw new OAuthError('invalid_scope')
-  return kept
+function allowed(scope: string, { request, resources, registered }: ScopeRules): boolean {
+  if (registered !== null && !registered.has(scope)) return false
+  if (Object.hasOwn(SCOPES, scope) && !(GRANTABLE_SCOPES[request] as readonly string[]).includes(scope)) return false
+  return SERVER_SCOPES.has(scope) || resources.some((r) => scopesOf(r).includes(scope))
+}
+
+/**
+ * Checks requested scopes (scopeNames: `null` when none was sent) against `rules`: any scope no
+ * requested resource accepts, or outside the client's registered scope, is `invalid_scope`.
+ */
+export function checkScopes(requested: readonly string[] | null, rules: ScopeRules): void {
+  if (requested !== null && !requested.every((scope) => allowed(scope, rules))) throw new OAuthError('invalid_scope')
+}
+
+/**
+ * The scopes a new grant or a client's token gets: those requested, each allowed (checkScopes),
+ * or when none were, every scope of its resources that the request may have, as the built-in API
+ * gets `read write groups` (API_SCOPES). None at all is `invalid_scope`.
+ */
+export function scopesForResources(requested: readonly string[] | null, rules: ScopeRules): string[] {
+  checkScopes(requested, rules)
+  const defaults = [...new Set(rules.resources.flatMap(scopesOf))].filter(
+    (scope) => !SERVER_SCOPES.has(scope) && allowed(scope, rules),
+  )
+  const scopes = requested ?? defaults
+  if (scopes.length === 0) throw new OAuthError('invalid_scope')
+  return [...scopes]
 }

@@ -1,27 +1,23 @@
 /** @module Parsing and checking the space-delimited `scope` parameter (RFC 6749 §3.3). */
-import { DEFAULT_SCOPES, GRANTABLE_SCOPES, type Scope, type ScopeRequest } from '../config'
 import { OAuthError } from '../errors'
 
+/** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), printable ASCII but `"` and `\`. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
+
+/** Whether `name` is a well-formed scope-token (§3.3): what a resource may name its own scopes. */
+export const isScopeToken = (name: string): boolean => SCOPE_TOKEN.test(name)
+
 /**
- * The scopes a request names, in its order without repeats; null when `scope` is absent or
- * empty, which RFC 6749 §3.1 says to treat alike. A scope that is unknown, or that this kind of
- * request may not obtain (GRANTABLE_SCOPES; the authorization endpoint's rules by default), is
- * `invalid_scope`.
+ * The scopes a request names, in its order without repeats; null when `scope` is absent or empty,
+ * which RFC 6749 §3.1 says to treat alike. A name that is not a scope-token is `invalid_scope`;
+ * whether a name is known is for the caller to decide (the resources' rules, src/oauth/resources.ts).
  */
-export function parseScope(
-  raw: string | null | undefined,
-  request: ScopeRequest = 'authorization_code',
-): Scope[] | null {
+export function scopeNames(raw: string | null | undefined): string[] | null {
   const names = (raw ?? '').split(' ').filter(Boolean)
   if (names.length === 0) return null
-  const grantable: readonly string[] = GRANTABLE_SCOPES[request]
-  if (!names.every((name) => grantable.includes(name))) throw new OAuthError('invalid_scope')
-  return [...new Set(names)] as Scope[]
+  if (!names.every(isScopeToken)) throw new OAuthError('invalid_scope')
+  return [...new Set(names)]
 }
-
-/** The requested scopes, or the server's defaults when none were requested. */
-export const scopeOrDefault = (raw: string | null | undefined, request: ScopeRequest = 'authorization_code'): Scope[] =>
-  parseScope(raw, request) ?? [...DEFAULT_SCOPES]
 
 export const formatScope = (scopes: readonly string[]) => scopes.join(' ')
 

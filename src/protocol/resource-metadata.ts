@@ -8,9 +8,9 @@ import { Hono } from 'hono'
 import { cors } from 'hono/cors'
 import type { AppEnv } from '../env'
 import { issuerUrl } from '../oauth/issuer'
-import { API_NAME, API_SCOPES, apiResourceUri, resourceMetadataUrl } from '../oauth/resources'
+import { API_NAME, API_SCOPES, apiResourceUri } from '../oauth/resources'
+import { RESOURCE_METADATA_PATH as PREFIX, resourceMetadataUrl } from '../http/resource-metadata-url'
 
-const PREFIX = '/.well-known/oauth-protected-resource'
 // A public document, as the authorization server metadata: any origin may read it.
 const CACHE = { 'Cache-Control': 'public, max-age=300' }
 

@@ -4,20 +4,10 @@
  * server issues tokens for this resource and which scopes to ask for.
  */
 import type { Handler } from 'hono'
+import { resourceMetadataUrl } from '../http/resource-metadata-url'
 
-const WELL_KNOWN = '/.well-known/oauth-protected-resource'
-
-/**
- * The metadata URL of a resource identifier (RFC 9728 §3.1): the well-known suffix is inserted
- * between the host and the path, and a path of `/` alone adds nothing.
- *
- * @example resourceMetadataUrl('https://mcp.example.com/mcp') // 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp'
- */
-export function resourceMetadataUrl(resource: string): string {
-  const url = new URL(resource)
-  const path = url.pathname === '/' ? '' : url.pathname
-  return `${url.origin}${WELL_KNOWN}${path}`
-}
+/** The metadata URL of a resource identifier (RFC 9728 §3.1); the server's own API uses the same function. */
+export { resourceMetadataUrl }
 
 /** The path part of {@link resourceMetadataUrl}, to mount the handler at. */
 export const resourceMetadataPath = (resource: string): string => new URL(resourceMetadataUrl(resource)).pathname

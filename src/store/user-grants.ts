@@ -35,14 +35,21 @@ export function listUserGrants(db: Db, userId: number, clock: Clock): Promise<Us
     .all()
 }
 
-/** The scopes of the user's live grants to one application (for `approval_prompt=auto`). */
-export async function liveGrantScopes(db: Db, userId: number, applicationId: number, clock: Clock): Promise<string[]> {
-  const rows = await db
-    .select({ scope: tokenFamilies.scope })
+/**
+ * What the user's live grants to one application are for (for `approval_prompt=auto`): each
+ * grant's scope and its resources (space-separated URIs; null: the built-in API alone).
+ */
+export function liveGrantsTo(
+  db: Db,
+  userId: number,
+  applicationId: number,
+  clock: Clock,
+): Promise<{ scope: string; resources: string | null }[]> {
+  return db
+    .select({ scope: tokenFamilies.scope, resources: tokenFamilies.resources })
     .from(tokenFamilies)
     .where(and(live(userId, clock), eq(tokenFamilies.applicationId, applicationId)))
     .all()
-  return rows.map((r) => r.scope)
 }
 
 /** The ids of an application's live grants, to revoke (and delete their tokens) before it goes. */

@@ -173,7 +173,11 @@ export async function storeUserGrant(deps: TokenDeps, grant: PreparedGrant): Pro
   return grant.response
 }
 
-/** A new grant for a user (password grant): the family row in D1, then the tokens in KV. */
+/**
+ * A new grant for a user (password grant): the family row in D1, then the tokens in KV. The user
+ * authenticated with this very request, so that is the grant's `auth_time` (RFC 9068 §2.2.1),
+ * which its refreshes keep.
+ */
 export async function issueUserTokens(
   deps: TokenDeps,
   app: Application,
@@ -181,7 +185,7 @@ export async function issueUserTokens(
   scope: string,
   resources?: GrantResources,
 ): Promise<TokenResponse> {
-  const grant = await prepareUserGrant(deps, app, owner, scope, null, resources)
+  const grant = await prepareUserGrant(deps, app, owner, scope, deps.clock.now(), resources)
   await insertFamily(deps.db, grant.family)
   return storeUserGrant(deps, grant)
 }

@@ -17,9 +17,9 @@ import { readPostedForm, refuseForgedForm } from './form'
 import { pageHeaders } from './security'
 import { issuerUrl } from '../oauth/issuer'
 import { formatScope, isSubset } from '../oauth/scopes'
-import { apiResourceUri, resourceUris } from '../oauth/resources'
+import { apiResourceUri, parseStoredResources, resourcesCovered, resourceUris, scopesAt } from '../oauth/resources'
 import { systemClock } from '../clock'
-import { liveGrantScopes } from '../store/user-grants'
+import { liveGrantsTo } from '../store/user-grants'
 import {
   type AuthorizationRequest,
   AuthorizePageError,
@@ -91,16 +91,20 @@ function afterSignIn(c: Context<AppEnv>, request: AuthorizationRequest): string 
 
 /**
  * Consent is asked when the client says `prompt=consent`; otherwise skipped for trusted apps, and
- * with approval_prompt=auto when these scopes were granted already. A grant for other resources
- * (RFC 8707) than the built-in API is always asked for: the earlier grant may have been for another API.
+ * with approval_prompt=auto when one live grant to this client already covers these scopes and
+ * these resources (RFC 8707): a consent for one API says nothing about another, nor about more scopes.
  */
 async function consentNeeded(c: Context<AppEnv>, request: AuthorizationRequest, session: Session): Promise<boolean> {
   if (request.prompt.has('consent')) return true
   if (request.app.skipAuthorization) return false
   if (request.approvalPrompt !== 'auto') return true
-  if (resourceUris(request.resources, apiResourceUri(c)) !== null) return true
-  const granted = await liveGrantScopes(c.get('db'), session.user.id, request.app.id, systemClock)
-  return !granted.some((scope) => isSubset(request.scopes, scope))
+  const apiUri = apiResourceUri(c)
+  const wanted = resourceUris(request.resources, apiUri)
+  const grants = await liveGrantsTo(c.get('db'), session.user.id, request.app.id, systemClock)
+  return !grants.some(
+    (grant) =>
+      isSubset(request.scopes, grant.scope) && resourcesCovered(wanted, parseStoredResources(grant.resources), apiUri),
+  )
 }
 
 /**
@@ -150,7 +154,7 @@ authorizeRoutes.get('/o/authorize/', async (c) => {
     csrfToken: csrfTokenFor(c),
     appName: request.app.name || request.app.clientId,
     scopes: request.scopes,
-    resources: request.resources.map(({ uri, name }) => ({ uri, name })),
+    resources: request.resources.map((r) => ({ uri: r.uri, name: r.name, scopes: scopesAt(r, request.scopes) })),
     redirectUri: request.redirectUri,
     ...(request.app.registration !== 'manual' && { unverified: { host: clientHost(request) } }),
     hidden: hiddenFields(c, request),

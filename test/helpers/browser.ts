@@ -28,17 +28,26 @@ const attribute = (tag: string, name: string) => {
   return m ? decode(m[1]!) : null
 }
 
-export type Form = { action: string; method: string; fields: Record<string, string>; submits: string[] }
+export type Form = {
+  action: string
+  method: string
+  fields: Record<string, string>
+  /** Every input's name and value in page order, a repeated name (`resource`) once per input. */
+  inputs: [string, string][]
+  submits: string[]
+}
 
 /** Every form of a page: its action, method, the inputs' values (hidden and filled) and its submit buttons' names. */
 export function formsOf(html: string): Form[] {
   return [...html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/g)].map(([, attrs, body]) => {
     const fields: Record<string, string> = {}
+    const inputs: [string, string][] = []
     for (const [tag] of body!.matchAll(/<input\b[^>]*>/g)) {
       const name = attribute(tag, 'name')
       const type = attribute(tag, 'type')
       if (!name || (type === 'checkbox' && !/\schecked[\s=>/]/.test(tag))) continue
       fields[name] = attribute(tag, 'value') ?? (type === 'checkbox' ? 'on' : '')
+      inputs.push([name, fields[name]])
     }
     for (const [, , name, text] of body!.matchAll(/<textarea\b([^>]*)name="([^"]*)"[^>]*>([\s\S]*?)<\/textarea>/g))
       fields[decode(name!)] = decode(text!)
@@ -54,6 +63,7 @@ export function formsOf(html: string): Form[] {
       action: attribute(`<form${attrs}`, 'action') ?? '',
       method: (attribute(`<form${attrs}`, 'method') ?? 'get').toUpperCase(),
       fields,
+      inputs,
       submits,
     }
   })
@@ -113,14 +123,23 @@ export class Browser {
   post = (path: string, form: Record<string, string> | URLSearchParams, headers?: Record<string, string>) =>
     this.request(path, { method: 'POST', form, headers })
 
-  /** Submits the form of `page` that posts to `action`, with `changes` applied to its fields (null removes one). */
+  /**
+   * Submits the form of `page` that posts to `action`, with `changes` applied to its fields (null
+   * removes one); a field the page repeats and `changes` leaves alone is posted once per input.
+   */
   submit(page: Page, action: string, changes: Record<string, string | null> = {}) {
-    const fields = { ...formFor(page.html, action).fields }
+    const form = formFor(page.html, action)
+    const fields = { ...form.fields }
     for (const [name, value] of Object.entries(changes)) {
       if (value === null) delete fields[name]
       else fields[name] = value
     }
-    return this.post(action, fields)
+    const body = new URLSearchParams()
+    for (const [name, value] of Object.entries(fields)) {
+      const repeated = form.inputs.filter(([n]) => n === name).map(([, v]) => v)
+      for (const v of name in changes || repeated.length < 2 ? [value] : repeated) body.append(name, v)
+    }
+    return this.post(action, body)
   }
 
   /** Signs in through the sign-in page; returns the answer to the form POST. */

@@ -53,3 +53,23 @@ export async function createApplication(overrides: Partial<typeof applications.$
     .get()
   return { ...app, clientSecret }
 }
+
+export type ResourceOverrides = {
+  uri?: string
+  name?: string
+  /** Space-separated; empty (the default): the built-in API's scopes. */
+  scopes?: string
+  tokenFormat?: 'opaque' | 'jwt'
+  lifetime?: number | null
+}
+
+/** Registers a resource (RFC 8707) as the admin CLI does, in plain SQL; its URI. */
+export async function createResource(opts: ResourceOverrides = {}): Promise<string> {
+  const uri = opts.uri ?? `https://${unique('api').toLowerCase()}.example/mcp`
+  await env.DB.prepare(
+    'insert into resources (uri, name, scopes, token_format, access_token_expire_seconds) values (?, ?, ?, ?, ?)',
+  )
+    .bind(uri, opts.name ?? 'Test API', opts.scopes ?? '', opts.tokenFormat ?? 'opaque', opts.lifetime ?? null)
+    .run()
+  return uri
+}

@@ -121,7 +121,7 @@ describe('POST /o/register/ (RFC 7591)', () => {
       { grant_types: ['client_credentials'], token_endpoint_auth_method: 'none' },
       'invalid_client_metadata',
     ],
-    ['an unknown scope', { ...uri(REDIRECT), scope: 'read admin' }, 'invalid_client_metadata'],
+    ['a scope that is not a scope-token', { ...uri(REDIRECT), scope: 'read "admin"' }, 'invalid_client_metadata'],
     ['a client_name of 256 characters', { ...uri(REDIRECT), client_name: 'n'.repeat(256) }, 'invalid_client_metadata'],
     ['client_uri over http', { ...uri(REDIRECT), client_uri: 'http://app.example/' }, 'invalid_client_metadata'],
     ['contacts not strings', { ...uri(REDIRECT), contacts: [{}] }, 'invalid_client_metadata'],

@@ -12,24 +12,11 @@ import { authorizationCodeFlow, authorizeUrl, redirectParams } from '../helpers/
 import { issueCode } from '../helpers/codes'
 import { call, ORIGIN, read } from '../helpers/http'
 import { passwordSetup, passwordToken, refresh } from '../helpers/grants'
-import { createApplication, createUser, unique } from '../helpers/seed'
+import { createApplication, createResource, createUser } from '../helpers/seed'
 import { storageSnapshot } from '../helpers/fuzz'
 
 /** The built-in API's resource URI in the tests: no API_RESOURCE, so the issuer's origin + "/". */
 const API = `${ORIGIN}/`
-
-type ResourceOptions = { name?: string; scopes?: string; tokenFormat?: 'opaque' | 'jwt'; lifetime?: number | null }
-
-/** Registers a resource as the admin CLI does (plain SQL); its URI. */
-async function registerResource(opts: ResourceOptions = {}): Promise<string> {
-  const uri = `https://${unique('api').toLowerCase()}.example/mcp`
-  await env.DB.prepare(
-    'insert into resources (uri, name, scopes, token_format, access_token_expire_seconds) values (?, ?, ?, ?, ?)',
-  )
-    .bind(uri, opts.name ?? 'Test API', opts.scopes ?? '', opts.tokenFormat ?? 'opaque', opts.lifetime ?? null)
-    .run()
-  return uri
-}
 
 /** A form with `resource` repeated, as URLSearchParams keeps it. */
 const withResources = (form: Record<string, string>, resources: string[]) => {
@@ -46,7 +33,7 @@ const UNKNOWN = invalidTarget('The resource is unknown or not allowed.')
 
 describe('resource at the token endpoint', () => {
   it('a password grant for a registered resource: aud in introspection, refused by the built-in API', async () => {
-    const uri = await registerResource()
+    const uri = await createResource()
     const setup = await passwordSetup()
     const res = await passwordToken(setup, { resource: uri, scope: 'read' })
     expect(res.status).toBe(200)
@@ -85,7 +72,7 @@ describe('resource at the token endpoint', () => {
   })
 
   it('several resources: one token for all of them, the API among them accepts it', async () => {
-    const uri = await registerResource()
+    const uri = await createResource()
     const app = await createApplication({ authorizationGrantType: 'client-credentials' })
     const body = withResources({ grant_type: 'client_credentials', scope: 'read' }, [uri, API])
     const res = await read(await call('/o/token/', { basic: [app.clientId, app.clientSecret!], form: body }))
@@ -95,7 +82,7 @@ describe('resource at the token endpoint', () => {
   })
 
   it('a resource with a shorter lifetime gets it as expires_in', async () => {
-    const uri = await registerResource({ lifetime: 300 })
+    const uri = await createResource({ lifetime: 300 })
     const setup = await passwordSetup()
     const res = await passwordToken(setup, { resource: uri })
     expect(res.body.expires_in).toBe(300)
@@ -104,7 +91,7 @@ describe('resource at the token endpoint', () => {
   })
 
   it('a scope the resource does not accept is invalid_scope; the default narrows to what it accepts', async () => {
-    const uri = await registerResource({ scopes: 'read' })
+    const uri = await createResource({ scopes: 'read' })
     const setup = await passwordSetup()
     const refused = await passwordToken(setup, { resource: uri, scope: 'read write' })
     expect(refused.status).toBe(400)
@@ -159,7 +146,7 @@ describe('resource at the token endpoint', () => {
 
 describe('refresh narrows, never widens', () => {
   it('a grant for two resources refreshes to one of them, and again to the other', async () => {
-    const uri = await registerResource()
+    const uri = await createResource()
     const setup = await passwordSetup()
     const body = withResources(
       { grant_type: 'password', username: setup.user.username, password: 'correct horse battery staple' },
@@ -182,7 +169,7 @@ describe('refresh narrows, never widens', () => {
   })
 
   it('a refresh asking for a resource outside the grant is invalid_target, and the refresh token still works', async () => {
-    const uri = await registerResource()
+    const uri = await createResource()
     const setup = await passwordSetup()
     const first = await passwordToken(setup)
     const before = await storageSnapshot()
@@ -193,7 +180,7 @@ describe('refresh narrows, never widens', () => {
   })
 
   it('a grant whose resource was deleted can no longer be refreshed', async () => {
-    const uri = await registerResource()
+    const uri = await createResource()
     const setup = await passwordSetup()
     const first = await passwordToken(setup, { resource: uri })
     await env.DB.prepare('delete from resources where uri = ?').bind(uri).run()
@@ -204,7 +191,7 @@ describe('refresh narrows, never widens', () => {
 
 describe('resource at the authorization endpoint', () => {
   it('the consent page names the resource, the code carries it, the token is for it', async () => {
-    const uri = await registerResource({ name: 'Weather MCP' })
+    const uri = await createResource({ name: 'Weather MCP' })
     const flow = await authorizationCodeFlow({ scope: 'read', extraParams: { resource: uri } })
     expect(textOf(flow.consent.html)).toContain(`Weather MCP (${uri})`)
     expect((await INTROSPECT_OK(flow.tokens.access_token, flow.app)).body.aud).toBe(uri)
@@ -249,7 +236,7 @@ describe('resource at the authorization endpoint', () => {
   })
 
   it('a code for two resources: the exchange may narrow to one; naming another burns the code', async () => {
-    const uri = await registerResource()
+    const uri = await createResource()
     const app = await createApplication({ authorizationGrantType: 'authorization-code', redirectUris: REDIRECT })
     const user = await createUser()
     const code = await issueCode({
@@ -265,7 +252,7 @@ describe('resource at the authorization endpoint', () => {
     // The grant keeps both: a refresh to the API works.
     expect((await refresh(app, narrowed.body.refresh_token, { resource: API })).status).toBe(200)
 
-    const other = await registerResource()
+    const other = await createResource()
     const code2 = await issueCode({ applicationId: app.id, userId: user.id, redirectUri: REDIRECT, resources: uri })
     const refused = await postAs(app, '/o/token/', { ...exchange, code: code2, resource: other })
     expect({ status: refused.status, body: refused.body }).toEqual({ status: 400, body: UNKNOWN })
@@ -283,7 +270,7 @@ describe('resource at the authorization endpoint', () => {
 
 describe('client_credentials', () => {
   it('a token for a registered resource is refused by the built-in API and introspects with its aud', async () => {
-    const uri = await registerResource()
+    const uri = await createResource()
     const { app } = await clientCredentialsGrant('read')
     const res = await postAs(app, '/o/token/', { grant_type: 'client_credentials', scope: 'read', resource: uri })
     expect(res.status).toBe(200)

@@ -145,6 +145,8 @@ describe('RFC 9728 metadata', () => {
     ['https://api.example.com/', 'https://api.example.com/.well-known/oauth-protected-resource'],
     ['https://api.example.com', 'https://api.example.com/.well-known/oauth-protected-resource'],
     ['https://api.example.com/v1/mcp', 'https://api.example.com/.well-known/oauth-protected-resource/v1/mcp'],
+    // §3.1: inserted between the host and "the path and/or query components"; the kit dropped the query.
+    ['https://api.example.com/mcp?t=a', 'https://api.example.com/.well-known/oauth-protected-resource/mcp?t=a'],
   ])('%s → %s (§3.1)', (resource, url) => {
     expect(resourceMetadataUrl(resource)).toBe(url)
   })

@@ -11,17 +11,15 @@ import { authorizationCodeFlow } from '../helpers/flows'
 import { postAs } from '../helpers/grants'
 import { call, ORIGIN, read } from '../helpers/http'
 import { passwordSetup, passwordToken, refresh } from '../helpers/grants'
-import { createApplication, unique } from '../helpers/seed'
+import { createApplication, createResource, unique } from '../helpers/seed'
 
-async function jwtResource(lifetime: number | null = null): Promise<string> {
-  const uri = `https://${unique('jwt').toLowerCase()}.example/`
-  await env.DB.prepare(
-    "insert into resources (uri, name, token_format, access_token_expire_seconds) values (?, 'JWT API', 'jwt', ?)",
-  )
-    .bind(uri, lifetime)
-    .run()
-  return uri
-}
+const jwtResource = (lifetime: number | null = null) =>
+  createResource({
+    uri: `https://${unique('jwt').toLowerCase()}.example/`,
+    name: 'JWT API',
+    tokenFormat: 'jwt',
+    lifetime,
+  })
 
 /** Verifies as a resource server would: the published JWKS, the issuer, its own URI as audience. */
 async function verify(token: string, audience: string) {
@@ -50,6 +48,8 @@ describe('JWT access tokens', () => {
       jti: expect.any(String),
       client_id: setup.app.clientId,
       scope: 'read',
+      // RFC 9068 §2.2.1: the user authenticated with this very request.
+      auth_time: payload.iat,
     })
     expect(payload.exp! - payload.iat!).toBe(36000)
     expect(res.body.expires_in).toBe(36000)
@@ -74,6 +74,21 @@ describe('JWT access tokens', () => {
     const { payload } = await verify(flow.tokens.access_token, uri)
     expect(payload.auth_time).toEqual(expect.any(Number))
     expect(Math.abs((payload.auth_time as number) - Date.now() / 1000)).toBeLessThan(60)
+  })
+
+  it('a refresh of a password grant keeps the auth_time of the sign-in, not the refresh', async () => {
+    const uri = await jwtResource()
+    const setup = await passwordSetup()
+    const first = await passwordToken(setup, { resource: uri })
+    const signedIn = (await verify(first.body.access_token, uri)).payload.auth_time as number
+    // As if the password was checked an hour ago: moved back behind the server's back.
+    await env.DB.prepare('update token_families set auth_time = auth_time - 3600 where user_id = ?')
+      .bind(setup.user.id)
+      .run()
+    const next = await refresh(setup.app, first.body.refresh_token)
+    const { payload } = await verify(next.body.access_token, uri)
+    expect(payload.auth_time).toBe(signedIn - 3600)
+    expect(payload.iat! - (payload.auth_time as number)).toBeGreaterThanOrEqual(3600)
   })
 
   it('the built-in API refuses it (another audience); a refresh gives a new JWT', async () => {

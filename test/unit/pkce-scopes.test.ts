@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { s256Challenge, verifyS256 } from '../../src/oauth/pkce'
-import { isSubset, parseScope } from '../../src/oauth/scopes'
+import { isSubset, scopeNames } from '../../src/oauth/scopes'
 import { OAuthError } from '../../src/errors'
 
 describe('PKCE S256', () => {
@@ -17,11 +17,15 @@ describe('PKCE S256', () => {
 
 describe('scope parameter', () => {
   it('treats an absent or empty scope as omitted', () => {
-    expect(parseScope(null)).toBeNull()
-    expect(parseScope('')).toBeNull()
+    expect(scopeNames(null)).toBeNull()
+    expect(scopeNames('')).toBeNull()
   })
-  it('keeps request order without repeats', () => expect(parseScope('groups read groups')).toEqual(['groups', 'read']))
-  it('refuses unknown scopes', () => expect(() => parseScope('read sudo')).toThrow(OAuthError))
+  it('keeps request order without repeats', () => expect(scopeNames('groups read groups')).toEqual(['groups', 'read']))
+  it("keeps a resource's own names (RFC 6749 §3.3 scope-tokens)", () =>
+    expect(scopeNames('mcp:tools files:read')).toEqual(['mcp:tools', 'files:read']))
+  it.each(['read "x"', 'a\\b', 'caf\u00e9'])('refuses %j, not a scope-token', (raw) =>
+    expect(() => scopeNames(raw)).toThrow(OAuthError),
+  )
   it('checks subsets', () => {
     expect(isSubset(['read'], 'read write')).toBe(true)
     expect(isSubset(['groups'], 'read write')).toBe(false)

@@ -6,12 +6,19 @@
  */
 import type { Context } from 'hono'
 import type { AppEnv } from '../../env'
-import type { Scope } from '../../config'
-import { DEFAULT_SCOPES, MAX_PARAM_LENGTH } from '../../config'
+import { MAX_PARAM_LENGTH } from '../../config'
 import { OAuthError } from '../../errors'
 import { CODE_CHALLENGE_METHODS, S256_CHALLENGE } from '../pkce'
-import { parseScope } from '../scopes'
-import { apiResourceUri, readResourceParams, type Resource, resolveResources, scopesForResources } from '../resources'
+import { scopeNames } from '../scopes'
+import { registeredScopes } from '../client-metadata'
+import {
+  apiResourceUri,
+  readResourceParams,
+  type Resource,
+  resolveResources,
+  type ScopeRules,
+  scopesForResources,
+} from '../resources'
 import { matchesRegisteredUri } from '../redirect-uris'
 import { checkParamsOnce } from '../form'
 import { type Application, redirectUriList } from '../../store/applications'
@@ -34,7 +41,8 @@ export type AuthorizationRequest = {
   /** The redirect_uri exactly as sent (the code remembers it for the exchange, §4.1.3), or null. */
   sentRedirectUri: string | null
   state: string | null
-  scopes: Scope[]
+  /** This server's scopes and the resources' own (RFC 6749 §3.3 scope-tokens). */
+  scopes: string[]
   /** The resources (RFC 8707) the grant is for: the built-in API when the request named none. */
   resources: Resource[]
   codeChallenge: string | null
@@ -124,13 +132,14 @@ const checkResources: Step = async (c, params, draft) => {
   draft.resources = await resolveResources(c.get('db'), apiResourceUri(c), readResourceParams(params))
 }
 
-/** §3.3: known scopes this flow may grant and the resources accept, or the defaults when none is asked for. */
+/**
+ * §3.3: scopes this flow may grant, each accepted by one of the resources and within the client's
+ * registered scope (RFC 7591 §2), or when none is asked for, the resources' scopes.
+ */
 const checkScope: Step = (_c, params, draft) => {
-  draft.scopes = scopesForResources(
-    parseScope(params.get('scope'), 'authorization_code'),
-    DEFAULT_SCOPES,
-    draft.resources!,
-  )
+  const registered = registeredScopes(draft.app!)
+  const rules: ScopeRules = { request: 'authorization_code', resources: draft.resources!, registered }
+  draft.scopes = scopesForResources(scopeNames(params.get('scope')), rules)
 }
 
 /** Parameters that need no check: the OpenID Connect `nonce` (kept for the id_token) and DOT's `approval_prompt`. */

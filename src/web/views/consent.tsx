@@ -2,7 +2,7 @@
 import type { Context } from 'hono'
 import type { FC } from 'hono/jsx'
 import type { AppEnv } from '../../env'
-import { SCOPES, type Scope } from '../../config'
+import { SCOPES } from '../../config'
 import type { Session } from '../session'
 import { CsrfInput, Layout } from './layout'
 
@@ -10,9 +10,10 @@ type ConsentProps = {
   session: Session
   csrfToken: string
   appName: string
-  scopes: readonly Scope[]
-  /** The APIs (RFC 8707 resources) the access would be for. */
-  resources: readonly { uri: string; name: string }[]
+  /** This server's scopes and the resources' own. */
+  scopes: readonly string[]
+  /** The APIs (RFC 8707 resources) the access would be for, each with the requested scopes it accepts. */
+  resources: readonly { uri: string; name: string; scopes: readonly string[] }[]
   redirectUri: string
   /**
    * Set when the client registered itself (RFC 7591, or a Client ID Metadata Document): nobody
@@ -32,6 +33,21 @@ function destination(uri: string): string {
   } catch {
     return uri
   }
+}
+
+/**
+ * A scope as a person reads it: this server's description with the name, or a resource's own scope
+ * (which has no description here) by its name alone.
+ */
+const ScopeItem: FC<{ scope: string }> = ({ scope }) => {
+  // Own properties only: a resource may name a scope `constructor`.
+  if (!Object.hasOwn(SCOPES, scope)) return <span class="mono">{scope}</span>
+  const description = SCOPES[scope as keyof typeof SCOPES]
+  return (
+    <>
+      {description} <span class="muted small">({scope})</span>
+    </>
+  )
 }
 
 const ConsentPage: FC<ConsentProps> = ({
@@ -60,7 +76,7 @@ const ConsentPage: FC<ConsentProps> = ({
       <ul class="scopes">
         {scopes.map((scope) => (
           <li>
-            {SCOPES[scope]} <span class="muted small">({scope})</span>
+            <ScopeItem scope={scope} />
           </li>
         ))}
       </ul>
@@ -69,6 +85,12 @@ const ConsentPage: FC<ConsentProps> = ({
         {resources.map((resource) => (
           <li>
             {resource.name || resource.uri} <span class="muted small mono">({resource.uri})</span>
+            {resource.scopes.length > 0 && (
+              <span class="muted small">
+                {' '}
+                with <span class="mono">{resource.scopes.join(' ')}</span>
+              </span>
+            )}
           </li>
         ))}
       </ul>
