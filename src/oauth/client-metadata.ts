@@ -158,8 +158,14 @@ function scopeOf(input: Record<string, unknown>): string | undefined {
  */
 export function registeredScopes(app: Pick<Application, 'clientMetadata'>): ReadonlySet<string> | null {
   if (!app.clientMetadata) return null
-  const { scope } = JSON.parse(app.clientMetadata) as Pick<ClientMetadata, 'scope'>
-  return scope ? new Set(scope.split(' ')) : null
+  let scope: unknown
+  try {
+    scope = (JSON.parse(app.clientMetadata) as Record<string, unknown>).scope
+  } catch {
+    // Only this server writes it; unreadable, it allows nothing rather than everything.
+    return new Set()
+  }
+  return typeof scope === 'string' && scope ? new Set(scope.split(' ')) : null
 }
 
 function jwksOf(input: Record<string, unknown>): ClientMetadata['jwks'] {

@@ -1,7 +1,7 @@
 /**
  * @module The resource-server kit: what another Worker imports (`edge-oauth-toolkit/resource-server`)
  * to accept this authorization server's access tokens. It imports nothing of the server itself
- * but the bearer-header reader, so it bundles small.
+ * but two leaves (the bearer-header reader, the RFC 9728 URL), so it bundles small.
  *
  * @example
  * const auth = { issuer: 'https://auth.example.com', audience: 'https://mcp.example.com/mcp', scopes: ['mcp'] }

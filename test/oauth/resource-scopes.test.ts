@@ -4,7 +4,8 @@
  * requested resources' scopes; the client's registered `scope` (RFC 7591 §2) bounds every request;
  * consent given for (client, resources, scopes) is remembered; a refresh never widens.
  */
-import { env } from 'cloudflare:workers'
+import { env, exports } from 'cloudflare:workers'
+import { Hono } from 'hono'
 import { createLocalJWKSet, jwtVerify } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { Browser, textOf } from '../helpers/browser'
@@ -13,6 +14,7 @@ import { passwordSetup, passwordToken, postAs, refresh } from '../helpers/grants
 import { call, ORIGIN, read } from '../helpers/http'
 import { createApplication, createResource, createUser, db, type TestApp } from '../helpers/seed'
 import { findApplicationByClientId } from '../../src/store/applications'
+import { type FetcherLike, requireAccessToken } from '../../src/resource-server'
 import { storageSnapshot } from '../helpers/fuzz'
 
 const API = `${ORIGIN}/`
@@ -330,5 +332,32 @@ describe('the consent page and remembered consent', () => {
       form: { token: flow.tokens.refresh_token },
     })
     expect((await again(flow, [uri], 'mcp:tools')).status).toBe(200)
+  })
+})
+
+describe('the resource-server kit with a custom scope, this server as its issuer', () => {
+  // This Worker itself plays the Service Binding: discovery and the JWKS come from the code under test.
+  const thisServer: FetcherLike = { fetch: (input, init) => exports.default.fetch(new Request(input, init)) }
+
+  it('accepts a JWT carrying the scope it needs, and answers 403 insufficient_scope naming it otherwise', async () => {
+    const uri = await createResource({ scopes: MCP_SCOPES, tokenFormat: 'jwt' })
+    const mcp = new Hono().all(
+      '/mcp',
+      requireAccessToken({ issuer: ORIGIN, audience: uri, scopes: ['mcp:tools'], fetcher: thisServer }),
+      (c) => c.json({ scopes: c.get('accessToken').scopes }),
+    )
+    const setup = await passwordSetup()
+    const call = async (scope: string) => {
+      const token = (await passwordToken(setup, { resource: uri, scope })).body.access_token
+      return mcp.request(uri, { method: 'POST', headers: { Authorization: `Bearer ${token}` } })
+    }
+    const ok = await call('mcp:tools files:read')
+    expect({ status: ok.status, body: await ok.json() }).toEqual({
+      status: 200,
+      body: { scopes: ['mcp:tools', 'files:read'] },
+    })
+    const refused = await call('files:read')
+    expect(refused.status).toBe(403)
+    expect(refused.headers.get('WWW-Authenticate')).toMatch(/^Bearer error="insufficient_scope", .*scope="mcp:tools"/)
   })
 })
