@@ -98,7 +98,7 @@ export function resourceScopesProblem(names: readonly string[]): string | null {
   const bad = names.filter((name) => !isScopeToken(name))
   if (bad.length) return `not scope tokens (RFC 6749 §3.3): ${bad.join(', ')}`
   const reserved = names.filter((name) => SERVER_SCOPES.has(name))
-  if (reserved.length) return `${reserved.join(', ')} concern this server, not a resource`
+  if (reserved.length) return `${reserved.join(', ')}: scopes of this server itself, which no resource grants`
   return null
 }
 

@@ -240,6 +240,28 @@ describe('the client’s registered scope (RFC 7591 §2)', () => {
     expect(flow.tokens.scope).toBe('mcp:tools')
   })
 
+  it('a consent form posted back with a wider scope than registered is the invalid_scope redirect, no code', async () => {
+    const uri = await createResource({ scopes: MCP_SCOPES })
+    const app = await registeredWith('mcp:tools', {
+      authorizationGrantType: 'authorization-code',
+      redirectUris: REDIRECT,
+    })
+    const user = await createUser()
+    const browser = new Browser()
+    await browser.signIn(user.username)
+    const query = { response_type: 'code', client_id: app.clientId, redirect_uri: REDIRECT, state: 'f', resource: uri }
+    const consent = await browser.get(authorizeUrl({ ...query, scope: 'mcp:tools' }))
+    expect(consent.status).toBe(200)
+    const before = await storageSnapshot()
+    const forged = await browser.submit(consent, '/o/authorize/', { allow: 'Authorize', scope: MCP_SCOPES })
+    expect([...redirectParams(forged)]).toEqual([
+      ['error', 'invalid_scope'],
+      ['state', 'f'],
+      ['iss', ORIGIN],
+    ])
+    expect(await storageSnapshot()).toEqual(before)
+  })
+
   it('dynamic registration takes a resource’s scope names and the client then gets them', async () => {
     const uri = await createResource({ scopes: MCP_SCOPES })
     const registered = await read(

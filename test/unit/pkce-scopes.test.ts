@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { s256Challenge, verifyS256 } from '../../src/oauth/pkce'
 import { isSubset, scopeNames } from '../../src/oauth/scopes'
 import { OAuthError } from '../../src/errors'
+import { resourceScopesProblem } from '../../src/oauth/resources'
 
 describe('PKCE S256', () => {
   it('matches RFC 7636 Appendix B', () => {
@@ -30,4 +31,17 @@ describe('scope parameter', () => {
     expect(isSubset(['read'], 'read write')).toBe(true)
     expect(isSubset(['groups'], 'read write')).toBe(false)
   })
+})
+
+describe('a resource’s scopes (createresource --scopes)', () => {
+  it('takes its own names and the built-in API’s', () => {
+    expect(resourceScopesProblem(['mcp:tools', 'files:read', 'read'])).toBeNull()
+  })
+  it.each([
+    [['mcp:"tools"'], 'not scope tokens (RFC 6749 §3.3): mcp:"tools"'],
+    [
+      ['mcp:tools', 'openid', 'introspection'],
+      'openid, introspection: scopes of this server itself, which no resource grants',
+    ],
+  ])('refuses %j', (names, problem) => expect(resourceScopesProblem(names)).toBe(problem))
 })
