@@ -5,7 +5,7 @@
  */
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
-import { adminLog, applications, sessions, users } from '../../src/db/schema'
+import { adminLog, applications, sessions, userGroups, users } from '../../src/db/schema'
 import { sha256Hex } from '../../src/crypto/token'
 import { Browser, formFor, textOf } from '../helpers/browser'
 import { call } from '../helpers/http'
@@ -84,6 +84,39 @@ describe('who may use /admin/', () => {
     const { user, browser } = await staff()
     await db().update(users).set({ isActive: false }).where(eq(users.id, user.id)).run()
     expect((await browser.get('/admin/')).status).toBe(302)
+  })
+
+  it('staff status removed by plain SQL during a live admin session: the next page and POST are 403', async () => {
+    const { user, browser } = await staff()
+    const target = await createUser()
+    const page = await browser.get(`/admin/auth/user/${target.id}/change/`)
+    expect(page.status).toBe(200)
+    await db().update(users).set({ isStaff: false }).where(eq(users.id, user.id)).run()
+    expect((await browser.get('/admin/')).status).toBe(403)
+    // The form fetched while still staff carries a valid CSRF token: the POST is refused all the same.
+    const res = await browser.submit(page, `/admin/auth/user/${target.id}/change/`, {
+      groups: null,
+      first_name: 'Changed',
+    })
+    expect(res.status).toBe(403)
+    const after = await db().select().from(users).where(eq(users.id, target.id)).get()
+    expect(after!.firstName).toBe(target.firstName)
+  })
+
+  it('a superuser demoted by plain SQL mid-session can no longer grant superuser status', async () => {
+    const { user, browser } = await superuser()
+    const target = await createUser()
+    const page = await browser.get(`/admin/auth/user/${target.id}/change/`)
+    expect(page.html).toContain('is_superuser')
+    await db().update(users).set({ isSuperuser: false }).where(eq(users.id, user.id)).run()
+    const res = await browser.submit(page, `/admin/auth/user/${target.id}/change/`, {
+      groups: null,
+      is_staff: 'on',
+      is_superuser: 'on',
+    })
+    expect(res.status).toBe(403)
+    const after = await db().select().from(users).where(eq(users.id, target.id)).get()
+    expect({ isStaff: after!.isStaff, isSuperuser: after!.isSuperuser }).toEqual({ isStaff: false, isSuperuser: false })
   })
 
   it('active staff: the index lists the models and the recent actions', async () => {
@@ -208,6 +241,29 @@ describe('users', () => {
     const refused = await browser.post(`/admin/auth/user/${target.id}/change/`, bad)
     expect(refused.status).toBe(400)
     expect(textOf(refused.html)).toContain('Enter a valid email address.')
+  })
+
+  it('two admins saving the same user at once: the row and its groups come from one of the two saves, never a mix', async () => {
+    const [first, second] = [await staff(), await staff()]
+    const target = await createUser()
+    const [groupA, groupB] = [await createGroup(), await createGroup()]
+    const save = async (browser: Browser, firstName: string, groupId: number) => {
+      const page = await browser.get(`/admin/auth/user/${target.id}/change/`)
+      const { groups: _, ...fields } = formFor(page.html, `/admin/auth/user/${target.id}/change/`).fields
+      const body = new URLSearchParams({ ...fields, first_name: firstName })
+      body.append('groups', String(groupId))
+      return () => browser.post(`/admin/auth/user/${target.id}/change/`, body)
+    }
+    const posts = [await save(first.browser, 'Alpha', groupA.id), await save(second.browser, 'Beta', groupB.id)]
+    const answers = await Promise.all(posts.map((post) => post()))
+    expect(answers.map((res) => res.status)).toEqual([303, 303])
+    const row = await db().select().from(users).where(eq(users.id, target.id)).get()
+    const memberOf = await db().select().from(userGroups).where(eq(userGroups.userId, target.id)).all()
+    const state = { firstName: row!.firstName, groups: memberOf.map((r) => r.groupId) }
+    expect([
+      { firstName: 'Alpha', groups: [groupA.id] },
+      { firstName: 'Beta', groups: [groupB.id] },
+    ]).toContainEqual(state)
   })
 
   it('a staff user who is not a superuser sees no privilege fields and a forged POST is refused (themselves included)', async () => {
