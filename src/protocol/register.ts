@@ -18,14 +18,14 @@ import { readText } from '../http/body'
 import { BearerRefused, readBearerToken } from '../auth/bearer'
 import { clientIp } from '../auth/rate-limit'
 import { tokenDepsFor } from '../tokens/deps'
-import { revokeClientGrants } from '../tokens/revoke-client'
+import { planRevokeAll } from '../tokens/revoke-all'
 import { allowsLoopbackDocuments, registrationPolicy } from '../oauth/clients'
 import { AUTH_METHODS, type AuthMethod, readClientMetadata, usesSecret } from '../oauth/client-metadata'
 import { issuerUrl } from '../oauth/issuer'
 import { type Application, findApplicationByClientId, insertApplication } from '../store/applications'
 import {
   countRegistration,
-  deleteRegisteredClient,
+  deleteRegisteredClientStatement,
   isInitialAccessTokenValid,
   updateRegisteredClient,
 } from '../store/client-registration'
@@ -200,10 +200,17 @@ registerRoutes.put(CONFIGURATION, async function updateClientConfiguration(c) {
 
 registerRoutes.delete(CONFIGURATION, async function deleteClientConfiguration(c) {
   const { app, tokenHash } = await authenticateConfiguration(c)
-  // §2.3: the client's grants and tokens end with it; first in KV-backed grants, then the row.
-  await revokeClientGrants(tokenDepsFor(c.env, c.get('db')), app.id)
-  if (!(await deleteRegisteredClient(c.get('db'), app.id, tokenHash))) throw new BearerRefused(401, INVALID_TOKEN)
-  log(c, 'info', { event: 'client_deleted', applicationId: app.id })
+  const db = c.get('db')
+  // §2.3: the client's grants and tokens end with it. One batch, the grants revoked before the
+  // delete's cascade removes their rows (planRevokeAll, as the admin site deletes an application);
+  // then their access and refresh tokens leave KV. If a PUT with the same token won the race, the
+  // delete matches nothing and answers 401, but the grants stay revoked: the holder of the token
+  // asked for exactly that.
+  const plan = planRevokeAll(tokenDepsFor(c.env, db), { applicationId: app.id })
+  const results = await db.batch([...plan.statements, deleteRegisteredClientStatement(db, app.id, tokenHash)])
+  const { revoked } = await plan.afterCommit(results)
+  if ((results.at(-1) as unknown[]).length !== 1) throw new BearerRefused(401, INVALID_TOKEN)
+  log(c, 'info', { event: 'client_deleted', applicationId: app.id, revoked })
   return c.body(null, 204, NO_STORE)
 })
 

@@ -334,12 +334,14 @@ describe('/o/register/<client_id>/ (RFC 7592)', () => {
     const client = res.body
     const row = (await findApplicationByClientId(db(), client.client_id))!
     const { tokens } = await authorizationCodeFlow({ app: { ...row, clientSecret: null } })
+    const second = await authorizationCodeFlow({ app: { ...row, clientSecret: null } })
     const del = await manage('DELETE', client.registration_client_uri, client.registration_access_token)
     expect(del.status).toBe(204)
     expect(del.body).toBeNull()
     expect((await manage('GET', client.registration_client_uri, client.registration_access_token)).status).toBe(401)
     // The access token from before is dead at once (not only its grant), and the refresh token too.
     expect((await call('/users/', { token: tokens.access_token })).status).toBe(401)
+    expect((await call('/users/', { token: second.tokens.access_token })).status).toBe(401)
     const refresh = await tokenAt({
       grant_type: 'refresh_token',
       refresh_token: tokens.refresh_token,
