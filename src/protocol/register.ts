@@ -7,6 +7,7 @@
  * compared in constant time; neither is ever logged.
  */
 import { Hono, type Context } from 'hono'
+import { cors } from 'hono/cors'
 import type { AppEnv } from '../env'
 import { readSettings } from '../config'
 import { NO_STORE, OAuthError } from '../errors'
@@ -125,6 +126,27 @@ function clientInformation(
 
 export const registerRoutes = new Hono<AppEnv>()
 
+/**
+ * CORS for browser-based clients (MCP Inspector, web apps), which register and manage themselves
+ * from a page: any origin, without credentials. The endpoint is public under the open policy, and
+ * otherwise authorizes by a bearer token in the Authorization header (an initial access token,
+ * RFC 7591 §3; a registration access token, RFC 7592 §3), never by cookies: a page that holds the
+ * token could send the same request from a server, so reading the answer gives it nothing more.
+ * The per-application origins of the token endpoint (src/auth/cors.ts) cannot apply: a client that
+ * registers has no application yet, and RFC 7591 metadata has no member for its origins.
+ */
+const registrationCors = (methods: string[]) =>
+  cors({
+    origin: '*',
+    allowMethods: methods,
+    allowHeaders: ['Authorization', 'Content-Type'],
+    // The refusals' challenge, the rate limit's wait, and the id to quote when reporting a problem.
+    exposeHeaders: ['WWW-Authenticate', 'Retry-After', 'X-Request-Id'],
+    maxAge: 600,
+  })
+
+registerRoutes.use('/o/register/', registrationCors(['POST']))
+
 registerRoutes.post('/o/register/', async function registrationEndpoint(c) {
   await admitRegistration(c)
   const { fields } = readClientMetadata(await readJson(c), metadataOptions(c))
@@ -159,6 +181,8 @@ async function authenticateConfiguration(c: Context<AppEnv>): Promise<{ app: App
 }
 
 const CONFIGURATION = '/o/register/:clientId/'
+
+registerRoutes.use(CONFIGURATION, registrationCors(['GET', 'PUT', 'DELETE']))
 
 registerRoutes.get(CONFIGURATION, async function readClientConfiguration(c) {
   const { app } = await authenticateConfiguration(c)

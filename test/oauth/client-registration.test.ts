@@ -357,6 +357,75 @@ describe('/o/register/<client_id>/ (RFC 7592)', () => {
   })
 })
 
+describe('CORS: browser-based clients register and manage themselves from any origin, without credentials', () => {
+  const INSPECTOR = 'http://localhost:6274'
+  const preflight = (path: string, method: string) =>
+    call(path, {
+      method: 'OPTIONS',
+      headers: {
+        Origin: INSPECTOR,
+        'Access-Control-Request-Method': method,
+        'Access-Control-Request-Headers': 'content-type, authorization',
+      },
+    })
+  const corsHeaders = (headers: Headers) => ({
+    origin: headers.get('access-control-allow-origin'),
+    credentials: headers.get('access-control-allow-credentials'),
+    expose: headers.get('access-control-expose-headers'),
+  })
+  const READABLE = { origin: '*', credentials: null, expose: 'WWW-Authenticate,Retry-After,X-Request-Id' }
+
+  it.each([
+    ['/o/register/', 'POST', 'POST'],
+    ['/o/register/some-client/', 'PUT', 'GET,PUT,DELETE'],
+    ['/o/register/some-client/', 'DELETE', 'GET,PUT,DELETE'],
+  ])('preflight of %s for %s: 204 allowing %s with Authorization and Content-Type', async (path, method, allowed) => {
+    const res = await preflight(path, method)
+    expect(res.status).toBe(204)
+    expect({
+      ...corsHeaders(res.headers),
+      methods: res.headers.get('access-control-allow-methods'),
+      headers: res.headers.get('access-control-allow-headers'),
+      maxAge: res.headers.get('access-control-max-age'),
+    }).toEqual({ ...READABLE, methods: allowed, headers: 'Authorization,Content-Type', maxAge: '600' })
+    expect(await res.text()).toBe('')
+  })
+
+  it('registration, its errors, and every RFC 7592 answer are readable cross-origin; no request needs a cookie', async () => {
+    const headers = { Origin: INSPECTOR }
+    const created = await register({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' }, headers)
+    expect([created.status, corsHeaders(created.headers)]).toEqual([201, READABLE])
+    const bad = await register({ redirect_uris: ['javascript:alert(1)'] }, headers)
+    expect([bad.status, bad.body.error, corsHeaders(bad.headers)]).toEqual([400, 'invalid_redirect_uri', READABLE])
+
+    const uri = new URL(created.body.registration_client_uri).pathname
+    const token = created.body.registration_access_token
+    const at = (method: string, bearer: string, json?: unknown) =>
+      call(uri, { method, headers, token: bearer, json }).then(read)
+    const wrong = await at('GET', 'not-the-token')
+    expect([wrong.status, wrong.headers.get('www-authenticate'), corsHeaders(wrong.headers)]).toEqual([
+      401,
+      'Bearer realm="api", error="invalid_token", error_description="The access token is invalid."',
+      READABLE,
+    ])
+    const got = await at('GET', token)
+    expect([got.status, corsHeaders(got.headers)]).toEqual([200, READABLE])
+    const put = await at('PUT', token, { client_id: created.body.client_id, redirect_uris: [REDIRECT] })
+    expect([put.status, corsHeaders(put.headers)]).toEqual([200, READABLE])
+    const del = await at('DELETE', put.body.registration_access_token)
+    expect([del.status, corsHeaders(del.headers)]).toEqual([204, READABLE])
+  })
+
+  it('the 429 of the per-address limit is readable, with its Retry-After exposed', async () => {
+    const ip = `203.0.113.77-${Date.now()}`
+    const headers = { Origin: INSPECTOR, 'CF-Connecting-IP': ip }
+    for (let i = 0; i < REGISTRATIONS_PER_WINDOW; i++) await register({ grant_types: ['client_credentials'] }, headers)
+    const refused = await register({ grant_types: ['client_credentials'] }, headers)
+    expect([refused.status, corsHeaders(refused.headers)]).toEqual([429, READABLE])
+    expect(refused.headers.get('retry-after')).toMatch(/^[0-9]+$/)
+  })
+})
+
 describe('discovery', () => {
   it('lists the registration endpoint', async () => {
     const md = await read(await call('/.well-known/openid-configuration'))
