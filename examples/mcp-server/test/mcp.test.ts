@@ -220,7 +220,7 @@ async function signInAndConsent(authorize: URL): Promise<{ code: string; consent
   await page.getByRole('button', { name: 'Sign in' }).click()
   const allow = page.getByRole('button', { name: 'Authorize' })
   await allow.waitFor()
-  const consent = await page.locator('body').innerText()
+  const consent = (await page.locator('body').textContent()) ?? ''
   await allow.click()
   await page.waitForURL((url) => url.port === String(callback.port))
   const code = new URL(page.url()).searchParams.get('code')!
