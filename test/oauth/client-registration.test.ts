@@ -355,6 +355,38 @@ describe('/o/register/<client_id>/ (RFC 7592)', () => {
     expect(page.status).toBe(400)
     expect(page.headers.get('location')).toBeNull()
   })
+
+  it('DELETE racing DELETE or PUT with one token: exactly one succeeds', async () => {
+    for (const rival of ['DELETE', 'PUT'] as const) {
+      const res = await register({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' })
+      const client = res.body
+      const row = (await findApplicationByClientId(db(), client.client_id))!
+      const { tokens } = await authorizationCodeFlow({ app: { ...row, clientSecret: null } })
+      const uri = client.registration_client_uri
+      const token = client.registration_access_token
+      const update = { client_id: client.client_id, redirect_uris: [REDIRECT] }
+      const [del, other] = await Promise.all([
+        manage('DELETE', uri, token),
+        manage(rival, uri, token, rival === 'PUT' ? update : undefined),
+      ])
+      const statuses = [del.status, other.status]
+      if (rival === 'DELETE') expect(statuses.sort()).toEqual([204, 401])
+      else
+        expect([
+          [204, 401],
+          [401, 200],
+        ]).toContainEqual(statuses)
+      if (del.status === 204) {
+        // The client and everything it held are gone.
+        expect((await call('/users/', { token: tokens.access_token })).status).toBe(401)
+        expect(await findApplicationByClientId(db(), client.client_id)).toBeUndefined()
+      } else {
+        // The update won: the client lives on under the rotated token only.
+        expect((await manage('GET', uri, other.body.registration_access_token)).status).toBe(200)
+        expect((await manage('GET', uri, token)).status).toBe(401)
+      }
+    }
+  })
 })
 
 describe('CORS: browser-based clients register and manage themselves from any origin, without credentials', () => {
