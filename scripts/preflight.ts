@@ -9,11 +9,13 @@ import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { parse } from 'smol-toml'
+import { REGISTRATION_POLICIES } from '../src/config'
 
 const USAGE = `usage: npm run preflight [-- options]
 
-Checks a configuration before \`wrangler deploy\`: binding ids, ISSUER, the password grant, and
-(asking wrangler, which needs an account) the OIDC_PRIVATE_KEYS secret and remote D1 migrations.
+Checks a configuration before \`wrangler deploy\`: binding ids, ISSUER, the password grant, the
+client registration policy, and (asking wrangler, which needs an account) the OIDC_PRIVATE_KEYS
+secret and remote D1 migrations.
 
 options:
   --config <path>   the wrangler configuration (default: wrangler.toml)
@@ -88,6 +90,21 @@ export function checkConfig(config: Deployable, envName?: string): Finding[] {
       level: 'warning',
       message:
         'the password grant is on (RFC 9700 §2.4: it MUST NOT be used): set PASSWORD_GRANT_ENABLED = "false" unless a client needs it',
+    })
+
+  // src/config.ts reads CLIENT_REGISTRATION: empty is "initial-access-token" on a deployed (non-loopback) issuer.
+  const registration = String(config.vars.CLIENT_REGISTRATION ?? '')
+  if (registration === 'open')
+    findings.push({
+      level: 'warning',
+      message:
+        'CLIENT_REGISTRATION is "open": anyone may register a client and send your users to its consent page; ' +
+        'prefer "initial-access-token" unless you serve clients you do not know in advance (docs/client-registration.md)',
+    })
+  else if (registration !== '' && !REGISTRATION_POLICIES.includes(registration))
+    findings.push({
+      level: 'warning',
+      message: `CLIENT_REGISTRATION "${registration}" is not one of ${REGISTRATION_POLICIES.join(', ')}: registration is off`,
     })
   return findings
 }

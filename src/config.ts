@@ -63,7 +63,8 @@ export type Settings = {
 
 /** Who may register a client dynamically (RFC 7591 §3): anyone, holders of an initial access token, or no one. */
 export type RegistrationPolicy = 'open' | 'initial-access-token' | 'off'
-const REGISTRATION_POLICIES: readonly string[] = ['open', 'initial-access-token', 'off']
+/** The CLIENT_REGISTRATION values; any other non-empty value counts as 'off' (npm run preflight warns of it). */
+export const REGISTRATION_POLICIES: readonly string[] = ['open', 'initial-access-token', 'off']
 
 const positiveInt = (value: string | undefined, fallback: number): number => {
   const n = Number.parseInt(value ?? '', 10)

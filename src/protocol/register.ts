@@ -7,6 +7,7 @@
  * compared in constant time; neither is ever logged.
  */
 import { Hono, type Context } from 'hono'
+import { cors } from 'hono/cors'
 import type { AppEnv } from '../env'
 import { readSettings } from '../config'
 import { NO_STORE, OAuthError } from '../errors'
@@ -18,14 +19,14 @@ import { readText } from '../http/body'
 import { BearerRefused, readBearerToken } from '../auth/bearer'
 import { clientIp } from '../auth/rate-limit'
 import { tokenDepsFor } from '../tokens/deps'
-import { revokeClientGrants } from '../tokens/revoke-client'
+import { planRevokeAll } from '../tokens/revoke-all'
 import { allowsLoopbackDocuments, registrationPolicy } from '../oauth/clients'
 import { AUTH_METHODS, type AuthMethod, readClientMetadata, usesSecret } from '../oauth/client-metadata'
 import { issuerUrl } from '../oauth/issuer'
 import { type Application, findApplicationByClientId, insertApplication } from '../store/applications'
 import {
   countRegistration,
-  deleteRegisteredClient,
+  deleteRegisteredClientStatement,
   isInitialAccessTokenValid,
   updateRegisteredClient,
 } from '../store/client-registration'
@@ -125,6 +126,27 @@ function clientInformation(
 
 export const registerRoutes = new Hono<AppEnv>()
 
+/**
+ * CORS for browser-based clients (MCP Inspector, web apps), which register and manage themselves
+ * from a page: any origin, without credentials. The endpoint is public under the open policy, and
+ * otherwise authorizes by a bearer token in the Authorization header (an initial access token,
+ * RFC 7591 §3; a registration access token, RFC 7592 §3), never by cookies: a page that holds the
+ * token could send the same request from a server, so reading the answer gives it nothing more.
+ * The per-application origins of the token endpoint (src/auth/cors.ts) cannot apply: a client that
+ * registers has no application yet, and RFC 7591 metadata has no member for its origins.
+ */
+const registrationCors = (methods: string[]) =>
+  cors({
+    origin: '*',
+    allowMethods: methods,
+    allowHeaders: ['Authorization', 'Content-Type'],
+    // The refusals' challenge, the rate limit's wait, and the id to quote when reporting a problem.
+    exposeHeaders: ['WWW-Authenticate', 'Retry-After', 'X-Request-Id'],
+    maxAge: 600,
+  })
+
+registerRoutes.use('/o/register/', registrationCors(['POST']))
+
 registerRoutes.post('/o/register/', async function registrationEndpoint(c) {
   await admitRegistration(c)
   const { fields } = readClientMetadata(await readJson(c), metadataOptions(c))
@@ -159,6 +181,8 @@ async function authenticateConfiguration(c: Context<AppEnv>): Promise<{ app: App
 }
 
 const CONFIGURATION = '/o/register/:clientId/'
+
+registerRoutes.use(CONFIGURATION, registrationCors(['GET', 'PUT', 'DELETE']))
 
 registerRoutes.get(CONFIGURATION, async function readClientConfiguration(c) {
   const { app } = await authenticateConfiguration(c)
@@ -200,10 +224,17 @@ registerRoutes.put(CONFIGURATION, async function updateClientConfiguration(c) {
 
 registerRoutes.delete(CONFIGURATION, async function deleteClientConfiguration(c) {
   const { app, tokenHash } = await authenticateConfiguration(c)
-  // §2.3: the client's grants and tokens end with it; first in KV-backed grants, then the row.
-  await revokeClientGrants(tokenDepsFor(c.env, c.get('db')), app.id)
-  if (!(await deleteRegisteredClient(c.get('db'), app.id, tokenHash))) throw new BearerRefused(401, INVALID_TOKEN)
-  log(c, 'info', { event: 'client_deleted', applicationId: app.id })
+  const db = c.get('db')
+  // §2.3: the client's grants and tokens end with it. One batch, the grants revoked before the
+  // delete's cascade removes their rows (planRevokeAll, as the admin site deletes an application);
+  // then their access and refresh tokens leave KV. If a PUT with the same token won the race, the
+  // delete matches nothing and answers 401, but the grants stay revoked: the holder of the token
+  // asked for exactly that.
+  const plan = planRevokeAll(tokenDepsFor(c.env, db), { applicationId: app.id })
+  const results = await db.batch([...plan.statements, deleteRegisteredClientStatement(db, app.id, tokenHash)])
+  const { revoked } = await plan.afterCommit(results)
+  if ((results.at(-1) as unknown[]).length !== 1) throw new BearerRefused(401, INVALID_TOKEN)
+  log(c, 'info', { event: 'client_deleted', applicationId: app.id, revoked })
   return c.body(null, 204, NO_STORE)
 })
 

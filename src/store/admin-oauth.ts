@@ -7,14 +7,21 @@ import type { Db } from '../db/client'
 import { applications, tokenFamilies, users } from '../db/schema'
 import type { Clock } from '../clock'
 import { ADMIN_PAGE_SIZE, containsPattern } from './admin-accounts'
+import type { Registration } from './applications'
 
 const owner = { ownerUsername: users.username }
 
-/** One page of the applications whose name or client id contains `q`, with their owner's username: one batch. */
-export async function searchApplications(db: Db, q: string, page: number) {
-  const where = q
-    ? sql`(${applications.name} LIKE ${containsPattern(q)} ESCAPE '\\' OR ${applications.clientId} LIKE ${containsPattern(q)} ESCAPE '\\')`
-    : undefined
+/**
+ * One page of the applications whose name or client id contains `q`, registered the way
+ * `registration` says (any when undefined), with their owner's username: one batch.
+ */
+export async function searchApplications(db: Db, q: string, page: number, registration?: Registration) {
+  const where = and(
+    q
+      ? sql`(${applications.name} LIKE ${containsPattern(q)} ESCAPE '\\' OR ${applications.clientId} LIKE ${containsPattern(q)} ESCAPE '\\')`
+      : undefined,
+    registration === undefined ? undefined : eq(applications.registration, registration),
+  )
   const [[total], rows] = await db.batch([
     db.select({ n: count() }).from(applications).where(where),
     db

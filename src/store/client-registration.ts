@@ -3,10 +3,10 @@
  * administrator issues, the per-address registration counter, and the single-use `jti` of
  * private_key_jwt client assertions (RFC 7523 §3).
  */
-import { and, eq, gt, isNull, sql } from 'drizzle-orm'
+import { and, eq, gt, sql } from 'drizzle-orm'
 import type { SQLiteUpdateSetSource } from 'drizzle-orm/sqlite-core'
 import type { Db } from '../db/client'
-import { applications, clientAssertions, initialAccessTokens, rateLimits, tokenFamilies } from '../db/schema'
+import { applications, clientAssertions, initialAccessTokens, rateLimits } from '../db/schema'
 import type { Application } from './applications'
 
 /** Whether an initial access token with this digest exists and has not expired. */
@@ -63,19 +63,6 @@ export async function recordAssertion(db: Db, key: string, expiresAt: number): P
 }
 
 /**
- * Marks every live grant of an application revoked and returns the digests of their tokens, for
- * deletion from KV: one statement, so no grant is left behind by a refresh racing it.
- */
-export function revokeGrantsOfApplication(db: Db, applicationId: number, now: number) {
-  return db
-    .update(tokenFamilies)
-    .set({ revokedAt: now })
-    .where(and(eq(tokenFamilies.applicationId, applicationId), isNull(tokenFamilies.revokedAt)))
-    .returning({ accessHash: tokenFamilies.accessHash, refreshHash: tokenFamilies.refreshHash })
-    .all()
-}
-
-/**
  * Replaces a dynamically registered client's metadata (RFC 7592 §2.2) if its registration access
  * token is still `tokenHash`: of two updates racing with one token, only the first applies.
  */
@@ -93,12 +80,13 @@ export async function updateRegisteredClient(
     .get()
 }
 
-/** Deletes a dynamically registered client if its registration access token is still `tokenHash`. */
-export async function deleteRegisteredClient(db: Db, id: number, tokenHash: string): Promise<boolean> {
-  const rows = await db
+/**
+ * Deletes a dynamically registered client if its registration access token is still `tokenHash`
+ * (a statement for the caller's batch, RETURNING the id: empty when another request with the same
+ * token changed or deleted the client first). Its grants and codes go with it (cascade).
+ */
+export const deleteRegisteredClientStatement = (db: Db, id: number, tokenHash: string) =>
+  db
     .delete(applications)
     .where(and(eq(applications.id, id), eq(applications.registrationTokenHash, tokenHash)))
     .returning({ id: applications.id })
-    .all()
-  return rows.length === 1
-}

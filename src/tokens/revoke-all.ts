@@ -1,8 +1,9 @@
 /**
  * @module Revoking everything that hangs off a user, an application or a group's members, from
- * plain inputs, for the admin site and the admin CLI. The D1 part is handed to the caller as batch
- * statements, so that it commits in the same batch as the change that calls for it (a user
- * deactivated or deleted, an application or group deleted): either both happen or neither. KV has
+ * plain inputs, for the admin site, the admin CLI and a client deleting its own registration
+ * (RFC 7592 §2.3). The D1 part is handed to the caller as batch statements, so that it commits in
+ * the same batch as the change that calls for it (a user deactivated or deleted, an application or
+ * group deleted): either both happen or neither. KV has
  * no transactions, so its records (the revoked grants' access and refresh tokens) are deleted
  * after the batch commits; by then D1 refuses every refresh of those grants, and a rotation that
  * raced the batch withdraws what it stored itself (withdrawIfRevoked in ./service.ts).

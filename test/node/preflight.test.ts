@@ -128,6 +128,39 @@ describe('npm run preflight', () => {
     })
   })
 
+  it('warns when client registration is open to anyone, or set to no known policy (then off), and still passes', async () => {
+    const open = writeConfig(toml({ vars: { ...GOOD, CLIENT_REGISTRATION: 'open' } }))
+    expect(await preflight(['--config', open, '--offline'])).toEqual({
+      code: 0,
+      stdout: lines(
+        'warning: CLIENT_REGISTRATION is "open": anyone may register a client and send your users to its consent page; ' +
+          'prefer "initial-access-token" unless you serve clients you do not know in advance (docs/client-registration.md)',
+        ...OFFLINE,
+        `preflight: no problems in ${open}`,
+      ),
+      stderr: '',
+    })
+    const typo = writeConfig(toml({ vars: { ...GOOD, CLIENT_REGISTRATION: 'Open' } }))
+    expect(await preflight(['--config', typo, '--offline'])).toEqual({
+      code: 0,
+      stdout: lines(
+        'warning: CLIENT_REGISTRATION "Open" is not one of open, initial-access-token, off: registration is off',
+        ...OFFLINE,
+        `preflight: no problems in ${typo}`,
+      ),
+      stderr: '',
+    })
+    // The two policies that are not open pass quietly (as the default does: empty, no warning above).
+    for (const policy of ['initial-access-token', 'off']) {
+      const quiet = writeConfig(toml({ vars: { ...GOOD, CLIENT_REGISTRATION: policy } }))
+      expect(await preflight(['--config', quiet, '--offline'])).toEqual({
+        code: 0,
+        stdout: lines(...OFFLINE, `preflight: no problems in ${quiet}`),
+        stderr: '',
+      })
+    }
+  })
+
   it.each([
     [
       'http://auth.example.com',

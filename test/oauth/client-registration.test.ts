@@ -334,12 +334,14 @@ describe('/o/register/<client_id>/ (RFC 7592)', () => {
     const client = res.body
     const row = (await findApplicationByClientId(db(), client.client_id))!
     const { tokens } = await authorizationCodeFlow({ app: { ...row, clientSecret: null } })
+    const second = await authorizationCodeFlow({ app: { ...row, clientSecret: null } })
     const del = await manage('DELETE', client.registration_client_uri, client.registration_access_token)
     expect(del.status).toBe(204)
     expect(del.body).toBeNull()
     expect((await manage('GET', client.registration_client_uri, client.registration_access_token)).status).toBe(401)
     // The access token from before is dead at once (not only its grant), and the refresh token too.
     expect((await call('/users/', { token: tokens.access_token })).status).toBe(401)
+    expect((await call('/users/', { token: second.tokens.access_token })).status).toBe(401)
     const refresh = await tokenAt({
       grant_type: 'refresh_token',
       refresh_token: tokens.refresh_token,
@@ -352,6 +354,107 @@ describe('/o/register/<client_id>/ (RFC 7592)', () => {
     )
     expect(page.status).toBe(400)
     expect(page.headers.get('location')).toBeNull()
+  })
+
+  it('DELETE racing DELETE or PUT with one token: exactly one succeeds', async () => {
+    for (const rival of ['DELETE', 'PUT'] as const) {
+      const res = await register({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' })
+      const client = res.body
+      const row = (await findApplicationByClientId(db(), client.client_id))!
+      const { tokens } = await authorizationCodeFlow({ app: { ...row, clientSecret: null } })
+      const uri = client.registration_client_uri
+      const token = client.registration_access_token
+      const update = { client_id: client.client_id, redirect_uris: [REDIRECT] }
+      const [del, other] = await Promise.all([
+        manage('DELETE', uri, token),
+        manage(rival, uri, token, rival === 'PUT' ? update : undefined),
+      ])
+      const statuses = [del.status, other.status]
+      if (rival === 'DELETE') expect(statuses.sort()).toEqual([204, 401])
+      else
+        expect([
+          [204, 401],
+          [401, 200],
+        ]).toContainEqual(statuses)
+      if (del.status === 204) {
+        // The client and everything it held are gone.
+        expect((await call('/users/', { token: tokens.access_token })).status).toBe(401)
+        expect(await findApplicationByClientId(db(), client.client_id)).toBeUndefined()
+      } else {
+        // The update won: the client lives on under the rotated token only.
+        expect((await manage('GET', uri, other.body.registration_access_token)).status).toBe(200)
+        expect((await manage('GET', uri, token)).status).toBe(401)
+      }
+    }
+  })
+})
+
+describe('CORS: browser-based clients register and manage themselves from any origin, without credentials', () => {
+  const INSPECTOR = 'http://localhost:6274'
+  const preflight = (path: string, method: string) =>
+    call(path, {
+      method: 'OPTIONS',
+      headers: {
+        Origin: INSPECTOR,
+        'Access-Control-Request-Method': method,
+        'Access-Control-Request-Headers': 'content-type, authorization',
+      },
+    })
+  const corsHeaders = (headers: Headers) => ({
+    origin: headers.get('access-control-allow-origin'),
+    credentials: headers.get('access-control-allow-credentials'),
+    expose: headers.get('access-control-expose-headers'),
+  })
+  const READABLE = { origin: '*', credentials: null, expose: 'WWW-Authenticate,Retry-After,X-Request-Id' }
+
+  it.each([
+    ['/o/register/', 'POST', 'POST'],
+    ['/o/register/some-client/', 'PUT', 'GET,PUT,DELETE'],
+    ['/o/register/some-client/', 'DELETE', 'GET,PUT,DELETE'],
+  ])('preflight of %s for %s: 204 allowing %s with Authorization and Content-Type', async (path, method, allowed) => {
+    const res = await preflight(path, method)
+    expect(res.status).toBe(204)
+    expect({
+      ...corsHeaders(res.headers),
+      methods: res.headers.get('access-control-allow-methods'),
+      headers: res.headers.get('access-control-allow-headers'),
+      maxAge: res.headers.get('access-control-max-age'),
+    }).toEqual({ ...READABLE, methods: allowed, headers: 'Authorization,Content-Type', maxAge: '600' })
+    expect(await res.text()).toBe('')
+  })
+
+  it('registration, its errors, and every RFC 7592 answer are readable cross-origin; no request needs a cookie', async () => {
+    const headers = { Origin: INSPECTOR }
+    const created = await register({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' }, headers)
+    expect([created.status, corsHeaders(created.headers)]).toEqual([201, READABLE])
+    const bad = await register({ redirect_uris: ['javascript:alert(1)'] }, headers)
+    expect([bad.status, bad.body.error, corsHeaders(bad.headers)]).toEqual([400, 'invalid_redirect_uri', READABLE])
+
+    const uri = new URL(created.body.registration_client_uri).pathname
+    const token = created.body.registration_access_token
+    const at = (method: string, bearer: string, json?: unknown) =>
+      call(uri, { method, headers, token: bearer, json }).then(read)
+    const wrong = await at('GET', 'not-the-token')
+    expect([wrong.status, wrong.headers.get('www-authenticate'), corsHeaders(wrong.headers)]).toEqual([
+      401,
+      'Bearer realm="api", error="invalid_token", error_description="The access token is invalid."',
+      READABLE,
+    ])
+    const got = await at('GET', token)
+    expect([got.status, corsHeaders(got.headers)]).toEqual([200, READABLE])
+    const put = await at('PUT', token, { client_id: created.body.client_id, redirect_uris: [REDIRECT] })
+    expect([put.status, corsHeaders(put.headers)]).toEqual([200, READABLE])
+    const del = await at('DELETE', put.body.registration_access_token)
+    expect([del.status, corsHeaders(del.headers)]).toEqual([204, READABLE])
+  })
+
+  it('the 429 of the per-address limit is readable, with its Retry-After exposed', async () => {
+    const ip = `203.0.113.77-${Date.now()}`
+    const headers = { Origin: INSPECTOR, 'CF-Connecting-IP': ip }
+    for (let i = 0; i < REGISTRATIONS_PER_WINDOW; i++) await register({ grant_types: ['client_credentials'] }, headers)
+    const refused = await register({ grant_types: ['client_credentials'] }, headers)
+    expect([refused.status, corsHeaders(refused.headers)]).toEqual([429, READABLE])
+    expect(refused.headers.get('retry-after')).toMatch(/^[0-9]+$/)
   })
 })
 

@@ -39,6 +39,23 @@ describe('GET /.well-known/oauth-protected-resource', () => {
       location: null,
     })
   })
+
+  it.each([
+    '/.well-known/oauth-protected-resource%2F',
+    '/.well-known/oauth-protected-resource/%2E',
+    '/.well-known/oauth-protected-resource/./',
+    '/.well-known/oauth%2Dprotected-resource',
+    '/.well-known/%6Fauth-protected-resource',
+    '/.well-known/OAUTH-PROTECTED-RESOURCE',
+    '//.well-known/oauth-protected-resource',
+  ])('%s, a spelling a normaliser could turn into the document’s path, is not the document', async (path) => {
+    const res = await call(path)
+    const location = res.headers.get('location')
+    expect(res.status).not.toBe(200)
+    expect(await res.text()).not.toContain('authorization_servers')
+    // A slash-appending redirect may happen, but never to the document itself.
+    if (location !== null) expect(new URL(location, ORIGIN).href).not.toBe(METADATA)
+  })
 })
 
 describe('resource_metadata in the API’s challenges', () => {

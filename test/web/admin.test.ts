@@ -5,13 +5,14 @@
  */
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
-import { adminLog, applications, sessions, users } from '../../src/db/schema'
+import { adminLog, applications, sessions, userGroups, users } from '../../src/db/schema'
 import { sha256Hex } from '../../src/crypto/token'
-import { Browser, formFor, textOf } from '../helpers/browser'
-import { call } from '../helpers/http'
+import { Browser, formFor, formsOf, textOf } from '../helpers/browser'
+import { call, read } from '../helpers/http'
 import { passwordToken, refresh } from '../helpers/grants'
 import { createApplication, createGroup, createUser, db, unique } from '../helpers/seed'
 import { rememberSecret } from '../helpers/secrets'
+import { when } from '../../src/web/views/admin/parts'
 
 async function signedInAs(overrides: Partial<typeof users.$inferInsert>) {
   const user = await createUser(overrides)
@@ -84,6 +85,39 @@ describe('who may use /admin/', () => {
     const { user, browser } = await staff()
     await db().update(users).set({ isActive: false }).where(eq(users.id, user.id)).run()
     expect((await browser.get('/admin/')).status).toBe(302)
+  })
+
+  it('staff status removed by plain SQL during a live admin session: the next page and POST are 403', async () => {
+    const { user, browser } = await staff()
+    const target = await createUser()
+    const page = await browser.get(`/admin/auth/user/${target.id}/change/`)
+    expect(page.status).toBe(200)
+    await db().update(users).set({ isStaff: false }).where(eq(users.id, user.id)).run()
+    expect((await browser.get('/admin/')).status).toBe(403)
+    // The form fetched while still staff carries a valid CSRF token: the POST is refused all the same.
+    const res = await browser.submit(page, `/admin/auth/user/${target.id}/change/`, {
+      groups: null,
+      first_name: 'Changed',
+    })
+    expect(res.status).toBe(403)
+    const after = await db().select().from(users).where(eq(users.id, target.id)).get()
+    expect(after!.firstName).toBe(target.firstName)
+  })
+
+  it('a superuser demoted by plain SQL mid-session can no longer grant superuser status', async () => {
+    const { user, browser } = await superuser()
+    const target = await createUser()
+    const page = await browser.get(`/admin/auth/user/${target.id}/change/`)
+    expect(page.html).toContain('is_superuser')
+    await db().update(users).set({ isSuperuser: false }).where(eq(users.id, user.id)).run()
+    const res = await browser.submit(page, `/admin/auth/user/${target.id}/change/`, {
+      groups: null,
+      is_staff: 'on',
+      is_superuser: 'on',
+    })
+    expect(res.status).toBe(403)
+    const after = await db().select().from(users).where(eq(users.id, target.id)).get()
+    expect({ isStaff: after!.isStaff, isSuperuser: after!.isSuperuser }).toEqual({ isStaff: false, isSuperuser: false })
   })
 
   it('active staff: the index lists the models and the recent actions', async () => {
@@ -208,6 +242,29 @@ describe('users', () => {
     const refused = await browser.post(`/admin/auth/user/${target.id}/change/`, bad)
     expect(refused.status).toBe(400)
     expect(textOf(refused.html)).toContain('Enter a valid email address.')
+  })
+
+  it('two admins saving the same user at once: the row and its groups come from one of the two saves, never a mix', async () => {
+    const [first, second] = [await staff(), await staff()]
+    const target = await createUser()
+    const [groupA, groupB] = [await createGroup(), await createGroup()]
+    const save = async (browser: Browser, firstName: string, groupId: number) => {
+      const page = await browser.get(`/admin/auth/user/${target.id}/change/`)
+      const { groups: _, ...fields } = formFor(page.html, `/admin/auth/user/${target.id}/change/`).fields
+      const body = new URLSearchParams({ ...fields, first_name: firstName })
+      body.append('groups', String(groupId))
+      return () => browser.post(`/admin/auth/user/${target.id}/change/`, body)
+    }
+    const posts = [await save(first.browser, 'Alpha', groupA.id), await save(second.browser, 'Beta', groupB.id)]
+    const answers = await Promise.all(posts.map((post) => post()))
+    expect(answers.map((res) => res.status)).toEqual([303, 303])
+    const row = await db().select().from(users).where(eq(users.id, target.id)).get()
+    const memberOf = await db().select().from(userGroups).where(eq(userGroups.userId, target.id)).all()
+    const state = { firstName: row!.firstName, groups: memberOf.map((r) => r.groupId) }
+    expect([
+      { firstName: 'Alpha', groups: [groupA.id] },
+      { firstName: 'Beta', groups: [groupB.id] },
+    ]).toContainEqual(state)
   })
 
   it('a staff user who is not a superuser sees no privilege fields and a forged POST is refused (themselves included)', async () => {
@@ -492,5 +549,107 @@ describe('groups, applications, tokens', () => {
     }
     expect(await apiStatus(tokens.access_token)).toBe(200)
     expect(await db().select().from(users).where(eq(users.id, user.id)).get()).toMatchObject({ isActive: true })
+  })
+})
+
+describe('clients that registered themselves (RFC 7591, Client ID Metadata Documents)', () => {
+  /** The list's body rows, each as the text of its cells. */
+  const rowsOf = (html: string) =>
+    [...(/<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? '').matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((row) =>
+      [...row[1]!.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((cell) => textOf(cell[1]!)),
+    )
+
+  /** One application of each kind, named `<tag> <kind>`: one a person made, one that registered itself, one document client. */
+  async function oneOfEach() {
+    const tag = unique('selfreg')
+    const manual = await createApplication({ name: `${tag} manual` })
+    const registered = await read(
+      await call('/o/register/', {
+        json: { client_name: `${tag} dynamic`, grant_types: ['client_credentials'] },
+        headers: { 'CF-Connecting-IP': '192.0.2.71' },
+      }),
+    )
+    expect(registered.status).toBe(201)
+    const dynamic = (await db()
+      .select()
+      .from(applications)
+      .where(eq(applications.clientId, registered.body.client_id))
+      .get())!
+    // A document client's row as the server mirrors it, written behind the server's back (no fetch).
+    const documentClient = await createApplication({
+      name: `${tag} document`,
+      clientId: `https://${tag.toLowerCase().replace(/_/g, '-')}.example/client.json`,
+      clientType: 'public',
+      authorizationGrantType: 'authorization-code',
+      redirectUris: 'https://tool.example/cb',
+      registration: 'metadata-document',
+      lastUsedAt: Date.UTC(2026, 10, 2, 9, 30) / 1000,
+    })
+    return { tag, manual, dynamic, documentClient }
+  }
+
+  it('the list marks them and filters by how each was registered; the search keeps the filter', async () => {
+    const { browser } = await staff()
+    const { tag, manual, dynamic, documentClient } = await oneOfEach()
+    const list = async (query: Record<string, string>) => {
+      const page = await browser.get(`/admin/oauth2_provider/application/?${new URLSearchParams(query)}`)
+      expect(page.status).toBe(200)
+      return page
+    }
+    const all = await list({ q: tag })
+    expect(rowsOf(all.html)).toEqual([
+      [`${tag} manual`, manual.clientId, 'none', 'Confidential', 'Resource owner password-based', 'Manual'],
+      [`${tag} dynamic`, dynamic.clientId, 'none', 'Confidential', 'Client credentials', 'Dynamic'],
+      [`${tag} document`, documentClient.clientId, 'none', 'Public', 'Authorization code', 'Metadata document'],
+    ])
+    // The two that registered themselves carry the marker; the one a person made does not.
+    expect(all.html.match(/<span class="tag" title="Registered itself: not verified">/g)).toHaveLength(2)
+    expect(textOf(all.html)).toContain('Registration: All · Manual · Dynamic · Metadata document')
+    expect(all.html).toContain(`href="?q=${tag}&amp;registration__exact=dynamic"`)
+
+    for (const [registration, name] of [
+      ['manual', 'manual'],
+      ['dynamic', 'dynamic'],
+      ['metadata-document', 'document'],
+    ] as const) {
+      const filtered = await list({ q: tag, registration__exact: registration })
+      expect(rowsOf(filtered.html).map((r) => r[0])).toEqual([`${tag} ${name}`])
+      expect(textOf(filtered.html)).toContain('1 in all')
+      // The search box keeps the filter.
+      expect(formsOf(filtered.html).find((f) => f.method === 'GET')!.fields).toEqual({
+        q: tag,
+        registration__exact: registration,
+      })
+    }
+    // Not a registration: no filter (as if none were given), never an error.
+    for (const value of ['', 'Dynamic', "dynamic' OR 1=1 --", 'constructor'])
+      expect(rowsOf((await list({ q: tag, registration__exact: value })).html)).toHaveLength(3)
+  })
+
+  it('the change page says how a client registered itself, that nobody verified it, and when it was last used', async () => {
+    const { browser } = await staff()
+    const { manual, dynamic, documentClient } = await oneOfEach()
+    const change = async (id: number) => {
+      const page = await browser.get(`/admin/oauth2_provider/application/${id}/change/`)
+      expect(page.status).toBe(200)
+      return {
+        page,
+        box: textOf(/<div class="alert warn" id="registration">([\s\S]*?)<\/div>/.exec(page.html)?.[1] ?? ''),
+      }
+    }
+    expect((await change(manual.id)).box).toBe('')
+    expect((await change(dynamic.id)).box).toBe(
+      `Dynamically registered Not verified It registered itself at /o/register/ (RFC 7591) on ${when(dynamic.created)}; ` +
+        'its name and URIs are its own claims. It manages its registration with its registration access token (RFC 7592). ' +
+        `Last used: ${when(dynamic.lastUsedAt!)} (noted at most once a day). Deleted by the cleanup after 30 days unused.`,
+    )
+    expect((await change(documentClient.id)).box).toBe(
+      'Client ID Metadata Document Not verified Its client id is the URL of its metadata document, read from there again ' +
+        'when the cached copy expires: the name and redirect URIs are the document’s claims, and changes made here do not last. ' +
+        'Last used: 2026-11-02 09:30 UTC (noted at most once a day). Deleted by the cleanup after 30 days unused.',
+    )
+    // A row whose use was never noted (set behind the server's back) says so.
+    await db().update(applications).set({ lastUsedAt: null }).where(eq(applications.id, dynamic.id)).run()
+    expect((await change(dynamic.id)).box).toContain('Last used: never (noted at most once a day).')
   })
 })

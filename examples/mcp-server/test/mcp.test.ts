@@ -3,9 +3,11 @@
  * authorization server from the repository root, this MCP server beside it, joined by a Service
  * Binding and sharing the local D1), driven by the official MCP TypeScript SDK's client. Its
  * `auth()` flow runs unaided: 401 → RFC 9728 metadata named by `resource_metadata` → RFC 8414
- * metadata → the pre-registered public client → authorization code with PKCE and RFC 8707
- * `resource`, the person signing in and consenting in Chromium → tokens → `tools/list` and tool
- * calls. A token for the built-in API (another resource) is refused by the MCP server.
+ * metadata → a client (pre-registered with the admin CLI; or, in the second case, registered by the
+ * SDK itself at /o/register/, RFC 7591, under the open policy `npm start` has) → authorization code
+ * with PKCE and RFC 8707 `resource`, the person signing in and consenting in Chromium → tokens →
+ * `tools/list` and tool calls. A token for the built-in API (another resource) is refused by the
+ * MCP server. Both cases share the two servers and the browser, started once.
  *
  * Needs the root's dependencies (`npm ci` at the root) and Chromium (CHROMIUM_PATH, or Debian's).
  */
@@ -19,7 +21,7 @@ import { promisify } from 'node:util'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { type OAuthClientProvider, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import type { OAuthClientInformation, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js'
+import type { OAuthClientInformationMixed, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import { type Browser, chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -101,20 +103,29 @@ async function startCallbackListener() {
   return { server, port }
 }
 
-/** The SDK's OAuthClientProvider, in memory: a pre-registered public client (no dynamic registration). */
+/**
+ * The SDK's OAuthClientProvider, in memory. Given a client id, it is that pre-registered public
+ * client; without one, the SDK's `auth()` registers a client itself (RFC 7591) and saves it here.
+ */
 class InMemoryProvider implements OAuthClientProvider {
   authorizationUrl: URL | undefined
   private verifier = ''
   private saved: OAuthTokens | undefined
+  private client: OAuthClientInformationMixed | undefined
   constructor(
-    private readonly clientId: string,
     readonly redirectUrl: string,
-  ) {}
+    preRegisteredClientId?: string,
+  ) {
+    this.client = preRegisteredClientId === undefined ? undefined : { client_id: preRegisteredClientId }
+  }
   get clientMetadata() {
     return { client_name: 'MCP e2e', redirect_uris: [this.redirectUrl], token_endpoint_auth_method: 'none' }
   }
-  clientInformation(): OAuthClientInformation {
-    return { client_id: this.clientId }
+  clientInformation() {
+    return this.client
+  }
+  saveClientInformation(client: OAuthClientInformationMixed) {
+    this.client = client
   }
   state() {
     return randomBytes(16).toString('base64url')
@@ -200,6 +211,62 @@ afterAll(async () => {
   rmSync(registry, { recursive: true, force: true })
 })
 
+/** The person in Chromium: signs in, reads the consent page, allows; the code the redirect URI receives. */
+async function signInAndConsent(authorize: URL): Promise<{ code: string; consent: string }> {
+  const page = await browser.newPage()
+  await page.goto(authorize.toString())
+  await page.getByLabel('Username').fill(username)
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  const allow = page.getByRole('button', { name: 'Authorize' })
+  await allow.waitFor()
+  const consent = (await page.locator('body').textContent()) ?? ''
+  await allow.click()
+  await page.waitForURL((url) => url.port === String(callback.port))
+  const code = new URL(page.url()).searchParams.get('code')!
+  await page.close()
+  return { code, consent }
+}
+
+/** The SDK's first connect: refused (401), `auth()` runs and stops at the authorization URL it found. */
+async function connectUnauthorized(provider: InMemoryProvider) {
+  const transport = new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: provider })
+  await expect(new Client({ name: 'e2e', version: '1.0.0' }).connect(transport)).rejects.toThrow(UnauthorizedError)
+  const authorize = provider.authorizationUrl!
+  // What the SDK found by itself and asks for: this resource, PKCE S256, at the discovered endpoint.
+  expect(authorize.origin + authorize.pathname).toBe(`${as.baseUrl}/o/authorize/`)
+  expect(Object.fromEntries(authorize.searchParams)).toMatchObject({
+    response_type: 'code',
+    client_id: provider.clientInformation()!.client_id,
+    code_challenge_method: 'S256',
+    resource: mcpUrl,
+  })
+  return { transport, authorize }
+}
+
+/** With the provider's token: the tools are listed, `whoami` and `list_groups` answer as the person. */
+async function useTheTools(provider: InMemoryProvider, clientId: string) {
+  expect(provider.tokens()).toMatchObject({ token_type: expect.stringMatching(/^bearer$/i) })
+  // The resource was registered with --token-format jwt: an RFC 9068 token, for this audience.
+  const accessToken = provider.tokens()!.access_token
+  expect(decodeProtectedHeader(accessToken).typ).toBe('at+jwt')
+  expect(decodeJwt(accessToken)).toMatchObject({ aud: [mcpUrl], client_id: clientId, iss: as.baseUrl })
+
+  const client = new Client({ name: 'e2e', version: '1.0.0' })
+  await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: provider }))
+  const { tools } = await client.listTools()
+  expect(tools.map((t) => t.name).sort()).toEqual(['list_groups', 'whoami'])
+
+  const whoami = await client.callTool({ name: 'whoami', arguments: {} })
+  const who = JSON.parse((whoami.content as { text: string }[])[0]!.text)
+  expect(who).toMatchObject({ user: { username, email: 'alice@example.com' }, client_id: clientId, aud: [mcpUrl] })
+
+  const groups = await client.callTool({ name: 'list_groups', arguments: {} })
+  expect(groups.isError).toBeFalsy()
+  expect(JSON.parse((groups.content as { text: string }[])[0]!.text)).toEqual(['editors'])
+  await client.close()
+}
+
 describe('an MCP client against the example server', () => {
   it('the first request is refused with a challenge naming the RFC 9728 document', async () => {
     const res = await fetch(mcpUrl, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })
@@ -216,55 +283,41 @@ describe('an MCP client against the example server', () => {
   })
 
   it('signs in through the SDK’s auth() flow and Chromium, then lists and calls the tools', async () => {
-    const provider = new InMemoryProvider(publicClientId, `http://127.0.0.1:${callback.port}/callback`)
-    const first = new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: provider })
-    await expect(new Client({ name: 'e2e', version: '1.0.0' }).connect(first)).rejects.toThrow(UnauthorizedError)
+    const provider = new InMemoryProvider(`http://127.0.0.1:${callback.port}/callback`, publicClientId)
+    const { transport, authorize } = await connectUnauthorized(provider)
+    const { code, consent } = await signInAndConsent(authorize)
+    // A client the operator registered is not marked as one that registered itself.
+    expect(consent).not.toContain('Not verified')
+    await transport.finishAuth(code)
+    await useTheTools(provider, publicClientId)
+  })
 
-    // What the SDK found by itself and asks for: this resource, PKCE S256, at the discovered endpoint.
-    const authorize = provider.authorizationUrl!
-    expect(authorize.origin + authorize.pathname).toBe(`${as.baseUrl}/o/authorize/`)
-    expect(Object.fromEntries(authorize.searchParams)).toMatchObject({
-      response_type: 'code',
-      client_id: publicClientId,
-      code_challenge_method: 'S256',
-      resource: mcpUrl,
+  it('without a client, the SDK registers one itself at /o/register/ (RFC 7591), then the same flow', async () => {
+    const redirectUrl = `http://127.0.0.1:${callback.port}/callback`
+    const provider = new InMemoryProvider(redirectUrl)
+    const { transport, authorize } = await connectUnauthorized(provider)
+    // What the SDK saved from the 201: a public client for its loopback redirect URI, with the
+    // scopes the MCP server's RFC 9728 document lists. (The SDK's schema drops the RFC 7592
+    // registration_access_token and registration_client_uri: it never manages its registration.)
+    const registered = provider.clientInformation()!
+    expect(registered).toEqual({
+      client_id: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/),
+      client_id_issued_at: expect.any(Number),
+      redirect_uris: [redirectUrl],
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      client_name: 'MCP e2e',
+      scope: 'read groups',
+      issuer: as.baseUrl,
     })
-
-    // The person: sign in, consent; the browser lands on the client's redirect URI with the code.
-    const page = await browser.newPage()
-    await page.goto(authorize.toString())
-    await page.getByLabel('Username').fill(username)
-    await page.getByLabel('Password').fill(password)
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.getByRole('button', { name: 'Authorize' }).click()
-    await page.waitForURL((url) => url.port === String(callback.port))
-    const code = new URL(page.url()).searchParams.get('code')!
-    await page.close()
-
-    await first.finishAuth(code)
-    expect(provider.tokens()).toMatchObject({ token_type: expect.stringMatching(/^bearer$/i) })
-    // The resource was registered with --token-format jwt: an RFC 9068 token, for this audience.
-    const accessToken = provider.tokens()!.access_token
-    expect(decodeProtectedHeader(accessToken).typ).toBe('at+jwt')
-    expect(decodeJwt(accessToken)).toMatchObject({ aud: [mcpUrl], client_id: publicClientId, iss: as.baseUrl })
-
-    const client = new Client({ name: 'e2e', version: '1.0.0' })
-    await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: provider }))
-    const { tools } = await client.listTools()
-    expect(tools.map((t) => t.name).sort()).toEqual(['list_groups', 'whoami'])
-
-    const whoami = await client.callTool({ name: 'whoami', arguments: {} })
-    const who = JSON.parse((whoami.content as { text: string }[])[0]!.text)
-    expect(who).toMatchObject({
-      user: { username, email: 'alice@example.com' },
-      client_id: publicClientId,
-      aud: [mcpUrl],
-    })
-
-    const groups = await client.callTool({ name: 'list_groups', arguments: {} })
-    expect(groups.isError).toBeFalsy()
-    expect(JSON.parse((groups.content as { text: string }[])[0]!.text)).toEqual(['editors'])
-    await client.close()
+    expect(authorize.searchParams.get('scope')).toBe('read groups')
+    // The person is told this client registered itself and where it runs.
+    const { code, consent } = await signInAndConsent(authorize)
+    expect(consent).toContain('Not verified')
+    expect(consent).toContain('127.0.0.1')
+    await transport.finishAuth(code)
+    await useTheTools(provider, registered.client_id)
   })
 
   it('a token for another resource (the built-in users/groups API) is refused', async () => {

@@ -9,7 +9,8 @@ import type { AppEnv } from '../../env'
 import { log } from '../../log'
 import { randomToken, sha256Hex } from '../../crypto/token'
 import { readApplicationForm } from '../../oauth/application-form'
-import type { Application } from '../../store/applications'
+import type { Application, Registration } from '../../store/applications'
+import { readSettings } from '../../config'
 import {
   applicationForAdmin,
   applicationIdByClientId,
@@ -31,6 +32,7 @@ import {
   ApplicationAdminFormPage,
   ApplicationAdminListPage,
   type ApplicationFormValues,
+  REGISTRATION_LABELS,
 } from '../views/admin/applications'
 import type { FormErrors } from '../views/admin/users'
 import { actorOf, adminForm, csrfRefused, idOf, missing, pageOf, pathId } from './guard'
@@ -78,9 +80,14 @@ const newSecret = () => {
   return { secret, clientSecretHash: sha256Hex(secret) }
 }
 
+/** The list's registration filter (Django's `field__exact`); any other value lists every application. */
+const registrationFilter = (value: string | undefined): Registration | undefined =>
+  value !== undefined && Object.hasOwn(REGISTRATION_LABELS, value) ? (value as Registration) : undefined
+
 adminApplicationRoutes.get(`${BASE}/`, async (c) => {
   const page = pageOf(c)
-  const { total, rows } = await searchApplications(c.get('db'), c.req.query('q') ?? '', page)
+  const registration = registrationFilter(c.req.query('registration__exact'))
+  const { total, rows } = await searchApplications(c.get('db'), c.req.query('q') ?? '', page, registration)
   const notice = c.req.query('deleted') !== undefined ? 'The application was deleted.' : undefined
   const query = new URL(c.req.url).searchParams
   return c.html(
@@ -170,6 +177,7 @@ adminApplicationRoutes.get(`${BASE}/:id/change/`, async (c) => {
       users={found.users}
       notice={notice}
       secret={secret}
+      unusedClientDays={readSettings(c.env).unusedClientDays}
       history={await adminActionsOn(c.get('db'), 'application', found.app.id)}
     />,
   )

@@ -3,20 +3,30 @@ import type { FC } from 'hono/jsx'
 import type { Session } from '../../session'
 import { sessionCsrfToken } from '../../csrf'
 import { CLIENT_TYPE_LABELS, GRANT_TYPE_LABELS } from '../../../oauth/application-form'
-import type { Application } from '../../../store/applications'
+import type { Application, Registration } from '../../../store/applications'
 import type { AdminLogEntry } from '../../../store/admin-log'
 import { CsrfInput } from '../layout'
 import { Field } from '../field'
-import { AdminFrame, type AdminListProps, Check, History, Pager, Search } from './parts'
+import { AdminFrame, type AdminListProps, Check, FilterLinks, History, Pager, Search, when } from './parts'
 import type { FormErrors } from './users'
 
 const APPS: [string, string] = ['/admin/oauth2_provider/application/', 'Applications']
 
 type ListProps = AdminListProps<{ app: Application; ownerUsername: string | null }>
 
+/** How each kind of client came to be, as the list's column and filter name it. */
+export const REGISTRATION_LABELS: Record<Registration, string> = {
+  manual: 'Manual',
+  dynamic: 'Dynamic',
+  'metadata-document': 'Metadata document',
+}
+
 export const ApplicationAdminListPage: FC<ListProps> = ({ session, rows, total, page, query, notice }) => (
   <AdminFrame session={session} title="Applications" notice={notice}>
-    <Search q={query.get('q') ?? ''} />
+    <Search q={query.get('q') ?? ''} hidden={{ registration__exact: query.get('registration__exact') ?? undefined }} />
+    <p>
+      <FilterLinks name="registration__exact" label="Registration" query={query} choices={REGISTRATION_LABELS} />
+    </p>
     <div class="card">
       <table class="list">
         <thead>
@@ -26,6 +36,7 @@ export const ApplicationAdminListPage: FC<ListProps> = ({ session, rows, total, 
             <th>Owner</th>
             <th>Type</th>
             <th>Grant</th>
+            <th>Registration</th>
           </tr>
         </thead>
         <tbody>
@@ -38,6 +49,16 @@ export const ApplicationAdminListPage: FC<ListProps> = ({ session, rows, total, 
               <td>{ownerUsername ?? <span class="muted">none</span>}</td>
               <td>{CLIENT_TYPE_LABELS[app.clientType]}</td>
               <td>{GRANT_TYPE_LABELS[app.authorizationGrantType]}</td>
+              <td>
+                {/* A client that registered itself is marked: the consent page calls it "Not verified". */}
+                {app.registration === 'manual' ? (
+                  REGISTRATION_LABELS.manual
+                ) : (
+                  <span class="tag" title="Registered itself: not verified">
+                    {REGISTRATION_LABELS[app.registration]}
+                  </span>
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -72,8 +93,29 @@ type FormProps = {
   notice?: string
   /** The new secret, shown once (after the redirect that follows the POST). */
   secret?: string
+  /** After how many unused days the cron deletes a client that registered itself (UNUSED_CLIENT_DAYS). */
+  unusedClientDays?: number
   history?: AdminLogEntry[]
 }
+
+/** What the admin should know of a client that registered itself: how, that nobody vouched for it, when it goes. */
+const SelfRegistered: FC<{ app: Application; unusedClientDays?: number }> = ({ app, unusedClientDays }) => (
+  <div class="alert warn" id="registration">
+    <p>
+      <strong>{app.registration === 'dynamic' ? 'Dynamically registered' : 'Client ID Metadata Document'}</strong>{' '}
+      <span class="tag">Not verified</span>
+    </p>
+    <p class="small">
+      {app.registration === 'dynamic'
+        ? `It registered itself at /o/register/ (RFC 7591) on ${when(app.created)}; its name and URIs are its own claims. It manages its registration with its registration access token (RFC 7592).`
+        : 'Its client id is the URL of its metadata document, read from there again when the cached copy expires: the name and redirect URIs are the document’s claims, and changes made here do not last.'}
+    </p>
+    <p class="small">
+      Last used: {app.lastUsedAt === null ? 'never' : when(app.lastUsedAt)} (noted at most once a day).
+      {unusedClientDays !== undefined && ` Deleted by the cleanup after ${unusedClientDays} days unused.`}
+    </p>
+  </div>
+)
 
 const Choice: FC<{ name: string; value: string; options: Record<string, string>; blank?: string }> = ({
   name,
@@ -99,6 +141,7 @@ export const ApplicationAdminFormPage: FC<FormProps> = ({
   errors = {},
   notice,
   secret,
+  unusedClientDays,
   history,
 }) => {
   const action = app
@@ -122,6 +165,7 @@ export const ApplicationAdminFormPage: FC<FormProps> = ({
           Client id: <code id="client-id">{app.clientId}</code>
         </p>
       )}
+      {app && app.registration !== 'manual' && <SelfRegistered app={app} unusedClientDays={unusedClientDays} />}
       <form class="card" method="post" action={action} novalidate>
         {Object.keys(errors).length > 0 && (
           <div class="alert error" role="alert">

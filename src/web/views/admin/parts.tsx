@@ -102,6 +102,35 @@ export const Pager: FC<{ total: number; page: number; query: URLSearchParams }> 
   )
 }
 
+const YES_NO = { '1': 'Yes', '0': 'No' }
+
+/** A list filter as Django's admin shows one: All, then a link per choice, keeping the other query parameters. */
+export const FilterLinks: FC<{
+  name: string
+  label: string
+  query: URLSearchParams
+  choices?: Record<string, string>
+}> = ({ name, label, query, choices = YES_NO }) => {
+  const link = (value?: string) => {
+    const q = new URLSearchParams(query)
+    q.delete('p')
+    if (value === undefined) q.delete(name)
+    else q.set(name, value)
+    return `?${q}`
+  }
+  return (
+    <span class="small">
+      {label}: <a href={link()}>All</a>
+      {Object.entries(choices).map(([value, text]) => (
+        <>
+          {' · '}
+          <a href={link(value)}>{text}</a>
+        </>
+      ))}{' '}
+    </span>
+  )
+}
+
 /** A search box that keeps the list's filters. */
 export const Search: FC<{ q: string; hidden?: Record<string, string | undefined> }> = ({ q, hidden = {} }) => (
   <form method="get" class="card">

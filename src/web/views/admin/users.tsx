@@ -6,7 +6,7 @@ import type { AdminGroup, AdminUser } from '../../../store/admin-accounts'
 import type { AdminLogEntry } from '../../../store/admin-log'
 import { CsrfInput } from '../layout'
 import { Field } from '../field'
-import { AdminFrame, type AdminListProps, Check, History, Multi, Pager, Search, when } from './parts'
+import { AdminFrame, type AdminListProps, Check, FilterLinks, History, Multi, Pager, Search, when } from './parts'
 
 export type FormErrors = Record<string, string[]>
 const USERS: [string, string] = ['/admin/auth/user/', 'Users']
@@ -14,21 +14,6 @@ const USERS: [string, string] = ['/admin/auth/user/', 'Users']
 const yesNo = (v: boolean) => (v ? 'Yes' : 'No')
 
 type ListProps = AdminListProps<AdminUser>
-
-const FilterLinks: FC<{ name: string; label: string; query: URLSearchParams }> = ({ name, label, query }) => {
-  const link = (value?: string) => {
-    const q = new URLSearchParams(query)
-    q.delete('p')
-    if (value === undefined) q.delete(name)
-    else q.set(name, value)
-    return `?${q}`
-  }
-  return (
-    <span class="small">
-      {label}: <a href={link()}>All</a> · <a href={link('1')}>Yes</a> · <a href={link('0')}>No</a>{' '}
-    </span>
-  )
-}
 
 export const UserListPage: FC<ListProps> = ({ session, rows, total, page, query, notice }) => (
   <AdminFrame session={session} title="Users" notice={notice}>
