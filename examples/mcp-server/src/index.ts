@@ -27,12 +27,16 @@ type Env = {
   INTROSPECTION_CLIENT_SECRET: string
 }
 
-/** What this resource accepts: tokens for RESOURCE from ISSUER with `read`; `list_groups` also needs `groups`. */
+/**
+ * What this resource accepts: tokens for RESOURCE from ISSUER with its own scope `mcp:tools`;
+ * `list_groups` also needs `mcp:groups`. Both are this resource's scopes (createresource --scopes),
+ * which the authorization server grants only to a request naming this resource.
+ */
 const protection = (env: Env): RequireAccessTokenOptions => ({
   issuer: env.ISSUER,
   audience: env.RESOURCE,
-  scopes: ['read'],
-  scopesSupported: ['read', 'groups'],
+  scopes: ['mcp:tools'],
+  scopesSupported: ['mcp:tools', 'mcp:groups'],
   name: 'Example MCP server',
   fetcher: env.AUTH,
   ...(env.INTROSPECTION_CLIENT_ID && {
@@ -56,8 +60,8 @@ function mcpServer(env: Env, token: VerifiedAccessToken): McpServer {
     return text({ user, client_id: token.clientId, scope: token.scopes.join(' '), aud: token.audience })
   })
   server.registerTool('list_groups', { description: 'The groups on the authorization server.' }, async () => {
-    if (!token.scopes.includes('groups')) {
-      return { ...text({ error: 'This tool needs the groups scope.' }), isError: true }
+    if (!token.scopes.includes('mcp:groups')) {
+      return { ...text({ error: 'This tool needs the mcp:groups scope.' }), isError: true }
     }
     const { results } = await env.DB.prepare('select name from groups order by name').all<{ name: string }>()
     return text(results.map((g) => g.name))

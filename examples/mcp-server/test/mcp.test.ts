@@ -189,7 +189,7 @@ beforeAll(async () => {
     '--name',
     'Example MCP server',
     '--scopes',
-    'read groups',
+    'mcp:tools mcp:groups',
     '--token-format',
     'jwt',
   )
@@ -250,7 +250,13 @@ async function useTheTools(provider: InMemoryProvider, clientId: string) {
   // The resource was registered with --token-format jwt: an RFC 9068 token, for this audience.
   const accessToken = provider.tokens()!.access_token
   expect(decodeProtectedHeader(accessToken).typ).toBe('at+jwt')
-  expect(decodeJwt(accessToken)).toMatchObject({ aud: [mcpUrl], client_id: clientId, iss: as.baseUrl })
+  expect(decodeJwt(accessToken)).toMatchObject({
+    aud: [mcpUrl],
+    client_id: clientId,
+    iss: as.baseUrl,
+    // The resource's own scopes, as its RFC 9728 document lists them.
+    scope: 'mcp:tools mcp:groups',
+  })
 
   const client = new Client({ name: 'e2e', version: '1.0.0' })
   await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: provider }))
@@ -276,7 +282,7 @@ describe('an MCP client against the example server', () => {
     expect(await (await fetch(metadataUrl)).json()).toEqual({
       resource: mcpUrl,
       authorization_servers: [as.baseUrl],
-      scopes_supported: ['read', 'groups'],
+      scopes_supported: ['mcp:tools', 'mcp:groups'],
       bearer_methods_supported: ['header'],
       resource_name: 'Example MCP server',
     })
@@ -288,6 +294,9 @@ describe('an MCP client against the example server', () => {
     const { code, consent } = await signInAndConsent(authorize)
     // A client the operator registered is not marked as one that registered itself.
     expect(consent).not.toContain('Not verified')
+    // The resource's own scopes, by name, under the resource that asks for them.
+    expect(consent).toContain('Example MCP server')
+    expect(consent).toContain('with mcp:tools mcp:groups')
     await transport.finishAuth(code)
     await useTheTools(provider, publicClientId)
   })
@@ -308,10 +317,10 @@ describe('an MCP client against the example server', () => {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       client_name: 'MCP e2e',
-      scope: 'read groups',
+      scope: 'mcp:tools mcp:groups',
       issuer: as.baseUrl,
     })
-    expect(authorize.searchParams.get('scope')).toBe('read groups')
+    expect(authorize.searchParams.get('scope')).toBe('mcp:tools mcp:groups')
     // The person is told this client registered itself and where it runs.
     const { code, consent } = await signInAndConsent(authorize)
     expect(consent).toContain('Not verified')
