@@ -136,6 +136,13 @@ describe('a resource’s own scopes at the token endpoint', () => {
     expect(payload.scope).toBe('files:read')
   })
 
+  it('the code flow: openid beside a resource’s scope, an id_token and a token for the resource', async () => {
+    const uri = await createResource({ scopes: MCP_SCOPES })
+    const flow = await authorizationCodeFlow({ scope: 'openid mcp:tools', extraParams: { resource: uri } })
+    expect(flow.tokens).toEqual({ ...tokenBody('openid mcp:tools'), id_token: expect.any(String) })
+    expect((await introspect(flow.tokens.access_token, flow.app)).body.aud).toBe(uri)
+  })
+
   it('discovery keeps listing this server’s own scopes; the API’s RFC 9728 document its three', async () => {
     await createResource({ scopes: 'custom:listed' })
     const metadata = (await read(await call('/o/.well-known/openid-configuration'))).body
