@@ -1,8 +1,7 @@
 /** @module The client credentials grant (RFC 6749 §4.4): a token for the client itself. */
 import { issueClientToken } from '../tokens/service'
 import { formatScope, scopeNames } from '../oauth/scopes'
-import { registeredScopes } from '../oauth/client-metadata'
-import { accessTarget, resolveResources, scopesForResources } from '../oauth/resources'
+import { accessTarget, resolveResources, scopeRules, scopesForResources } from '../oauth/resources'
 import { defineGrant } from './grant'
 
 export const clientCredentialsGrant = defineGrant({
@@ -13,8 +12,7 @@ export const clientCredentialsGrant = defineGrant({
   async issue({ deps, form, app, resources, apiUri }) {
     const requested = scopeNames(form.get('scope'))
     const targets = await resolveResources(deps.db, apiUri, resources)
-    const rules = { request: 'client_credentials', resources: targets, registered: registeredScopes(app) } as const
-    const scope = formatScope(scopesForResources(requested, rules))
+    const scope = formatScope(scopesForResources(requested, scopeRules('client_credentials', targets, app)))
     return issueClientToken(deps, app, scope, accessTarget(targets, apiUri, deps.settings))
   },
 })

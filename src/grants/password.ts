@@ -5,8 +5,7 @@ import { clientIp } from '../auth/rate-limit'
 import { OAuthError } from '../errors'
 import { issueUserTokens } from '../tokens/service'
 import { formatScope, scopeNames } from '../oauth/scopes'
-import { registeredScopes } from '../oauth/client-metadata'
-import { accessTarget, resolveResources, resourceUris, scopesForResources } from '../oauth/resources'
+import { accessTarget, resolveResources, resourceUris, scopeRules, scopesForResources } from '../oauth/resources'
 import { defineGrant } from './grant'
 
 export const passwordGrant = defineGrant({
@@ -21,8 +20,7 @@ export const passwordGrant = defineGrant({
     const requested = scopeNames(form.get('scope'))
     // Before the password check: a request refused for its resource or scope costs no attempt.
     const targets = await resolveResources(deps.db, apiUri, resources)
-    const rules = { request: 'password', resources: targets, registered: registeredScopes(app) } as const
-    const scope = formatScope(scopesForResources(requested, rules))
+    const scope = formatScope(scopesForResources(requested, scopeRules('password', targets, app)))
 
     // §4.3.2: the server MUST protect this endpoint against brute force.
     const check = await checkPassword(deps, { username, password: params.password, ip: clientIp(c) })

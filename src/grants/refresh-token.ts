@@ -1,8 +1,7 @@
 /** @module The refresh token grant (RFC 6749 §6), with rotation and reuse detection (RFC 9700 §4.14.2). */
 import { readClientRefreshToken, rotateRefreshToken } from '../tokens/service'
 import { formatScope, scopeNames } from '../oauth/scopes'
-import { registeredScopes } from '../oauth/client-metadata'
-import { accessTarget, checkScopes, narrowResources, resolveResources } from '../oauth/resources'
+import { accessTarget, checkScopes, narrowResources, resolveResources, scopeRules } from '../oauth/resources'
 import { defineGrant } from './grant'
 
 export const refreshTokenGrant = defineGrant({
@@ -19,7 +18,7 @@ export const refreshTokenGrant = defineGrant({
     const targets = await resolveResources(deps.db, apiUri, audience)
     // A scope asked for must suit the token's resources and the client's registration; the
     // rotation then bounds it by the grant's scope (RFC 6749 §6), so a refresh never widens it.
-    checkScopes(requested, { request: 'refresh_token', resources: targets, registered: registeredScopes(app) })
+    checkScopes(requested, scopeRules('refresh_token', targets, app))
     const target = accessTarget(targets, apiUri, deps.settings)
     return rotateRefreshToken(deps, app, presented, requested && formatScope(requested), target)
   },

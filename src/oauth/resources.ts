@@ -14,6 +14,8 @@ import { OAuthError } from '../errors'
 import { findResources, type ResourceRow } from '../store/resources'
 import { issuerUrl } from './issuer'
 import { isScopeToken } from './scopes'
+import { registeredScopes } from './client-metadata'
+import type { Application } from '../store/applications'
 
 /** More `resource` parameters than this in one request is `invalid_request`: no client needs more. */
 export const MAX_RESOURCES = 5
@@ -184,6 +186,13 @@ export type ScopeRules = {
   /** RFC 7591 §2: the scopes the client registered, the most it may ask for; null: no limit. */
   registered: ReadonlySet<string> | null
 }
+
+/** The rules for a request of kind `request` by the client `app` (its registered scope) for `resources`. */
+export const scopeRules = (
+  request: ScopeRequest,
+  resources: readonly Resource[],
+  app: Pick<Application, 'clientMetadata'>,
+): ScopeRules => ({ request, resources, registered: registeredScopes(app) })
 
 /** The scopes a resource accepts: its own list, or (none registered) the API scopes this server defines. */
 const scopesOf = (resource: Resource): readonly string[] => resource.scopes ?? API_SCOPES

@@ -10,13 +10,12 @@ import { MAX_PARAM_LENGTH } from '../../config'
 import { OAuthError } from '../../errors'
 import { CODE_CHALLENGE_METHODS, S256_CHALLENGE } from '../pkce'
 import { scopeNames } from '../scopes'
-import { registeredScopes } from '../client-metadata'
 import {
   apiResourceUri,
   readResourceParams,
   type Resource,
   resolveResources,
-  type ScopeRules,
+  scopeRules,
   scopesForResources,
 } from '../resources'
 import { matchesRegisteredUri } from '../redirect-uris'
@@ -137,8 +136,7 @@ const checkResources: Step = async (c, params, draft) => {
  * registered scope (RFC 7591 §2), or when none is asked for, the resources' scopes.
  */
 const checkScope: Step = (_c, params, draft) => {
-  const registered = registeredScopes(draft.app!)
-  const rules: ScopeRules = { request: 'authorization_code', resources: draft.resources!, registered }
+  const rules = scopeRules('authorization_code', draft.resources!, draft.app!)
   draft.scopes = scopesForResources(scopeNames(params.get('scope')), rules)
 }
 
