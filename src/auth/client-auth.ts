@@ -72,7 +72,11 @@ export function readClientCredentials(c: Context<AppEnv>, form: URLSearchParams)
  */
 export async function authenticateClient(c: Context<AppEnv>, creds: ClientCredentials): Promise<Application> {
   if (!creds.clientId) throw invalidClient()
-  const app = await findApplicationByClientId(c.get('db'), creds.clientId)
+  return admitClient(c, await findApplicationByClientId(c.get('db'), creds.clientId), creds)
+}
+
+/** authenticateClient's check, for a caller that read the client's row itself (the refresh grant's one D1 batch). */
+export function admitClient(c: Context<AppEnv>, app: Application | undefined, creds: ClientCredentials): Application {
   const presented = sha256Hex(creds.secret ?? '')
   if (!app) throw invalidClient()
   if (app.clientType === 'public') {

@@ -11,7 +11,9 @@ import { OAuthError } from '../errors'
 import type { TokenDeps } from '../tokens/deps'
 import type { TokenResponse } from '../tokens/service'
 import { requireParam } from '../oauth/form'
-import type { Application } from '../store/applications'
+import { type Application, findApplicationByClientId } from '../store/applications'
+import type { ClientCredentials } from '../auth/client-auth'
+import type { Db } from '../db/client'
 
 /** One token request, after the grant's parameters and the client have been checked. */
 export type GrantRequest<P extends string = string> = {
@@ -35,7 +37,27 @@ export type GrantHandler<P extends string = string> = {
   /** Whether the deployment offers the grant at all (else `unsupported_grant_type`); always when absent. */
   enabled?: (settings: Settings) => boolean
   issue(request: GrantRequest<P>): Promise<TokenResponse>
+  /**
+   * Replaces the endpoint's client read and `issue`, for a grant that reads the client's row in its
+   * own storage round trip (the refresh grant's one D1 batch); it then calls `admit` with the row.
+   */
+  issueAdmitting?(request: AdmittingGrantRequest): Promise<TokenResponse>
 }
+
+/** A token request whose client is not yet authenticated: `admit` does that, and `checkGrantRequest`. */
+export type AdmittingGrantRequest = {
+  c: Context<AppEnv>
+  deps: TokenDeps
+  form: URLSearchParams
+  /** The credentials as the client presented them, not yet checked. */
+  creds: ClientCredentials
+  /** Authenticates the client from its row (undefined: none), then checks the grant's parameters and the client. */
+  admit(row: Application | undefined): Promise<{ app: Application; params: Record<string, string> }>
+}
+
+/** The presented client's row, or undefined (no client_id, or none such) for `admitClient` to refuse. */
+export const readClientRow = (db: Db, creds: ClientCredentials): Promise<Application | undefined> =>
+  creds.clientId ? findApplicationByClientId(db, creds.clientId) : Promise.resolve(undefined)
 
 /** Declares a grant, keeping its parameter names typed in `issue`. */
 export const defineGrant = <P extends string>(grant: GrantHandler<P>): GrantHandler => grant as GrantHandler

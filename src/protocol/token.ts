@@ -6,10 +6,11 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../env'
 import { NO_STORE } from '../errors'
-import { authenticateClient, readClientCredentials } from '../auth/client-auth'
+import { admitClient, readClientCredentials } from '../auth/client-auth'
+import type { Application } from '../store/applications'
 import { tokenDepsFor } from '../tokens/deps'
 import { readOAuthForm } from '../oauth/form'
-import { checkGrantRequest } from '../grants/grant'
+import { checkGrantRequest, readClientRow } from '../grants/grant'
 import { grantFor } from '../grants/registry'
 
 export const tokenRoutes = new Hono<AppEnv>()
@@ -18,9 +19,14 @@ tokenRoutes.post('/o/token/', async function tokenEndpoint(c) {
   const form = await readOAuthForm(c)
   const deps = tokenDepsFor(c.env, c.get('db'))
   const grant = grantFor(form.get('grant_type'), deps.settings)
-  const app = await authenticateClient(c, readClientCredentials(c, form))
-  const params = checkGrantRequest(grant, form, app)
-  const response = await grant.issue({ c, deps, form, app, params })
+  const creds = readClientCredentials(c, form)
+  const admit = async (row: Application | undefined) => {
+    const app = admitClient(c, row, creds)
+    return { app, params: checkGrantRequest(grant, form, app) }
+  }
+  const response = grant.issueAdmitting
+    ? await grant.issueAdmitting({ c, deps, form, creds, admit })
+    : await grant.issue({ c, deps, form, ...(await admit(await readClientRow(deps.db, creds))) })
   return c.json(response, 200, NO_STORE)
 })
 

@@ -1,7 +1,7 @@
 // What the bearer check costs in storage (issue 6): one KV read and no D1 query. The API's reads
 // add only their own round trip, which also checks that the token's user still exists and is
 // active (issue 9): a join in the one query, or one more statement in the route's batch. A refused
-// token costs the KV read alone. And what a refresh costs: the calls README "Performance" counts,
+// token costs the KV read alone. And what a refresh costs: the calls docs/performance.md counts,
 // so a change that adds a round trip shows here.
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
@@ -127,7 +127,7 @@ describe('storage per bearer-protected request', () => {
 })
 
 describe('storage per refresh', () => {
-  it('POST /o/token/ refresh_token: 2 D1 statements and 1 batch, 4 KV calls', async () => {
+  it('POST /o/token/ refresh_token: 1 D1 batch and 1 statement, 3 KV writes', async () => {
     const setup = await passwordSetup()
     const first = (await passwordToken(setup)).body
     const { DB, calls: d1 } = recordingD1()
@@ -144,21 +144,26 @@ describe('storage per refresh', () => {
     )
     expect({ status: res.status, kv, sql: [...d1.sql], runs: d1.runs, batches: d1.batches }).toEqual({
       status: 200,
-      // The refresh record, the old access token's delete, the new pair (src/tokens/service.ts).
-      kv: ['get refresh:', 'delete access:', 'put refresh:', 'put access:'],
+      // No KV read: D1 finds the grant by the token's digest. Then the old access token's delete,
+      // then the new pair (src/tokens/service.ts).
+      kv: ['delete access:', 'put refresh:', 'put access:'],
       sql: [
+        // One batch, one transaction: the client's row, the grant the token is current (or previous)
+        // in with its user, and the rotation, conditional on both and on the client's credential.
         expect.stringMatching(/^select .* from "applications" where "applications"\."client_id" = \?$/),
-        // One batch: the grant as it is with whether its user is active, and its rotation,
-        // conditional on that.
         expect.stringMatching(
-          /^select .* from "token_families" left join "users" on "users"\."id" = "token_families"\."user_id" where "token_families"\."id" = \?$/,
+          /^select .* from "token_families" left join "users" on "users"\."id" = "token_families"\."user_id" where \("token_families"\."refresh_hash" = \? or "token_families"\."previous_refresh_hash" = \?\)$/,
         ),
-        expect.stringMatching(/^update "token_families" set .* where \(.*"token_families"\."refresh_hash" = \?.*\)$/),
-        // After storing: was the grant revoked meanwhile by a concurrent replay?
-        expect.stringMatching(/^select "revoked_at" from "token_families" where "token_families"\."id" = \?$/),
+        expect.stringMatching(
+          /^update "token_families" set .* where \("token_families"\."refresh_hash" = \? and "token_families"\."application_id" = \(select "id" from "applications" where .*"applications"\."client_secret_hash" = \?.*\).*\)$/,
+        ),
+        // After storing: is our access token still the grant's (no concurrent revocation or retry)?
+        expect.stringMatching(
+          /^select "revoked_at", "access_hash" from "token_families" where "token_families"\."id" = \?$/,
+        ),
       ],
-      runs: 2,
-      batches: [2],
+      runs: 1,
+      batches: [3],
     })
   })
 })

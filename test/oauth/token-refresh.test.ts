@@ -101,9 +101,13 @@ describe('refresh_token grant', () => {
 
   it('an expired refresh token is invalid_grant', async () => {
     const { app, first } = await freshTokens()
-    const key = `refresh:${sha256Hex(first.refresh_token)}`
-    const record = JSON.parse((await env.TOKENS.get(key))!)
-    await env.TOKENS.put(key, JSON.stringify({ ...record, exp: record.iat - 1 }))
+    // Time expires both the KV record and the family row (which alone decides when the batch rotates).
+    const hash = sha256Hex(first.refresh_token)
+    const record = JSON.parse((await env.TOKENS.get(`refresh:${hash}`))!)
+    await env.TOKENS.put(`refresh:${hash}`, JSON.stringify({ ...record, exp: record.iat - 1 }))
+    await env.DB.prepare('update token_families set expires_at = ? where refresh_hash = ?')
+      .bind(record.iat - 1, hash)
+      .run()
     const res = await refresh(app, first.refresh_token)
     expect(res.status).toBe(400)
     expect(res.body).toEqual({ error: 'invalid_grant' })
