@@ -35,6 +35,7 @@ function targets(rows: Row[]): string[] {
   }
   check('bearer-protected read, GET /users/<pk>/', 'GET /users/<pk>/ (bearer)', 0.8)
   check('client_credentials', 'POST /o/token/ client_credentials', 0.6)
+  check('refresh, POST /o/token/ refresh_token', 'POST /o/token/ refresh_token', 0.8)
   const password = find('POST /o/token/ password')
   if (password) {
     // Both are CPU-bound on the same isolate, so time per request is 1 / throughput.

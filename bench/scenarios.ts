@@ -16,6 +16,7 @@ export type FloorName =
   | 'd1 get + kv put'
   | 'd1 get + kv get + d1 get'
   | 'verify password'
+  | 'refresh: one batch'
   | 'refresh: d1 rotation'
   | 'refresh: kv only'
 
@@ -49,6 +50,8 @@ const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' }
 export function floors(f: Fixtures): Record<FloorName, WrkRequest> {
   const k = `access:${sha256Hex(f.accessToken)}`
   const client = f.seeded.credentialsClient.clientId
+  // The refresh floors rotate the bench token's own grant, of the password client.
+  const owner = f.seeded.passwordClient.clientId
   const at = (path: string) => ({ host: HOSTS.floor, path })
   return {
     json: at('/json'),
@@ -58,6 +61,7 @@ export function floors(f: Fixtures): Record<FloorName, WrkRequest> {
     'd1 get + kv put': at(`/d1-get-kv-put?client=${client}`),
     'd1 get + kv get + d1 get': at(`/d1-get-kv-get-d1-get?client=${client}&k=${k}&id=${f.userPk}`),
     'verify password': { ...at('/verify-password'), ...HASHING },
+    'refresh: one batch': at(`/refresh-one-batch?client=${owner}&k=${k}`),
     'refresh: d1 rotation': at(`/refresh-d1-rotation?client=${client}&k=${k}`),
     'refresh: kv only': at(`/refresh-kv-only?k=${k}`),
   }
@@ -120,7 +124,7 @@ export function scenarios(f: Fixtures, users: number): Scenario[] {
     },
     {
       name: 'POST /o/token/ refresh_token',
-      floor: 'refresh: d1 rotation',
+      floor: 'refresh: one batch',
       request: app('/o/token/', {
         headers: { Authorization: basicFor(f.seeded.codeClient) },
         ...chain(f.refreshPoolFile),

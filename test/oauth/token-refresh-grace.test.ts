@@ -13,18 +13,19 @@ const GRACE = { REFRESH_TOKEN_GRACE_SECONDS: '30' }
 const usersStatus = async (token: string) => (await call('/users/', { token })).status
 
 /** A refresh with the grace window switched on. */
-function refreshInGrace(app: TestApp, refreshToken: string) {
+async function refreshInGrace(app: TestApp, refreshToken: string) {
   const form = {
     grant_type: 'refresh_token',
     refresh_token: refreshToken,
     client_id: app.clientId,
     client_secret: app.clientSecret!,
   }
-  return callWith(GRACE, '/o/token/', {
+  const res = await callWith(GRACE, '/o/token/', {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams(form).toString(),
-  }).then(read)
+  })
+  return read(res)
 }
 
 /** Tokens, then one refresh whose answer the client is taken to have lost. */
