@@ -26,6 +26,12 @@ export type Scenario = {
   floor: FloorName
   /** Our scenario this one is compared with, for the peer's rows. */
   peerOf?: string
+  /** The peer's row this one of ours is also compared with (the JWT bearer read). */
+  peerRow?: string
+  /** Our scenario this one is measured interleaved with, for django-oauth-toolkit's rows (bench/dot.ts). */
+  dotOf?: string
+  /** Why the row cannot run here (printed instead of it), e.g. a format this build does not issue. */
+  skip?: string
 }
 
 /** What the scenarios need from setup. */
@@ -33,6 +39,8 @@ export type Fixtures = {
   seeded: Seeded
   userPk: number
   accessToken: string
+  /** A JWT access token for the same user (bench/tokens.ts), or why this build has none. */
+  jwt: { token: string } | { skip: string }
   /** A file of refresh tokens, one a line, rewritten by each run (bench/lua/refresh-chain.lua). */
   refreshPoolFile: string
   peer: { accessToken: string; basic: string; refreshPoolFile: string }
@@ -88,6 +96,17 @@ export function scenarios(f: Fixtures, users: number): Scenario[] {
         path: `/api/users/${f.userPk}/`,
         headers: { Authorization: `Bearer ${f.peer.accessToken}` },
       },
+    },
+    {
+      // A JWT access token (RFC 9068) needs no storage for the token itself: the floor is the user's row.
+      name: 'GET /users/<pk>/ (JWT bearer)',
+      floor: 'd1 get',
+      peerRow: 'peer: GET /api/users/<pk>/ (bearer)',
+      request: app(`/users/${f.userPk}/`, {
+        host: HOSTS.jwt,
+        headers: { Authorization: `Bearer ${'token' in f.jwt ? f.jwt.token : ''}` },
+      }),
+      ...('skip' in f.jwt && { skip: f.jwt.skip }),
     },
     {
       name: 'GET /groups/ (bearer, 50 groups)',

@@ -12,7 +12,19 @@ import { join } from 'node:path'
 import { build } from 'esbuild'
 import { Miniflare, type WorkerOptions } from 'miniflare'
 
-export const HOSTS = { app: 'app.bench', paged: 'paged.bench', floor: 'floor.bench', peer: 'localhost' } as const
+export const HOSTS = {
+  app: 'app.bench',
+  paged: 'paged.bench',
+  jwt: 'jwt.bench',
+  floor: 'floor.bench',
+  peer: 'localhost',
+} as const
+
+/**
+ * The var that makes the app issue JWT access tokens (RFC 9068, issue 12), on the `jwt.bench`
+ * instance. A build without them ignores it; the JWT row is then skipped (bench/setup.ts).
+ */
+export const JWT_VARS = { ACCESS_TOKEN_FORMAT: 'jwt' }
 
 /** The page size the paginated instance serves (DRF's PAGE_SIZE), and its MAX_PAGE_SIZE. */
 export const BENCH_PAGE_SIZE = '100'
@@ -83,6 +95,7 @@ export async function serve(opts: { inspectorPort?: number } = {}): Promise<Serv
     workers: [
       { name: 'app', ...app },
       { name: 'paged', ...app, bindings: { ...bindings, PAGE_SIZE: BENCH_PAGE_SIZE }, routes: [`${HOSTS.paged}/*`] },
+      { name: 'jwt', ...app, bindings: { ...bindings, ...JWT_VARS }, routes: [`${HOSTS.jwt}/*`] },
       { name: 'floor', ...runtime, ...storage, scriptPath: floorScript, routes: [`${HOSTS.floor}/*`] },
       {
         name: 'peer',

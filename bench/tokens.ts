@@ -24,9 +24,22 @@ async function post(mf: Miniflare, url: string, authorization: string, form: Rec
 }
 
 /** One password grant for the first seeded user. */
-export function passwordTokens(mf: Miniflare, seeded: Seeded, scope = 'read write groups'): Promise<TokenPair> {
+export function passwordTokens(
+  mf: Miniflare,
+  seeded: Seeded,
+  scope = 'read write groups',
+  host: string = HOSTS.app,
+): Promise<TokenPair> {
   const form = { grant_type: 'password', username: seeded.firstUser, password: seeded.password, scope }
-  return post(mf, `http://${HOSTS.app}/o/token/`, basicFor(seeded.passwordClient), form)
+  return post(mf, `http://${host}/o/token/`, basicFor(seeded.passwordClient), form)
+}
+
+/** A JWT access token from the `jwt.bench` instance, or why there is none (a build without JWT access tokens). */
+export async function jwtAccessToken(mf: Miniflare, seeded: Seeded): Promise<{ token: string } | { skip: string }> {
+  const { access_token: token } = await passwordTokens(mf, seeded, 'read write groups', HOSTS.jwt)
+  // A JWS compact serialization: three base64url parts (RFC 7515 §7.1).
+  if (/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) return { token }
+  return { skip: 'this build issues no JWT access tokens (issue 12): ACCESS_TOKEN_FORMAT=jwt gave an opaque token' }
 }
 
 /** A client_credentials token for the seeded client_credentials app. */
