@@ -61,7 +61,7 @@ export function writeChart(path: string, rows: Row[], title: string) {
       out.push(
         `<rect x="${labelWidth}" y="${y}" width="${w.toFixed(1)}" height="${barHeight}" fill="${series.color}"/>`,
       )
-      out.push(`<text x="${labelWidth + w + 4}" y="${y + barHeight - 1}">${format(bar.rps)}</text>`)
+      out.push(`<text x="${(labelWidth + w + 4).toFixed(1)}" y="${y + barHeight - 1}">${format(bar.rps)}</text>`)
       y += barHeight + 2
     }
   }

@@ -96,7 +96,11 @@ try {
   })
   const chart = flags.chart ?? (flags.only ? undefined : `docs/bench-${users}-users.svg`)
   if (chart) {
-    writeChart(chart, rows, `npm run bench${flags.dot ? ' -- --dot' : ''}: ${users} users, req/s`)
+    writeChart(
+      chart,
+      rows,
+      `npm run bench${flags.dot ? ' -- --dot' : ''}, ${new Date().toISOString().slice(0, 10)}: ${users} users, req/s`,
+    )
     progress(`chart written to ${chart}`)
   }
 } finally {
