@@ -69,6 +69,7 @@ export function writeChart(path: string, rows: Row[], title: string) {
   const svg = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}" ` +
       `font-family="sans-serif" font-size="11">`,
+    `<title>${xml(title)}</title>`,
     `<rect width="${width}" height="${y}" fill="#ffffff"/>`,
     ...out,
     '</svg>',
