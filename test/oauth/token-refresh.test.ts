@@ -85,6 +85,31 @@ describe('refresh_token grant', () => {
     expect((await refresh(app, first.refresh_token)).status).toBe(200)
   })
 
+  // The rotation runs in the same D1 batch as the client's row: it must not move for a caller who
+  // holds the refresh token but not the client's secret, nor for a client no longer allowed the grant.
+  it('a live refresh token with a wrong client secret is invalid_client and rotates nothing', async () => {
+    const { app, first } = await freshTokens()
+    const refused = await refresh({ ...app, clientSecret: 'not-the-secret' }, first.refresh_token)
+    expect(refused.status).toBe(401)
+    expect(refused.body).toEqual({ error: 'invalid_client' })
+    expect(await usersStatus(first.access_token)).toBe(200)
+    expect((await refresh(app, first.refresh_token)).status).toBe(200)
+  })
+
+  it('a client switched to client_credentials behind the server’s back is unauthorized_client and rotates nothing', async () => {
+    const { app, first } = await freshTokens()
+    const kind = (type: string) =>
+      env.DB.prepare('update applications set authorization_grant_type = ? where client_id = ?')
+        .bind(type, app.clientId)
+        .run()
+    await kind('client-credentials')
+    const refused = await refresh(app, first.refresh_token)
+    expect(refused.status).toBe(400)
+    expect(refused.body).toEqual({ error: 'unauthorized_client' })
+    await kind('password')
+    expect((await refresh(app, first.refresh_token)).status).toBe(200)
+  })
+
   it.each([
     ['an unknown refresh token', { refresh_token: 'not-a-token' }, { error: 'invalid_grant' }],
     [
