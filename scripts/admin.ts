@@ -1,17 +1,24 @@
 /**
- * `npm run admin -- <command>`: seeds users, groups and applications in D1 (the D1 console, made
- * usable). Local database by default (pending local migrations are applied first, so it works on a
- * fresh clone), `--remote` for the deployed one; `--json` prints exactly one JSON object on stdout;
- * `--print-sql` prints the SQL instead of running it. Usage: scripts/admin/commands.ts.
+ * `npm run admin -- <command>`: users, groups, applications and tokens in D1 and KV (the D1
+ * console, made usable). Local database by default, opened in this process as `npm start` serves
+ * it (pending local migrations are applied first, so it works on a fresh clone), `--remote` for the
+ * deployed one; `--json` prints exactly one JSON object on stdout; `--print-sql` prints the SQL
+ * instead of running it. Usage: scripts/admin/commands.ts; docs/admin-cli.md.
  */
 import { parseArgs } from 'node:util'
-import { plan, USAGE } from './admin/commands'
-import { applyLocalMigrations, type Target } from './admin/d1'
+import { checkUsage, plan, SETS_PASSWORD, USAGE } from './admin/commands'
+import type { Target } from './admin/d1'
+import { ACTIONS, isWrite } from './admin/manage'
+import { resolvePassword } from './admin/password-input'
 import { runPlan } from './admin/plan'
-import { UsageError } from './admin/sql'
+import { openRunner, type Runner, withLockRetry } from './admin/runner'
+import { inlineSql, UsageError } from './admin/sql'
+import { RESOURCE_OPTIONS } from './admin/resources'
 
 const text = { type: 'string' } as const
 const flag = { type: 'boolean' } as const
+
+type Answer = Record<string, unknown>
 
 async function main(): Promise<void> {
   const { values: opts, positionals } = parseArgs({
@@ -22,6 +29,7 @@ async function main(): Promise<void> {
         username: text,
         email: text,
         password: text,
+        'password-stdin': flag,
         'first-name': text,
         'last-name': text,
         staff: flag,
@@ -35,7 +43,9 @@ async function main(): Promise<void> {
         'allowed-origins': text,
         owner: text,
       },
-      'skip-authorization': flag,
+      ...{ 'skip-authorization': flag, search: text, 'client-id': text, superuser: flag, off: flag },
+      ...RESOURCE_OPTIONS,
+      ...{ label: text, days: text },
     },
   })
   if (opts.help) {
@@ -45,18 +55,76 @@ async function main(): Promise<void> {
   if (opts.remote && opts['persist-to'] !== undefined)
     throw new UsageError('--persist-to selects a local state: not with --remote')
   const [command, ...rest] = positionals
+  const target: Target = { remote: opts.remote === true, persistTo: opts['persist-to'] }
+  const action = command ? ACTIONS[command] : undefined
+  if (command && action) {
+    checkUsage(command, action, rest, opts)
+    const runner = await openRunner(target)
+    try {
+      return print(await runAction(runner, command, opts))
+    } finally {
+      await runner.close()
+    }
+  }
+  // Check the command and its options before asking for a password.
+  if (command && SETS_PASSWORD.includes(command) && opts.help === undefined) {
+    await plan(command, rest, { ...opts, password: undefined, 'password-stdin': undefined }).catch((err) => {
+      if (!(err instanceof UsageError && /^--password/.test(err.message))) throw err
+    })
+    await resolvePassword(opts)
+  }
   const steps = await plan(command, rest, opts)
   if (opts['print-sql']) {
-    console.log(steps.sql)
+    console.log(steps.sql.join('\n'))
     if (steps.printNote) console.error(steps.printNote)
     return
   }
-  const target: Target = { remote: opts.remote === true, persistTo: opts['persist-to'] }
-  // The deployed database's migrations are the operator's step (README, "Deploying"), not a side effect.
-  if (!target.remote) applyLocalMigrations(target)
-  const answer = runPlan(target, steps)
-  const line = ([k, v]: [string, unknown]) => `${k}: ${typeof v === 'object' && v !== null ? JSON.stringify(v) : v}`
-  console.log(opts.json ? JSON.stringify(answer) : Object.entries(answer).map(line).join('\n'))
+  const runner = await openRunner(target)
+  try {
+    print(await runPlan(runner, steps))
+  } finally {
+    await runner.close()
+  }
+
+  function print(answer: Answer | null) {
+    if (answer === null) return
+    console.log(opts.json ? JSON.stringify(answer) : plainText(answer))
+  }
+}
+
+/** Runs a list/change/remove command; null when it printed SQL instead. */
+async function runAction(runner: Runner, command: string, opts: Record<string, string | boolean | undefined>) {
+  const result = await ACTIONS[command]!.action(runner, opts)
+  if (!isWrite(result)) return result
+  if (opts['print-sql']) {
+    // Every batch item is a drizzle query builder, which can say its SQL.
+    const queries = result.statements as unknown as { toSQL(): { sql: string; params: unknown[] } }[]
+    console.log(queries.map((q) => inlineSql(q.toSQL())).join('\n'))
+    if (result.printNote) console.error(result.printNote)
+    return null
+  }
+  const batch = () => runner.db.batch(result.statements as [never, ...never[]])
+  const results = runner.target.remote ? await batch() : await withLockRetry(batch)
+  return result.answer(results)
+}
+
+/** Without --json: one `key: value` line per field; a list as one line per item. */
+function plainText(answer: Answer): string {
+  const value = (v: unknown) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v))
+  const [only] = Object.values(answer)
+  if (Object.keys(answer).length === 1 && Array.isArray(only)) {
+    if (only.length === 0) return `(no ${Object.keys(answer)[0]})`
+    return only
+      .map((row: Answer) =>
+        Object.entries(row)
+          .map(([k, v]) => `${k}=${value(v)}`)
+          .join('  '),
+      )
+      .join('\n')
+  }
+  return Object.entries(answer)
+    .map(([k, v]) => `${k}: ${value(v)}`)
+    .join('\n')
 }
 
 main().then(

@@ -61,7 +61,14 @@ export type Settings = {
   issuer: string
   pageSize: number | null
   maxPageSize: number
+  /** RFC 7591 registration policy; null: decided by where the server runs (registrationPolicy in src/oauth). */
+  clientRegistration: RegistrationPolicy | null
+  unusedClientDays: number
 }
+
+/** Who may register a client dynamically (RFC 7591 §3): anyone, holders of an initial access token, or no one. */
+export type RegistrationPolicy = 'open' | 'initial-access-token' | 'off'
+const REGISTRATION_POLICIES: readonly string[] = ['open', 'initial-access-token', 'off']
 
 const positiveInt = (value: string | undefined, fallback: number): number => {
   const n = Number.parseInt(value ?? '', 10)
@@ -82,5 +89,12 @@ export function readSettings(env: Partial<Env>): Settings {
     issuer: (env.ISSUER ?? '').replace(/\/+$/, ''),
     pageSize: pageSize > 0 ? pageSize : null,
     maxPageSize: positiveInt(env.MAX_PAGE_SIZE, 1000),
+    // An unknown value fails closed: "off", never "open".
+    clientRegistration: env.CLIENT_REGISTRATION
+      ? REGISTRATION_POLICIES.includes(env.CLIENT_REGISTRATION)
+        ? (env.CLIENT_REGISTRATION as RegistrationPolicy)
+        : 'off'
+      : null,
+    unusedClientDays: positiveInt(env.UNUSED_CLIENT_DAYS, 30),
   }
 }

@@ -22,9 +22,14 @@ export type OAuthErrorCode =
   | 'temporarily_unavailable'
   | 'invalid_token'
   | 'insufficient_scope'
+  // RFC 8707 §2: a `resource` that is unknown, malformed, or not one the grant was given for.
+  | 'invalid_target'
   // OpenID Connect Core §3.1.2.6, for prompt=none.
   | 'login_required'
   | 'consent_required'
+  // RFC 7591 §3.2.2, for client registration.
+  | 'invalid_redirect_uri'
+  | 'invalid_client_metadata'
 
 /** RFC 6749 §5.2 error. `description` goes on the wire: never put a secret or token in it. */
 export class OAuthError extends Error {

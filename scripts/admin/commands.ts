@@ -9,9 +9,12 @@ import { type PasswordOwner, passwordProblems } from '../../src/accounts/passwor
 import { isValidEmail } from '../../src/api/fields'
 import { type FieldErrors, readApplicationForm } from '../../src/oauth/application-form'
 import { CLIENT_TYPES, GRANT_TYPES } from '../../src/store/applications'
-import { CLEANUP_BATCH, cleanupStatements } from '../../src/maintenance/cleanup'
+import { CLEANUP_BATCH, cleanupStatements } from '../../src/store/cleanup'
 import { type Guard, holds, insertedRow, type Plan } from './plan'
+import { ACTIONS } from './manage'
 import { bool, str, UsageError } from './sql'
+import { RESOURCE_COMMANDS } from './resources'
+import { REGISTRATION_COMMANDS } from './registration'
 
 type Options = Record<string, string | boolean | undefined>
 
@@ -57,10 +60,12 @@ async function createUser(opts: Options, superuser: boolean): Promise<Plan> {
   return {
     guards,
     taken,
-    sql: `insert into users (username, password, email, first_name, last_name, is_staff, is_superuser)
+    sql: [
+      `insert into users (username, password, email, first_name, last_name, is_staff, is_superuser)
   select ${str(username)}, ${str(password)}, ${str(email)}, ${str(optional(opts, 'first-name'))}, ${str(optional(opts, 'last-name'))}, ${bool(staff)}, ${bool(superuser)}
   where ${holds(guards)}
   returning id, username;`,
+    ],
     result: (statements) => {
       const row = insertedRow(statements)
       return { id: row.id, username: row.username }
@@ -84,9 +89,11 @@ async function changePassword(opts: Options): Promise<Plan> {
   const user = `select id from users where username = ${str(username)}`
   return {
     guards,
-    sql: `update users set password = ${str(await hashPassword(password))} where username = ${str(username)};
-delete from sessions where user_id in (${user});
-select changes() as ended;`,
+    sql: [
+      `update users set password = ${str(await hashPassword(password))} where username = ${str(username)};`,
+      `delete from sessions where user_id in (${user});`,
+      'select changes() as ended;',
+    ],
     result: (statements) => ({
       username,
       sessions_ended: Number(statements[statements.length - 1]?.results[0]?.ended ?? 0),
@@ -103,7 +110,7 @@ function createGroup(name: string): Plan {
   return {
     guards,
     taken,
-    sql: `insert into groups (name) select ${str(name)} where ${holds(guards)} returning id, name;`,
+    sql: [`insert into groups (name) select ${str(name)} where ${holds(guards)} returning id, name;`],
     result: (statements) => {
       const row = insertedRow(statements)
       return { id: row.id, name: row.name }
@@ -117,9 +124,11 @@ function addToGroup(opts: Options): Plan {
   return {
     guards: [userExists(username), { select: groupByName(group), expect: true, message: `no group named "${group}"` }],
     // Already a member: nothing to do, and not an error (the command's end state holds).
-    sql: `insert into user_groups (user_id, group_id)
+    sql: [
+      `insert into user_groups (user_id, group_id)
   select u.id, g.id from users u, groups g where u.username = ${str(username)} and g.name = ${str(group)}
   on conflict do nothing;`,
+    ],
     result: () => ({ username, group }),
   }
 }
@@ -161,7 +170,8 @@ function createApp(opts: Options): Plan {
   return {
     guards,
     printNote: `client_id: ${clientId}\n${secret ? `client_secret: ${secret} (shown this once: the SQL holds only its SHA-256)` : 'client_secret: none (public client)'}`,
-    sql: `insert into applications (client_id, client_secret_hash, name, user_id, client_type, authorization_grant_type, redirect_uris, allowed_origins, skip_authorization)
+    sql: [
+      `insert into applications (client_id, client_secret_hash, name, user_id, client_type, authorization_grant_type, redirect_uris, allowed_origins, skip_authorization)
   select ${str(clientId)}, ${secret ? str(sha256Hex(secret)) : 'null'}, ${str(fields.name)}, ${owner ? `(select id from users where username = ${str(owner)})` : 'null'}, ${str(fields.clientType)}, ${str(fields.authorizationGrantType)}, ${str(fields.redirectUris)}, ${str(fields.allowedOrigins)}, ${bool(skipAuthorization)}${
     owner
       ? `
@@ -169,6 +179,7 @@ function createApp(opts: Options): Plan {
       : ''
   }
   returning client_id;`,
+    ],
     // The secret exists only here and in the operator's terminal: D1 keeps its SHA-256.
     result: (statements) => {
       insertedRow(statements)
@@ -184,7 +195,7 @@ function cleanup(): Plan {
   return {
     guards: [],
     // `changes()` after each delete: local wrangler reports no row counts in its JSON.
-    sql: statements.map((s) => `${s.sql};\nselect changes() as deleted;`).join('\n'),
+    sql: statements.flatMap((s) => [`${s.sql};`, 'select changes() as deleted;']),
     result: (results) => {
       const counts = statements.map((_, i) => Number(results[2 * i + 1]?.results[0]?.deleted ?? 0))
       statements.forEach((s, i) => {
@@ -202,45 +213,62 @@ type Command = { options: string[]; args?: string; plan: (opts: Options, positio
 
 const COMMANDS: Record<string, Command> = {
   createsuperuser: {
-    options: ['username', 'email', 'password', 'first-name', 'last-name'],
+    options: ['username', 'email', 'password', 'password-stdin', 'first-name', 'last-name'],
     plan: (o) => createUser(o, true),
   },
   createuser: {
-    options: ['username', 'email', 'password', 'first-name', 'last-name', 'staff'],
+    options: ['username', 'email', 'password', 'password-stdin', 'first-name', 'last-name', 'staff'],
     plan: (o) => createUser(o, false),
   },
   creategroup: { options: [], args: 'NAME', plan: (_, [name]) => createGroup(name!) },
   addtogroup: { options: ['username', 'group'], plan: addToGroup },
-  changepassword: { options: ['username', 'password'], plan: changePassword },
+  changepassword: { options: ['username', 'password', 'password-stdin'], plan: changePassword },
   createapp: {
     options: ['name', 'client-type', 'grant-type', 'redirect-uris', 'allowed-origins', 'owner', 'skip-authorization'],
     plan: createApp,
   },
   cleanup: { options: [], plan: cleanup },
+  ...RESOURCE_COMMANDS,
+  ...REGISTRATION_COMMANDS,
 }
 
 /** Options every command takes. */
 export const GLOBAL_OPTIONS = ['json', 'print-sql', 'remote', 'persist-to', 'help']
 
+/** Every command's name, for the unknown-command message. */
+export const COMMAND_NAMES = [...Object.keys(COMMANDS), ...Object.keys(ACTIONS)]
+
 export const USAGE = `usage: npm run admin -- [--json] [--print-sql] [--remote | --persist-to DIR] <command>
 
-  createsuperuser --username U --email E --password P [--first-name F] [--last-name L]
-  createuser      --username U --password P [--email E] [--first-name F] [--last-name L] [--staff]
+  PW is --password P, --password-stdin (one line) or, on a terminal, nothing (a hidden prompt)
+  createsuperuser --username U --email E PW [--first-name F] [--last-name L]
+  createuser      --username U PW [--email E] [--first-name F] [--last-name L] [--staff]
   creategroup     NAME
   addtogroup      --username U --group G
-  changepassword  --username U --password P   (signs the user out everywhere)
+  changepassword  --username U PW   (signs the user out everywhere)
   createapp       --name N --client-type confidential|public
                   --grant-type password|authorization-code|client-credentials
                   [--redirect-uris "U1 U2"] [--allowed-origins "O1 O2"] [--owner USERNAME] [--skip-authorization]
-  cleanup         delete expired codes, grants, sessions and rate-limit windows`
+  cleanup         delete expired codes, grants, sessions and rate-limit windows
+  listusers       [--search TEXT]   listgroups   listapps   listtokens [--username U] [--client-id ID]
+  deactivateuser  --username U   (revokes their grants, ends their sessions)   activateuser --username U
+  deleteuser      --username U   deleteapp --client-id ID   deletegroup --group G
+  removefromgroup --username U --group G
+  revoketokens    --username U [--client-id ID]
+  setstaff        --username U [--superuser] [--off]
+  createresource  --uri URI [--name N] [--scopes "a b"] [--token-format opaque|jwt]   listresources   deleteresource --uri URI
+  createinitialaccesstoken [--label TEXT] [--days N]   a token for /o/register/ (RFC 7591 §3)`
 
-/** The plan for `command`, after checking that it exists and takes the options and arguments given. */
-export async function plan(command: string | undefined, positional: string[], opts: Options): Promise<Plan> {
-  const spec = command ? COMMANDS[command] : undefined
-  if (!spec)
-    throw new UsageError(
-      command ? `unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(', ')})` : USAGE,
-    )
+/** Commands that set a password: it may come from `--password-stdin` or a prompt (password-input.ts). */
+export const SETS_PASSWORD = ['createsuperuser', 'createuser', 'changepassword']
+
+/** Refuses an option `command` does not take, or the wrong number of arguments. */
+export function checkUsage(
+  command: string,
+  spec: { options: string[]; args?: string },
+  positional: string[],
+  opts: Options,
+): void {
   const stray = Object.keys(opts).find(
     (o) => opts[o] !== undefined && !GLOBAL_OPTIONS.includes(o) && !spec.options.includes(o),
   )
@@ -251,5 +279,13 @@ export async function plan(command: string | undefined, positional: string[], op
       wanted ? `${command} takes one argument, ${spec.args}` : `${command} takes no argument ("${positional[0]}")`,
     )
   }
+}
+
+/** The plan for `command`, after checking that it exists and takes the options and arguments given. */
+export async function plan(command: string | undefined, positional: string[], opts: Options): Promise<Plan> {
+  const spec = command ? COMMANDS[command] : undefined
+  if (!spec || !command)
+    throw new UsageError(command ? `unknown command "${command}" (commands: ${COMMAND_NAMES.join(', ')})` : USAGE)
+  checkUsage(command, spec, positional, opts)
   return spec.plan(opts, positional)
 }

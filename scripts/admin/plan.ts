@@ -4,7 +4,8 @@
  * unless they hold, and a check and its write cannot be split by a concurrent writer. Run, the
  * guards are also selected, in the same wrangler call, to say which one failed.
  */
-import { D1Error, execute, type StatementResult, type Target } from './d1'
+import { D1Error, type StatementResult } from './d1'
+import type { Runner } from './runner'
 import { UsageError } from './sql'
 
 /** A condition the write needs: whether `select` returns a row must be `expect`; else `message`. */
@@ -12,8 +13,8 @@ export type Guard = { select: string; expect: boolean; message: string }
 
 export type Plan = {
   guards: Guard[]
-  /** The write, guarded (see `holds`): safe to paste into the D1 console on its own. */
-  sql: string
+  /** The write's statements, each `;`-terminated and guarded (see `holds`): safe to paste into the D1 console. */
+  sql: string[]
   /** For `--print-sql`: what the operator must see beside the SQL (stderr), e.g. a new client secret. */
   printNote?: string
   /** The message when a UNIQUE index refuses the write anyway (a concurrent insert of the same name). */
@@ -29,19 +30,20 @@ const exists = (g: Guard) => `${g.expect ? '' : 'not '}exists (${g.select})`
 /** A SQL condition true only when every guard holds (`1` when there are none). */
 export const holds = (guards: Guard[]) => (guards.length ? guards.map(exists).join(' and ') : '1')
 
-/** Runs the plan (again while it asks to): one wrangler call selects the guards, then runs the guarded write. */
-export function runPlan(target: Target, plan: Plan): Record<string, unknown> {
+/** Runs the plan (again while it asks to): one batch (one wrangler call) selects the guards, then runs the guarded write. */
+export async function runPlan(runner: Runner, plan: Plan): Promise<Record<string, unknown>> {
   for (;;) {
-    const answer = runOnce(target, plan)
+    const answer = await runOnce(runner, plan)
     if (!plan.again?.()) return answer
   }
 }
 
-function runOnce(target: Target, plan: Plan): Record<string, unknown> {
-  const check = plan.guards.length ? `select ${plan.guards.map((g, i) => `${exists(g)} as ok${i}`).join(', ')};\n` : ''
+async function runOnce(runner: Runner, plan: Plan): Promise<Record<string, unknown>> {
+  const check = plan.guards.length ? [`select ${plan.guards.map((g, i) => `${exists(g)} as ok${i}`).join(', ')};`] : []
+  const target = runner.target
   let statements: StatementResult[]
   try {
-    statements = execute(target, check + plan.sql)
+    statements = await runner.run([...check, ...plan.sql])
   } catch (err) {
     if (err instanceof D1Error && err.isUniqueViolation && plan.taken) throw new UsageError(plan.taken)
     if (err instanceof D1Error && target.remote && /no such table/.test(err.message)) {
@@ -49,7 +51,7 @@ function runOnce(target: Target, plan: Plan): Record<string, unknown> {
     }
     throw err
   }
-  if (check) {
+  if (check.length) {
     const row = statements.shift()?.results[0] ?? {}
     const failed = plan.guards.find((_, i) => !row[`ok${i}`])
     if (failed) throw new UsageError(failed.message)

@@ -15,3 +15,27 @@ export class UsageError extends Error {
     this.name = 'UsageError'
   }
 }
+
+/** One bound value as a SQL literal. */
+function literal(value: unknown): string {
+  if (value === null || value === undefined) return 'null'
+  if (typeof value === 'boolean') return bool(value)
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value)
+  if (typeof value === 'bigint') return String(value)
+  if (typeof value === 'string') return str(value)
+  throw new Error(`cannot write ${typeof value} as a SQL literal`)
+}
+
+/**
+ * A drizzle query's SQL (`.toSQL()`) with its parameters written in as literals, `;`-terminated:
+ * text for the D1 console and for `wrangler d1 execute`, which take no bound parameters. Only the
+ * `?` outside quoted strings and identifiers are placeholders.
+ */
+export function inlineSql(query: { sql: string; params: unknown[] }): string {
+  let i = 0
+  const text = query.sql.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|\?/g, (m) =>
+    m === '?' ? literal(query.params[i++]) : m,
+  )
+  if (i !== query.params.length) throw new Error('placeholders and parameters do not match')
+  return `${text};`
+}

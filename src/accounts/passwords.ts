@@ -1,7 +1,7 @@
 /** @module What a new password must be: Django's default validators, with their messages. */
 import { PASSWORD_MAX_LENGTH } from '../crypto/password'
 
-export const PASSWORD_MIN_LENGTH = 8
+const PASSWORD_MIN_LENGTH = 8
 
 /** The account a password is for, as far as it is known: what the similarity check compares with. */
 export type PasswordOwner = {

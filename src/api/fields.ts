@@ -36,10 +36,5 @@ export function charField(
   return text
 }
 
-// Django's EmailValidator, simplified: a dot-atom local part, a domain of labels with a TLD.
-const EMAIL =
-  /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/
-
-export function isValidEmail(value: string): boolean {
-  return value.length <= 254 && EMAIL.test(value)
-}
+// Shared with the admin site, which may not import this surface: it lives in src/accounts/.
+export { isValidEmail } from '../accounts/email'

@@ -6,9 +6,7 @@
  * the same batch (src/auth/active-user.ts).
  */
 import type { Context } from 'hono'
-import { count } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
-import type { SQLiteTable } from 'drizzle-orm/sqlite-core'
 import type { AppEnv } from '../env'
 import type { Db } from '../db/client'
 import { readSettings } from '../config'
@@ -20,8 +18,8 @@ const OFFSET = 'offset'
 
 /** A page of an ordered list query: the caller applies LIMIT/OFFSET to its own select. */
 export type PageQuery<Row> = {
-  /** The table counted for `count`. */
-  table: SQLiteTable
+  /** The list's COUNT(*), as a batch item (a select of `{ n }`). */
+  count: () => BatchItem<'sqlite'>
   /** The ordered select, without a LIMIT, for the plain list. */
   all: () => OrderedSelect<Row>
   /** The same select with LIMIT and OFFSET. */
@@ -30,9 +28,9 @@ export type PageQuery<Row> = {
    * For a list that always holds the token's user (the users): the plain list as seen by that
    * user, empty unless they exist and are active, so the check needs no statement of its own.
    */
-  allSeenBy?: (actorId: number) => { all: () => Promise<Row[]> }
-  /** Likewise its COUNT, 0 unless the token's user exists and is active. */
-  countSeenBy?: (actorId: number) => BatchItem<'sqlite'>
+  allSeenBy?: (actorId: number) => Promise<Row[]>
+  /** Likewise a page and its COUNT (one D1 batch), 0 and no rows unless the token's user exists and is active. */
+  pageSeenBy?: (actorId: number, limit: number, offset: number) => Promise<{ total: number; rows: Row[] }>
 }
 
 /** The ordered select a list function builds (drizzle's SQLite select builder, narrowed). */
@@ -41,9 +39,13 @@ type OrderedSelect<Row> = BatchItem<'sqlite'> & {
   limit: (n: number) => { offset: (n: number) => BatchItem<'sqlite'> }
 }
 
-/** A PageQuery over `table` from a function that builds the list's ordered select. */
-export const pageOf = <Row>(db: Db, table: SQLiteTable, list: (db: Db) => OrderedSelect<Row>): PageQuery<Row> => ({
-  table,
+/** A PageQuery from the store's functions that build the list's ordered select and its count. */
+export const pageOf = <Row>(
+  db: Db,
+  list: (db: Db) => OrderedSelect<Row>,
+  countAll: (db: Db) => BatchItem<'sqlite'>,
+): PageQuery<Row> => ({
+  count: () => countAll(db),
   all: () => list(db),
   page: (limit, offset) => list(db).limit(limit).offset(offset),
 })
@@ -52,7 +54,7 @@ export const pageOf = <Row>(db: Db, table: SQLiteTable, list: (db: Db) => Ordere
  * Python's `int()` as DRF's `_positive_int` uses it: surrounding whitespace, a sign and digit
  * underscores are accepted; negative numbers (and 0 when `strict`) are not. Null means "fall back".
  */
-export function parsePositiveInt(value: string | null, strict: boolean, cutoff?: number): number | null {
+function parsePositiveInt(value: string | null, strict: boolean, cutoff?: number): number | null {
   if (value === null || !/^\s*[+-]?\d+(_\d+)*\s*$/.test(value)) return null
   const n = Number(value.trim().replaceAll('_', ''))
   if (!Number.isSafeInteger(n) || n < 0 || (n === 0 && strict)) return null
@@ -72,7 +74,7 @@ const quotePlus = (s: string) =>
  * DRF's `replace_query_param` / `remove_query_param`: the query string is re-encoded with its keys
  * sorted (`urlencode(sorted(parse_qs(query).items()))`), other parameters kept.
  */
-export function withQueryParam(url: URL, key: string, value: number | null): string {
+function withQueryParam(url: URL, key: string, value: number | null): string {
   const grouped = new Map<string, string[]>()
   for (const [k, v] of url.searchParams) grouped.set(k, [...(grouped.get(k) ?? []), v])
   if (value === null) grouped.delete(key)
@@ -83,7 +85,7 @@ export function withQueryParam(url: URL, key: string, value: number | null): str
 }
 
 /** `next` and `previous` exactly as LimitOffsetPagination's get_next_link / get_previous_link. */
-export function pageLinks(requestUrl: string, limit: number, offset: number, total: number) {
+function pageLinks(requestUrl: string, limit: number, offset: number, total: number) {
   const url = new URL(requestUrl)
   url.hash = ''
   const withLimit = new URL(withQueryParam(url, LIMIT, limit))
@@ -113,13 +115,14 @@ export async function listResponse<Row, Json>(c: Context<AppEnv>, query: PageQue
 
   const limit = parsePositiveInt(lastQueryValue(c, LIMIT), true, maxPageSize) ?? pageSize
   const offset = parsePositiveInt(lastQueryValue(c, OFFSET), false) ?? 0
-  const db = c.get('db')
   // One round trip: COUNT(*) and the page in one D1 batch (DRF runs them as two queries).
-  const { total, rows } = query.countSeenBy
-    ? await pageAsActiveUser(c, query.countSeenBy, query.page(limit, offset))
-    : await batchAsActiveUser(c, [db.select({ n: count() }).from(query.table), query.page(limit, offset)]).then(
-        ([counts, page]) => ({ total: (counts as { n: number }[])[0]?.n ?? 0, rows: page }),
-      )
+  const { pageSeenBy } = query
+  const { total, rows } = pageSeenBy
+    ? await pageAsActiveUser(c, (actorId) => pageSeenBy(actorId, limit, offset))
+    : await batchAsActiveUser(c, [query.count(), query.page(limit, offset)]).then(([counts, page]) => ({
+        total: (counts as { n: number }[])[0]?.n ?? 0,
+        rows: page,
+      }))
   return c.json({
     count: total,
     ...pageLinks(c.req.url, limit, offset, total),

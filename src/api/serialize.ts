@@ -1,5 +1,5 @@
 /** @module The API's JSON shapes, as the tutorial's DRF serializers render them. */
-import type { User } from '../accounts/users'
+import type { User } from '../store/users'
 
 export const toUserJson = (u: Pick<User, 'username' | 'email' | 'firstName' | 'lastName'>) => ({
   username: u.username,

@@ -4,6 +4,7 @@ import type { AppEnv } from '../env'
 import { ApiError, BodyTooLarge, serverFailure, ValidationError } from '../errors'
 import type { Surface } from '../http/surface'
 import { BearerRefused, bearerApiError } from '../auth/bearer'
+import { apiResourceUri, resourceMetadataUrl } from '../oauth/resources'
 import { userRoutes } from './users'
 import { groupRoutes } from './groups'
 
@@ -20,7 +21,9 @@ function apiErrorResponse(c: Parameters<ErrorHandler<AppEnv>>[1], err: ApiError)
 export const apiOnError: ErrorHandler<AppEnv> = (err, c) => {
   if (err instanceof ApiError) return apiErrorResponse(c, err)
   if (err instanceof ValidationError) return c.json(err.fields, 400)
-  if (err instanceof BearerRefused) return apiErrorResponse(c, bearerApiError(err))
+  if (err instanceof BearerRefused) {
+    return apiErrorResponse(c, bearerApiError(err, resourceMetadataUrl(apiResourceUri(c))))
+  }
   if (err instanceof BodyTooLarge) return apiErrorResponse(c, new ApiError(413, 'Request body too large.'))
   const { unavailable, status, headers } = serverFailure(c, err)
   const detail = unavailable ? 'Service temporarily unavailable, try again later.' : 'A server error occurred.'

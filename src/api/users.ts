@@ -3,80 +3,50 @@
  * UserDetails: an authenticated user's token with `read` for safe methods and `write` otherwise.
  */
 import { Hono, type Context } from 'hono'
-import { and, asc, count, eq, exists, type Placeholder, sql } from 'drizzle-orm'
-import { alias } from 'drizzle-orm/sqlite-core'
 import type { AppEnv } from '../env'
 import { ApiError, ValidationError } from '../errors'
-import { listUsers, normalizeUsername, userByUsername, USERNAME_MAX_LENGTH, usernameProblem } from '../accounts/users'
+import { normalizeUsername, USERNAME_MAX_LENGTH, usernameProblem } from '../accounts/users'
 import { passwordProblems } from '../accounts/passwords'
-import { type Db, preparedQuery } from '../db/client'
-import { users } from '../db/schema'
+import {
+  countUsers,
+  insertUserUnlessTaken,
+  listUsers,
+  pageOfUsersSeenBy,
+  userByUsername,
+  userSeenBy,
+  usersSeenBy,
+} from '../store/users'
 import { hashPassword, PASSWORD_MAX_LENGTH, UNUSABLE_PASSWORD } from '../crypto/password'
 import { batchAsActiveUser, refuseUnlessActive, requireActiveUser } from '../auth/active-user'
-import { bearerAuth } from '../auth/bearer'
 import { readWriteScopes, requireUser } from '../auth/scopes'
 import { readApiBody } from './body'
 import { charField, type Errors, isValidEmail } from './fields'
 import { toUserJson } from './serialize'
 import { listResponse, pageOf } from './pagination'
-import { allowMethods, methodNotAllowed, viewMetadata } from './view'
+import { allowMethods, apiBearerAuth, methodNotAllowed, viewMetadata } from './view'
 
 const USERNAME_TAKEN = 'A user with that username already exists.'
 
 export const userRoutes = new Hono<AppEnv>()
-const guard = [bearerAuth(), requireUser(), readWriteScopes()] as const
+const guard = [apiBearerAuth(), requireUser(), readWriteScopes()] as const
 
 userRoutes.use('/users/', allowMethods('GET, POST, HEAD, OPTIONS'), ...guard)
 userRoutes.get('/users/', (c) => {
   const db = c.get('db')
-  const allSeenBy = (actorId: number) => ({ all: () => usersSeenBy(db).all({ actor: actorId }) })
-  const countSeenBy = (actorId: number) => db.select({ n: count() }).from(users).where(activeActor(db, actorId))
-  return listResponse(c, { ...pageOf(db, users, listUsers), allSeenBy, countSeenBy }, toUserJson)
+  const allSeenBy = (actorId: number) => usersSeenBy(db, actorId)
+  const pageSeenBy = (actorId: number, limit: number, offset: number) => pageOfUsersSeenBy(db, actorId, limit, offset)
+  return listResponse(c, { ...pageOf(db, listUsers, countUsers), allSeenBy, pageSeenBy }, toUserJson)
 })
 userRoutes.post('/users/', async (c) => c.json(toUserJson(await createUserFromBody(c)), 201))
 userRoutes.options('/users/', requireActiveUser(), viewMetadata('User List'))
 userRoutes.all('/users/', requireActiveUser(), methodNotAllowed)
-
-const actor = alias(users, 'actor')
-// Prepared once: the query behind every `GET /users/<pk>/`. The token's user (`actor`) and the
-// user asked for in one statement: a row exactly when the actor exists, `user` null for no such pk.
-const userSeenBy = preparedQuery((db) =>
-  db
-    .select({ actorActive: actor.isActive, user: users })
-    .from(actor)
-    .leftJoin(users, eq(users.id, sql.placeholder('pk')))
-    .where(eq(actor.id, sql.placeholder('actor')))
-    .prepare(),
-)
-
-/**
- * True exactly while the token's user exists and is active. They are one of the users, so the user
- * list and its count under this condition are empty only when the token must be refused.
- */
-const activeActor = (db: Db, actorId: number | Placeholder) =>
-  exists(
-    db
-      .select({ one: sql`1` })
-      .from(actor)
-      .where(and(eq(actor.id, actorId), eq(actor.isActive, true))),
-  )
-
-// Prepared once: the plain `GET /users/`, every user, as seen by the token's user.
-const usersSeenBy = preparedQuery((db) =>
-  db
-    .select()
-    .from(users)
-    .where(activeActor(db, sql.placeholder('actor')))
-    .orderBy(asc(users.id))
-    .prepare(),
-)
 
 userRoutes.use('/users/:pk/', allowMethods('GET, HEAD, OPTIONS'), ...guard)
 userRoutes.get('/users/:pk/', async (c) => {
   const pk = c.req.param('pk')
   // Django answers 404 for a primary key that is not an integer; no row has a null id.
   const id = /^[0-9]{1,15}$/.test(pk) ? Number(pk) : null
-  const row = await userSeenBy(c.get('db')).get({ pk: id, actor: c.get('auth').userId })
+  const row = await userSeenBy(c.get('db'), id, c.get('auth').userId)
   refuseUnlessActive(row && { isActive: row.actorActive })
   if (!row?.user) throw new ApiError(404, 'Not found.')
   return c.json(toUserJson(row.user))
@@ -128,14 +98,7 @@ async function createUserFromBody(c: Context<AppEnv>) {
     lastName: lastName ?? '',
     password: password ? await hashPassword(password) : UNUSABLE_PASSWORD,
   }
-  // The unique index decides between concurrent creations of one username: exactly one wins.
-  const created = await c
-    .get('db')
-    .insert(users)
-    .values(values)
-    .onConflictDoNothing({ target: users.username })
-    .returning()
-    .get()
+  const created = await insertUserUnlessTaken(c.get('db'), values)
   if (!created) throw new ValidationError({ username: [USERNAME_TAKEN] })
   return created
 }

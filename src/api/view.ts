@@ -3,6 +3,11 @@ import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
 import { ApiError } from '../errors'
+import { bearerAuth } from '../auth/bearer'
+import { apiResourceUri } from '../oauth/resources'
+
+/** The API's bearer check: a token for another resource (RFC 8707) is refused like an invalid one. */
+export const apiBearerAuth = () => bearerAuth({ audience: apiResourceUri })
 
 /** Sets `Allow` on every response of the view, errors included, as DRF does. */
 export const allowMethods = (methods: string) =>

@@ -7,27 +7,14 @@
  * Only a route with no D1 query of its own pays a read for it (`requireActiveUser()`).
  */
 import type { Context } from 'hono'
-import { eq, sql } from 'drizzle-orm'
 import { createMiddleware } from 'hono/factory'
 import type { BatchItem, BatchResponse } from 'drizzle-orm/batch'
 import type { AppEnv } from '../env'
-import { type Db, preparedQuery } from '../db/client'
-import { users } from '../db/schema'
+import { batchWithActiveFlag, findActiveFlag } from '../store/users'
 import { BearerRefused } from './bearer'
 
 /** The same refusal as for an unknown or revoked token: to the client the token is simply no longer good. */
 const INVALID_TOKEN = { code: 'invalid_token', description: 'The access token is invalid.' } as const
-
-const activeFlag = (db: Db, id: number) => db.select({ isActive: users.isActive }).from(users).where(eq(users.id, id))
-
-// Prepared once: the check of the routes that have no query of their own (OPTIONS, 405).
-const activeFlagById = preparedQuery((db) =>
-  db
-    .select({ isActive: users.isActive })
-    .from(users)
-    .where(eq(users.id, sql.placeholder('id')))
-    .prepare(),
-)
 
 /**
  * Throws 401 `invalid_token` (RFC 6750 §3.1) unless the token's user, as D1 has it now, exists
@@ -56,11 +43,9 @@ export async function batchAsActiveUser<T extends readonly BatchItem<'sqlite'>[]
   c: Context<AppEnv>,
   queries: T,
 ): Promise<BatchResponse<T>> {
-  const db = c.get('db')
-  const [flags, ...results] = (await db.batch([activeFlag(db, tokenUserId(c)), ...queries])) as unknown[]
-  const [user] = flags as { isActive: boolean }[]
+  const [user, results] = await batchWithActiveFlag(c.get('db'), tokenUserId(c), queries)
   refuseUnlessActive(user)
-  return results as BatchResponse<T>
+  return results
 }
 
 /**
@@ -71,34 +56,30 @@ export async function batchAsActiveUser<T extends readonly BatchItem<'sqlite'>[]
  */
 export async function rowsAsActiveUser<Row>(
   c: Context<AppEnv>,
-  list: (actorId: number) => { all: () => Promise<Row[]> },
+  list: (actorId: number) => Promise<Row[]>,
 ): Promise<Row[]> {
-  const rows = await list(tokenUserId(c)).all()
+  const rows = await list(tokenUserId(c))
   if (rows.length === 0) refuseUnlessActive(undefined)
   return rows
 }
 
 /**
- * A page of such a list and its COUNT in one D1 batch, the count as seen by the token's user (0
- * unless they exist and are active): a count of 0 is the refusal, so no third statement is needed.
+ * A page of such a list and its COUNT, the count as seen by the token's user (0 unless they exist
+ * and are active, `pageSeenBy` reads both in one D1 batch): a count of 0 is the refusal, so no
+ * third statement is needed.
  */
-export async function pageAsActiveUser<P extends BatchItem<'sqlite'>>(
+export async function pageAsActiveUser<Row>(
   c: Context<AppEnv>,
-  countSeenBy: (actorId: number) => BatchItem<'sqlite'>,
-  page: P,
-): Promise<{ total: number; rows: BatchResponse<[P]>[0] }> {
-  const [counts, rows] = (await c.get('db').batch([countSeenBy(tokenUserId(c)), page])) as unknown as [
-    { n: number }[],
-    BatchResponse<[P]>[0],
-  ]
-  const total = counts[0]?.n ?? 0
-  if (total === 0) refuseUnlessActive(undefined)
-  return { total, rows }
+  pageSeenBy: (actorId: number) => Promise<{ total: number; rows: Row[] }>,
+): Promise<{ total: number; rows: Row[] }> {
+  const page = await pageSeenBy(tokenUserId(c))
+  if (page.total === 0) refuseUnlessActive(undefined)
+  return page
 }
 
 /** Middleware for a route that reads nothing from D1 itself: the check on its own, one primary-key read. */
 export const requireActiveUser = () =>
   createMiddleware<AppEnv>(async function requireActiveUser(c, next) {
-    refuseUnlessActive(await activeFlagById(c.get('db')).get({ id: tokenUserId(c) }))
+    refuseUnlessActive(await findActiveFlag(c.get('db'), tokenUserId(c)))
     await next()
   })

@@ -12,6 +12,7 @@ import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
 import { ApiError, OAuthError } from '../errors'
 import { readText } from '../http/body'
+import { readBearerToken } from '../http/bearer-token'
 import { accessTokensFor } from '../tokens/deps'
 import type { AccessTokenInfo } from '../store/tokens'
 import { findApplication, isClientTokenCurrent } from '../store/applications'
@@ -33,7 +34,7 @@ export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficien
 export type BearerRefusal = { code?: BearerErrorCode; description?: string; scope?: string }
 
 /** RFC 6750 §3 challenge: `Bearer realm="api"` plus any attributes, each quoted once. */
-export function bearerChallenge(attributes: Record<string, string> = {}): string {
+function bearerChallenge(attributes: Record<string, string> = {}): string {
   const extra = Object.entries(attributes).map(([k, v]) => `, ${k}="${v}"`)
   return `Bearer ${REALM}${extra.join('')}`
 }
@@ -53,12 +54,20 @@ export class BearerRefused extends Error {
   }
 }
 
-/** The challenge header: it names the error (and the scope that was missing), described or not. */
-function challengeHeaders(refusal: BearerRefusal, describe: boolean): Record<string, string> {
+/**
+ * The challenge header: it names the error (and the scope that was missing), described or not, and
+ * where the resource's RFC 9728 metadata is (§5.1), when given.
+ */
+function challengeHeaders(
+  refusal: BearerRefusal,
+  describe: boolean,
+  resourceMetadata?: string,
+): Record<string, string> {
   const attributes: Record<string, string> = {}
   if (refusal.code) attributes.error = refusal.code
   if (refusal.description && describe) attributes.error_description = refusal.description
   if (refusal.scope) attributes.scope = refusal.scope
+  if (resourceMetadata) attributes.resource_metadata = resourceMetadata
   return { 'WWW-Authenticate': bearerChallenge(attributes) }
 }
 
@@ -68,29 +77,20 @@ export function bearerOAuthError({ status, refusal }: BearerRefused): OAuthError
   return new OAuthError(refusal.code ?? 'invalid_request', refusal.description ?? NOT_PROVIDED, status, headers)
 }
 
-/** The refusal as the API answers it: DRF's `{"detail"}`. */
-export function bearerApiError({ status, refusal }: BearerRefused): ApiError {
+/**
+ * The refusal as the API answers it: DRF's `{"detail"}`. A 401 names the API's RFC 9728 metadata
+ * (`resourceMetadata`), so a client that holds no (good) token learns where to get one.
+ */
+export function bearerApiError({ status, refusal }: BearerRefused, resourceMetadata?: string): ApiError {
   // The API keeps DOT's challenge (an error_description only for invalid tokens, steps 065/068).
-  const headers = challengeHeaders(refusal, refusal.code !== 'insufficient_scope')
+  const metadata = status === 401 ? resourceMetadata : undefined
+  const headers = challengeHeaders(refusal, refusal.code !== 'insufficient_scope', metadata)
   if (status === 403) return new ApiError(403, 'You do not have permission to perform this action.', headers)
   // DRF answers every 401 with this detail, whatever the challenge says (DOT steps 056-068).
   return new ApiError(status, status === 400 ? refusal.description! : NOT_PROVIDED, headers)
 }
 
-/** RFC 6750 §2.1 b64token, after `Bearer` and one or more spaces. */
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
-
-/**
- * The token in an Authorization header: null when there is none to read (no header, another
- * scheme, `Bearer` alone), 'malformed' when the value after `Bearer` is not a b64token
- * (e.g. two words). The scheme is matched case-insensitively (RFC 7235 §2.1).
- */
-export function readBearerToken(header: string | undefined): string | null | 'malformed' {
-  const m = /^bearer(?:$| +(.*)$)/i.exec(header ?? '')
-  const value = m?.[1]?.trim()
-  if (!value) return null
-  return B64TOKEN.test(value) ? value : 'malformed'
-}
+export { readBearerToken }
 
 const TWO_METHODS = 'The access token must be sent in the Authorization header only.'
 const MALFORMED = 'The Authorization header is malformed.'
@@ -104,14 +104,18 @@ async function hasTokenElsewhere(c: Context<AppEnv>): Promise<boolean> {
   return new URLSearchParams(await readText(c)).has('access_token')
 }
 
+const OTHER_AUDIENCE = { code: 'invalid_token', description: 'The access token is for another resource.' } as const
+
 /**
  * Authenticates the request by its bearer token. Tokens are read from the Authorization header
  * only, never from the query (RFC 9700 §4.3.2) or the body: a token there alone counts as no
  * credentials, and besides the header it is 400 `invalid_request` (§2: "MUST NOT use more than
  * one method"), as is a malformed header. Without credentials: 401 with a bare challenge (§3.1);
- * an unknown, revoked or expired token: 401 `invalid_token`.
+ * an unknown, revoked or expired token: 401 `invalid_token`, as is (RFC 8707, RFC 9068 §4) a token
+ * whose audience does not include `audience`, when given. A token without `aud` is for the
+ * built-in API (it was requested without `resource`).
  */
-export async function authenticateBearer(c: Context<AppEnv>): Promise<AccessTokenInfo> {
+export async function authenticateBearer(c: Context<AppEnv>, audience?: string): Promise<AccessTokenInfo> {
   const token = readBearerToken(c.req.header('Authorization'))
   if (token !== null && (await hasTokenElsewhere(c))) {
     throw new BearerRefused(400, { code: 'invalid_request', description: TWO_METHODS })
@@ -123,6 +127,8 @@ export async function authenticateBearer(c: Context<AppEnv>): Promise<AccessToke
   if (found === 'expired')
     throw new BearerRefused(401, { code: 'invalid_token', description: 'The access token has expired.' })
   const { info } = found
+  // The audience rides in the token's record: the check costs no storage.
+  if (audience !== undefined && info.aud && !info.aud.includes(audience)) throw new BearerRefused(401, OTHER_AUDIENCE)
   // A client_credentials token has no grant row that deleting its application could revoke, so it
   // lives as long as its application (as DOT's cascade has it) and its client secret: one D1
   // primary-key read, for these tokens only. A user's token is revoked with its grant instead.
@@ -132,9 +138,12 @@ export async function authenticateBearer(c: Context<AppEnv>): Promise<AccessToke
   return info
 }
 
+/** What a route takes tokens for: `audience` gives its resource URI, and tokens for others are refused. */
+export type BearerOptions = { audience?: (c: Context<AppEnv>) => string }
+
 /** Middleware: authenticates the request by its bearer token and sets `c.get('auth')`. */
-export const bearerAuth = () =>
+export const bearerAuth = (options: BearerOptions = {}) =>
   createMiddleware<AppEnv>(async function bearerAuth(c, next) {
-    c.set('auth', await authenticateBearer(c))
+    c.set('auth', await authenticateBearer(c, options.audience?.(c)))
     await next()
   })

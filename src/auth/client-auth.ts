@@ -1,6 +1,7 @@
 /**
  * @module Client authentication for the token, revocation and introspection endpoints
- * (RFC 6749 §2.3): HTTP Basic or `client_id`/`client_secret` in the form body, never both.
+ * (RFC 6749 §2.3): HTTP Basic, `client_id`/`client_secret` in the form body, or a signed client
+ * assertion (private_key_jwt, RFC 7523 §2.2; client-assertion.ts), never two at once.
  */
 import type { Context } from 'hono'
 import { decodeBase64 } from '@oslojs/encoding'
@@ -8,7 +9,10 @@ import type { AppEnv } from '../env'
 import { OAuthError } from '../errors'
 import { safeEqual } from '../crypto/compare'
 import { sha256Hex } from '../crypto/token'
-import { type Application, findApplicationByClientId } from '../store/applications'
+import type { Application } from '../store/applications'
+import { findClient } from '../oauth/clients'
+import { DocumentError } from '../oauth/document-fetch'
+import { AssertionRefused, assertionClientId, JWT_BEARER_ASSERTION, verifyClientAssertion } from './client-assertion'
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -17,9 +21,12 @@ declare module 'hono' {
   }
 }
 
-type Method = 'basic' | 'body' | 'none'
+type Method = 'basic' | 'body' | 'none' | 'assertion'
 
-/** Credentials as the client presented them; `secret` is null when none was sent. */
+/**
+ * Credentials as the client presented them; `secret` is null when none was sent. With `assertion`,
+ * `secret` is the client_assertion JWT and `clientId` the client it names.
+ */
 export type ClientCredentials = { method: Method; clientId: string | null; secret: string | null }
 
 const BASIC_CHALLENGE = 'Basic realm="oauth"'
@@ -50,6 +57,7 @@ function decodeBasic(header: string): { clientId: string; secret: string } | nul
 /** Reads the credentials a client sent, rejecting two methods at once (§2.3). */
 export function readClientCredentials(c: Context<AppEnv>, form: URLSearchParams): ClientCredentials {
   const header = c.req.header('Authorization')
+  if (form.has('client_assertion') || form.has('client_assertion_type')) return readAssertion(form, header)
   const inBody = form.has('client_id') || form.has('client_secret')
   if (header && /^basic\b/i.test(header)) {
     if (inBody && form.has('client_secret')) {
@@ -66,19 +74,63 @@ export function readClientCredentials(c: Context<AppEnv>, form: URLSearchParams)
   return { method: 'none', clientId: null, secret: null }
 }
 
+/** RFC 7523 §2.2 / RFC 7521 §4.2: a client assertion, alone, of the JWT bearer type. */
+function readAssertion(form: URLSearchParams, header: string | undefined): ClientCredentials {
+  if (form.has('client_secret') || (header && /^basic\b/i.test(header))) {
+    throw new OAuthError('invalid_request', 'The client must use only one authentication method.')
+  }
+  const assertion = form.get('client_assertion')
+  if (form.get('client_assertion_type') !== JWT_BEARER_ASSERTION || !assertion) throw invalidClient()
+  const clientId = assertionClientId(assertion)
+  // RFC 7521 §4.2: a client_id sent beside the assertion must name the same client.
+  if (!clientId || (form.has('client_id') && form.get('client_id') !== clientId)) throw invalidClient()
+  return { method: 'assertion', clientId, secret: assertion }
+}
+
+/** The client by its id (a row, or a metadata document); a document that cannot be used counts as no client. */
+async function findAuthenticatingClient(c: Context<AppEnv>, clientId: string): Promise<Application | undefined> {
+  try {
+    return await findClient(c, clientId)
+  } catch (err) {
+    if (err instanceof DocumentError) return undefined
+    throw err
+  }
+}
+
 /**
  * Authenticates the client: a confidential client must present its secret, compared by digest
- * in constant time; a public client identifies itself by client_id alone.
+ * in constant time, or, when it registered private_key_jwt, a client assertion signed with its
+ * key; a public client identifies itself by client_id alone.
  */
 export async function authenticateClient(c: Context<AppEnv>, creds: ClientCredentials): Promise<Application> {
   if (!creds.clientId) throw invalidClient()
-  return admitClient(c, await findApplicationByClientId(c.get('db'), creds.clientId), creds)
+  return admitClient(c, await findAuthenticatingClient(c, creds.clientId), creds)
 }
 
-/** authenticateClient's check, for a caller that read the client's row itself (the refresh grant's one D1 batch). */
-export function admitClient(c: Context<AppEnv>, app: Application | undefined, creds: ClientCredentials): Application {
-  const presented = sha256Hex(creds.secret ?? '')
+/**
+ * authenticateClient's check of the credentials against the client's row, for a caller that read
+ * the row itself (the refresh grant reads it in its one D1 batch); undefined: no such client.
+ */
+export async function admitClient(
+  c: Context<AppEnv>,
+  app: Application | undefined,
+  creds: ClientCredentials,
+): Promise<Application> {
+  // Hashed whether or not the client exists, so an unknown client_id answers no faster than a wrong secret.
+  const presented = sha256Hex(creds.method === 'assertion' ? '' : (creds.secret ?? ''))
   if (!app) throw invalidClient()
+  const usesAssertion = app.tokenEndpointAuthMethod === 'private_key_jwt'
+  if (usesAssertion !== (creds.method === 'assertion')) throw invalidClient()
+  if (usesAssertion) {
+    try {
+      await verifyClientAssertion(c, app, creds.secret!)
+    } catch (err) {
+      if (err instanceof AssertionRefused) throw invalidClient()
+      throw err
+    }
+    c.set('client', app)
+    return app
+  }
   if (app.clientType === 'public') {
     if (creds.secret) throw invalidClient()
   } else if (creds.secret === null || !app.clientSecretHash || !safeEqual(presented, app.clientSecretHash)) {

@@ -13,33 +13,19 @@
  *   is an error about the request itself, and the caller should be able to read why.
  * No cookies are involved, so `Access-Control-Allow-Credentials` is never sent.
  */
-import { sql } from 'drizzle-orm'
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
-import { applications } from '../db/schema'
-import { type Application, findApplication } from '../store/applications'
+import { anyApplicationListsOrigin, type Application, findApplication } from '../store/applications'
 import type { AccessTokenInfo } from '../store/tokens'
 
 /** A serialized origin: scheme, host and optional port, nothing else ("null" is never allowed). */
 const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?:\/\/\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$/
 
 /** The origins an application lists (space-separated; any whitespace accepted). */
-export const allowedOriginList = (value: string) => value.split(/\s+/).filter(Boolean)
+const allowedOriginList = (value: string) => value.split(/\s+/).filter(Boolean)
 
-function anyApplicationAllows(c: Context<AppEnv>, origin: string): Promise<boolean> {
-  // instr, not LIKE: an origin holds no wildcard to escape this way. Whitespace is normalised first.
-  const spaced = sql`replace(replace(replace(${applications.allowedOrigins}, char(9), ' '), char(10), ' '), char(13), ' ')`
-  const list = sql`' ' || ${spaced} || ' '`
-  return c
-    .get('db')
-    .select({ id: applications.id })
-    .from(applications)
-    .where(sql`instr(${list}, ${` ${origin} `}) > 0`)
-    .limit(1)
-    .get()
-    .then((row) => row !== undefined)
-}
+const anyApplicationAllows = (c: Context<AppEnv>, origin: string) => anyApplicationListsOrigin(c.get('db'), origin)
 
 async function requestAllows(c: Context<AppEnv>, origin: string): Promise<boolean> {
   const client = c.get('client') as Application | undefined

@@ -15,21 +15,17 @@
  * `release`). A refused request is refused before the password is checked, whether or not the
  * user exists, so the answer reveals nothing about the account. Windows lapse by themselves.
  */
-import { and, eq, gt, sql } from 'drizzle-orm'
 import type { Context } from 'hono'
-import type { AppEnv } from '../env'
+import type { Clock } from '../clock'
 import type { Db } from '../db/client'
-import { rateLimits } from '../db/schema'
 import { sha256Hex } from '../crypto/token'
-import { systemClock } from '../clock'
+import type { BatchItem } from 'drizzle-orm/batch'
+import { countAttemptWith, type RateLimitKey, releaseAttempt, WINDOW_SECONDS } from '../store/rate-limits'
 
-export const WINDOW_SECONDS = 15 * 60
 export const LIMITS = { userIp: 5, ip: 30, user: 100 } as const
 
 /** The client's address as Cloudflare reports it; "local" when served without Cloudflare in front. */
-export const clientIp = (c: Context<AppEnv>) => c.req.header('CF-Connecting-IP') ?? 'local'
-
-type Key = { key: string; limit: number }
+export const clientIp = (c: Context) => c.req.header('CF-Connecting-IP') ?? 'local'
 
 /**
  * The three counters' keys for a username (lower-cased) and a client address, narrowest first:
@@ -38,7 +34,7 @@ type Key = { key: string; limit: number }
  * any hash is paid: keys are SHA-256 digests, so each row has a fixed size whatever was sent, and
  * D1 holds no usernames or addresses in clear.
  */
-export function rateLimitKeys(username: string, ip: string): [Key, Key, Key] {
+export function rateLimitKeys(username: string, ip: string): [RateLimitKey, RateLimitKey, RateLimitKey] {
   const user = username.toLowerCase()
   return [
     { key: `user-ip:${sha256Hex(`${user}\n${ip}`)}`, limit: LIMITS.userIp },
@@ -47,89 +43,37 @@ export function rateLimitKeys(username: string, ip: string): [Key, Key, Key] {
   ]
 }
 
-const keysFor = (c: Context<AppEnv>, username: string) => rateLimitKeys(username, clientIp(c))
-
-const countOf = (key: Key) =>
-  sql`(select ${rateLimits.failures} from ${rateLimits} where ${rateLimits.key} = ${key.key})`
-
 /**
- * Counts one attempt under `key` if every key in `before` (already counted in this batch) is
- * within its limit; returns the row, or nothing when an earlier key refused. A count past the
- * limit stays at limit + 1 ("refused") instead of growing.
+ * Reserves one attempt for `username` from the client address `address`, reading `read` in the
+ * same D1 batch (the check's own query: no extra round trip). `retryAfter`: seconds until the
+ * refusing key's window lapses, or 0 when the attempt is reserved. `release`, after a correct
+ * password: the username + IP count is cleared (as a sign-in clears Django's failed-login
+ * counters), and the IP and username counts give back this attempt, so they count failures only:
+ * people signing in behind one NAT address never use up its 30, and the owner's own sign-ins never
+ * bring their username nearer its ceiling.
  */
-function countAttempt(db: Db, now: number, key: Key, before: Key[]) {
-  const expired = sql`${rateLimits.windowStart} <= ${now - WINDOW_SECONDS}`
-  const admitted = before.length
-    ? sql.join(
-        before.map((k) => sql`${countOf(k)} <= ${k.limit}`),
-        sql` and `,
-      )
-    : sql`1`
-  return (
-    db
-      .insert(rateLimits)
-      // INSERT … SELECT … WHERE: SQLite wants the WHERE before an upsert clause anyway.
-      .select(sql`select ${key.key}, ${now}, 1 where ${admitted}`)
-      .onConflictDoUpdate({
-        target: rateLimits.key,
-        set: {
-          failures: sql`case when ${expired} then 1 else min(${rateLimits.failures} + 1, ${key.limit + 1}) end`,
-          windowStart: sql`case when ${expired} then ${now} else ${rateLimits.windowStart} end`,
-        },
-      })
-      .returning({ count: rateLimits.failures, windowStart: rateLimits.windowStart })
-  )
-}
-
-type Counted = { count: number; windowStart: number }[]
-
-/**
- * One attempt for `username` from this client. Run `statements` in one D1 batch (a transaction,
- * so concurrent attempts are counted one after another), with any read the check needs beside
- * them, then hand their results to `settle`.
- */
-export function reserveAttempt(c: Context<AppEnv>, username: string) {
-  const db = c.get('db')
-  const keys = keysFor(c, username)
-  const now = systemClock.now()
+export async function reserveAttempt<R extends BatchItem<'sqlite'>>(
+  db: Db,
+  clock: Clock,
+  username: string,
+  address: string,
+  read: R,
+) {
+  const keys = rateLimitKeys(username, address)
+  const now = clock.now()
+  const { counted, read: found } = await countAttemptWith(db, now, keys, read)
+  // The first key that refused; none when the attempt is reserved. A key without a row was not
+  // reached, which only follows a refusal before it: fail closed all the same.
+  const refused = keys.findIndex((key, i) => !counted[i]![0] || counted[i]![0]!.count > key.limit)
+  const row = counted[refused]?.[0]
+  const retryAfter = refused < 0 ? 0 : row ? Math.max(1, row.windowStart + WINDOW_SECONDS - now) : WINDOW_SECONDS
   const [userIp, ip, user] = keys
-  return {
-    statements: [
-      countAttempt(db, now, userIp, []),
-      countAttempt(db, now, ip, [userIp]),
-      countAttempt(db, now, user, [userIp, ip]),
-    ] as const,
-    /**
-     * `retryAfter`: seconds until the refusing key's window lapses, or 0 when the attempt is
-     * reserved. `release`, after a correct password: the username + IP count is cleared (as a
-     * sign-in clears Django's failed-login counters), and the IP and username counts give back this
-     * attempt, so they count failures only: people signing in behind one NAT address never use up
-     * its 30, and the owner's own sign-ins never bring their username nearer its ceiling.
-     */
-    settle(rows: readonly [Counted, Counted, Counted]) {
-      // The first key that refused; none when the attempt is reserved. A key without a row was not
-      // reached, which only follows a refusal before it: fail closed all the same.
-      const refused = keys.findIndex((key, i) => !rows[i]![0] || rows[i]![0]!.count > key.limit)
-      const row = rows[refused]?.[0]
-      const retryAfter = refused < 0 ? 0 : row ? Math.max(1, row.windowStart + WINDOW_SECONDS - now) : WINDOW_SECONDS
-      const release = async () => {
-        const giveBack = (key: Key, row: Counted[number]) =>
-          db
-            .update(rateLimits)
-            .set({ failures: sql`${rateLimits.failures} - 1` })
-            // Only in the window it was counted in; a new window owes nothing.
-            .where(
-              and(eq(rateLimits.key, key.key), eq(rateLimits.windowStart, row.windowStart), gt(rateLimits.failures, 0)),
-            )
-        await db.batch([
-          db.delete(rateLimits).where(eq(rateLimits.key, userIp.key)),
-          giveBack(ip, rows[1][0]!),
-          giveBack(user, rows[2][0]!),
-        ])
-      }
-      return { retryAfter, release }
-    },
-  }
+  const release = () =>
+    releaseAttempt(db, userIp, [
+      [ip, counted[1][0]!],
+      [user, counted[2][0]!],
+    ])
+  return { retryAfter, release, read: found }
 }
 
 /** A page's wording for a wait in seconds: "in 1 minute", "in 12 minutes". */

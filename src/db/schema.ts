@@ -69,10 +69,54 @@ export const applications = sqliteTable(
      * current one, so a new secret ends the tokens the old one got.
      */
     secretGeneration: integer('secret_generation').notNull().default(0),
+    /**
+     * Who registered the client: a person (the pages, the admin CLI), the client itself by dynamic
+     * registration (RFC 7591), or its Client ID Metadata Document (client_id is the document's URL).
+     * The last two are shown as "not verified" and deleted by the cron when unused.
+     */
+    registration: text('registration', { enum: ['manual', 'dynamic', 'metadata-document'] })
+      .notNull()
+      .default('manual'),
+    /** RFC 7591 §2; null means what the client type implies (client_secret_basic/post, or none). */
+    tokenEndpointAuthMethod: text('token_endpoint_auth_method', {
+      enum: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    }),
+    /** The client's public keys for private_key_jwt (RFC 7523): a JWK Set as JSON, or where to fetch it. */
+    jwks: text('jwks'),
+    jwksUri: text('jwks_uri'),
+    /** The client metadata as registered (RFC 7591 §2), JSON; null for a manually registered client. */
+    clientMetadata: text('client_metadata'),
+    /** SHA-256 (hex) of the RFC 7592 registration access token; null when there is none. */
+    registrationTokenHash: text('registration_token_hash'),
+    /** When the client last started a flow or authenticated, to a day: what the cron's unused-client cleanup reads. */
+    lastUsedAt: integer('last_used_at'),
     created: integer('created').notNull().default(now),
     updated: integer('updated').notNull().default(now),
   },
-  (t) => [index('applications_user_idx').on(t.userId)],
+  (t) => [index('applications_user_idx').on(t.userId), index('applications_registration_idx').on(t.registration)],
+)
+
+/** RFC 7591 §3 initial access tokens an administrator issues (admin CLI) when registration needs one. */
+export const initialAccessTokens = sqliteTable('initial_access_tokens', {
+  /** SHA-256 (hex) of the token; the token itself is shown once. */
+  tokenHash: text('token_hash').primaryKey(),
+  label: text('label').notNull().default(''),
+  created: integer('created').notNull().default(now),
+  expiresAt: integer('expires_at').notNull(),
+})
+
+/**
+ * The `jti` of every private_key_jwt client assertion accepted (RFC 7523 §3 item 7), until its
+ * `exp`: the INSERT's primary key makes each single use, even for concurrent requests.
+ */
+export const clientAssertions = sqliteTable(
+  'client_assertions',
+  {
+    /** SHA-256 (hex) of client_id and jti. */
+    key: text('key').primaryKey(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('client_assertions_expires_idx').on(t.expiresAt)],
 )
 
 /**
@@ -103,6 +147,11 @@ export const tokenFamilies = sqliteTable(
     rotatedAt: integer('rotated_at'),
     /** For OpenID Connect: when the user authenticated. */
     authTime: integer('auth_time'),
+    /**
+     * The resources (RFC 8707) the grant was given for, space-separated URIs; null for a grant made
+     * before resources existed, which is for the built-in API. A refresh may narrow, never widen them.
+     */
+    resources: text('resources'),
     created: integer('created').notNull().default(now),
     expiresAt: integer('expires_at').notNull(),
     revokedAt: integer('revoked_at'),
@@ -135,6 +184,8 @@ export const authorizationCodes = sqliteTable(
     codeChallengeMethod: text('code_challenge_method'),
     nonce: text('nonce'),
     authTime: integer('auth_time').notNull(),
+    /** The resources (RFC 8707) the request named, space-separated URIs; null: the built-in API. */
+    resources: text('resources'),
     created: integer('created').notNull().default(now),
     expiresAt: integer('expires_at').notNull(),
     usedAt: integer('used_at'),
@@ -143,6 +194,27 @@ export const authorizationCodes = sqliteTable(
   },
   (t) => [index('authorization_codes_expires_idx').on(t.expiresAt)],
 )
+
+/**
+ * APIs this server issues tokens for (RFC 8707 §2: a resource is named by an absolute URI), other
+ * than the built-in users/groups API, whose URI is the `API_RESOURCE` var. Registered with the
+ * admin CLI (scripts/admin/resources.ts).
+ */
+export const resources = sqliteTable('resources', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  /** The resource indicator: an absolute URI without a fragment, compared by exact string equality. */
+  uri: text('uri').notNull().unique(),
+  name: text('name').notNull().default(''),
+  /** Space-separated scopes the resource accepts; empty: any scope this server defines. */
+  scopes: text('scopes').notNull().default(''),
+  /** What its access tokens look like: opaque (introspected) or a JWT (RFC 9068, verified locally). */
+  tokenFormat: text('token_format', { enum: ['opaque', 'jwt'] })
+    .notNull()
+    .default('opaque'),
+  /** Its own access token lifetime in seconds, at most ACCESS_TOKEN_EXPIRE_SECONDS; null: that setting. */
+  accessTokenExpireSeconds: integer('access_token_expire_seconds'),
+  created: integer('created').notNull().default(now),
+})
 
 /** Browser sessions for the sign-in, consent and application pages. */
 export const sessions = sqliteTable(
@@ -170,3 +242,28 @@ export const rateLimits = sqliteTable('rate_limits', {
   windowStart: integer('window_start').notNull(),
   failures: integer('failures').notNull().default(0),
 })
+
+/**
+ * The admin site's action log (Django's `django_admin_log`): who added, changed or deleted what,
+ * and when. The actor's and the object's names are copied in, so an entry still reads right after
+ * either is renamed or deleted.
+ */
+export const adminLog = sqliteTable(
+  'admin_log',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    actionTime: integer('action_time').notNull().default(now),
+    /** The staff user who acted; null once that user is deleted (`actorUsername` stays). */
+    actorId: integer('actor_id').references(() => users.id, { onDelete: 'set null' }),
+    actorUsername: text('actor_username').notNull(),
+    /** What kind of object: `user`, `group`, `application` or `accesstoken`. */
+    objectType: text('object_type').notNull(),
+    objectId: text('object_id').notNull(),
+    /** How the object was named at the time. */
+    objectRepr: text('object_repr').notNull(),
+    action: text('action', { enum: ['add', 'change', 'delete'] }).notNull(),
+    /** What changed, in words (field names, never values that could be secret). */
+    message: text('message').notNull().default(''),
+  },
+  (t) => [index('admin_log_object_idx').on(t.objectType, t.objectId), index('admin_log_time_idx').on(t.actionTime)],
+)

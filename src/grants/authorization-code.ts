@@ -3,15 +3,25 @@
  * A failed exchange burns the code; a replay of a spent code revokes the grant it was exchanged
  * for (§4.1.2, RFC 9700 §4.2.4). Spending the code and creating that grant are one transaction.
  */
-import { findUser } from '../accounts/users'
+import { findUser } from '../store/users'
 import type { Clock } from '../clock'
 import { sha256Hex } from '../crypto/token'
 import { OAuthError } from '../errors'
 import { signIdToken } from '../oidc/id-token'
+import { signingKeys } from '../oidc/keys'
+import { issuerUrl } from '../oauth/issuer'
 import type { TokenDeps } from '../tokens/deps'
 import { prepareUserGrant, revokeFamily, storeUserGrant, withdrawIfRevoked } from '../tokens/service'
 import { verifyS256 } from '../oauth/pkce'
 import { scopeSet } from '../oauth/scopes'
+import {
+  type AccessTarget,
+  accessTarget,
+  narrowResources,
+  parseStoredResources,
+  type ResourceUris,
+  resolveResources,
+} from '../oauth/resources'
 import type { Application } from '../store/applications'
 import { type AuthorizationCode, burnCode, findCode, spendCodeIntoFamily } from '../store/codes'
 import { defineGrant } from './grant'
@@ -40,6 +50,25 @@ function checkExchange(
   return null
 }
 
+/**
+ * The first access token's target: the code's resources, or fewer of them if the request names
+ * some (RFC 8707 §2.2); `invalid_target` (as a value, so the code is burnt) for any other.
+ */
+async function targetOf(
+  deps: TokenDeps,
+  granted: ResourceUris,
+  requested: ResourceUris,
+  apiUri: string,
+): Promise<AccessTarget | OAuthError> {
+  try {
+    const audience = narrowResources(granted, requested, apiUri)
+    return accessTarget(await resolveResources(deps.db, apiUri, audience), apiUri, deps.settings)
+  } catch (err) {
+    if (err instanceof OAuthError) return err
+    throw err
+  }
+}
+
 async function revokeReplayed(deps: TokenDeps, codeHash: string): Promise<never> {
   const replayed = await findCode(deps.db, codeHash)
   if (replayed?.familyId) await revokeFamily(deps, replayed.familyId)
@@ -50,24 +79,28 @@ export const authorizationCodeGrant = defineGrant({
   required: [{ name: 'code', message: 'Missing code parameter.' }],
   applicationGrantTypes: ['authorization-code'],
   clientTypes: ['confidential', 'public'],
-  async issue({ c, deps, form, app, params }) {
+  async issue({ c, deps, form, app, params, resources, apiUri }) {
     const codeHash = sha256Hex(params.code)
     const code = await findCode(deps.db, codeHash)
     if (!code) throw new OAuthError('invalid_grant')
     if (code.usedAt !== null) return revokeReplayed(deps, codeHash)
     const user = await findUser(deps.db, code.userId)
+    const granted = parseStoredResources(code.resources)
     const failure =
       checkExchange(code, app, form, deps.clock) ?? (user?.isActive ? null : new OAuthError('invalid_grant'))
-    if (failure) {
+    const target = failure ?? (await targetOf(deps, granted, resources, apiUri))
+    if (target instanceof OAuthError) {
       await burnCode(deps.db, codeHash, deps.clock)
-      throw failure
+      throw target
     }
     const owner = { userId: user!.id, username: user!.username }
-    const grant = prepareUserGrant(deps, app, owner, code.scope, code.authTime)
+    const grantResources = { resources: granted, target }
+    const grant = await prepareUserGrant(deps, app, owner, code.scope, code.authTime, grantResources)
     // OpenID Connect Core §3.1.3.3: a grant with `openid` also gets an id_token. It is signed before
     // anything is stored, so a missing signing key fails the exchange with nothing spent or stored.
     if (scopeSet(code.scope).has('openid')) {
-      grant.response.id_token = await signIdToken(c, {
+      const signer = { keys: await signingKeys(c), issuer: issuerUrl(c), clock: deps.clock, settings: deps.settings }
+      grant.response.id_token = await signIdToken(signer, {
         userId: user!.id,
         clientId: app.clientId,
         authTime: code.authTime,

@@ -11,9 +11,9 @@ import { OAuthError } from '../errors'
 import type { TokenDeps } from '../tokens/deps'
 import type { TokenResponse } from '../tokens/service'
 import { requireParam } from '../oauth/form'
-import { type Application, findApplicationByClientId } from '../store/applications'
+import type { ResourceUris } from '../oauth/resources'
+import type { Application } from '../store/applications'
 import type { ClientCredentials } from '../auth/client-auth'
-import type { Db } from '../db/client'
 
 /** One token request, after the grant's parameters and the client have been checked. */
 export type GrantRequest<P extends string = string> = {
@@ -24,6 +24,10 @@ export type GrantRequest<P extends string = string> = {
   app: Application
   /** The required parameters' values, each non-empty. */
   params: Record<P, string>
+  /** The `resource` parameters (RFC 8707), well-formed but not yet looked up; null when none was sent. */
+  resources: ResourceUris
+  /** The built-in API's resource URI: what a request without `resource` is for. */
+  apiUri: string
 }
 
 /** A `grant_type`'s handler and what it accepts. */
@@ -44,20 +48,25 @@ export type GrantHandler<P extends string = string> = {
   issueAdmitting?(request: AdmittingGrantRequest): Promise<TokenResponse>
 }
 
-/** A token request whose client is not yet authenticated: `admit` does that, and `checkGrantRequest`. */
+/** What the endpoint's checks give a grant: the client, its required parameters, its `resource`s. */
+export type AdmittedRequest = Pick<GrantRequest, 'app' | 'params' | 'resources'>
+
+/** A token request whose client is not yet authenticated: `admit` or `authenticate` does that. */
 export type AdmittingGrantRequest = {
   c: Context<AppEnv>
   deps: TokenDeps
   form: URLSearchParams
+  apiUri: string
   /** The credentials as the client presented them, not yet checked. */
   creds: ClientCredentials
-  /** Authenticates the client from its row (undefined: none), then checks the grant's parameters and the client. */
-  admit(row: Application | undefined): Promise<{ app: Application; params: Record<string, string> }>
+  /**
+   * Authenticates the client from the row the grant read itself (undefined: none) by a secret or
+   * as a public client, then runs the endpoint's checks in their order.
+   */
+  admit(row: Application | undefined): Promise<AdmittedRequest>
+  /** The endpoint's own way: reads the client (any registration, any method), then the same checks. */
+  authenticate(): Promise<AdmittedRequest>
 }
-
-/** The presented client's row, or undefined (no client_id, or none such) for `admitClient` to refuse. */
-export const readClientRow = (db: Db, creds: ClientCredentials): Promise<Application | undefined> =>
-  creds.clientId ? findApplicationByClientId(db, creds.clientId) : Promise.resolve(undefined)
 
 /** Declares a grant, keeping its parameter names typed in `issue`. */
 export const defineGrant = <P extends string>(grant: GrantHandler<P>): GrantHandler => grant as GrantHandler

@@ -1,10 +1,11 @@
 /** @module The refresh token grant (RFC 6749 §6), with rotation and reuse detection (RFC 9700 §4.14.2). */
 import { sha256Hex } from '../crypto/token'
-import { refreshForClient, rotateRefreshToken } from '../tokens/service'
+import { readClientRefreshToken, refreshForClient, rotateRefreshToken } from '../tokens/service'
 import { formatScope, parseScope } from '../oauth/scopes'
+import { accessTarget, narrowResources, resolveResources } from '../oauth/resources'
 import type { ClientClaim } from '../store/families'
 import type { ClientCredentials } from '../auth/client-auth'
-import { defineGrant, type GrantRequest, readClientRow } from './grant'
+import { defineGrant, type GrantRequest } from './grant'
 
 const applicationGrantTypes = ['authorization-code', 'password'] as const
 const clientTypes = ['confidential', 'public'] as const
@@ -19,17 +20,30 @@ function requestedScope(form: URLSearchParams): string | null | undefined {
   }
 }
 
-/** The client as D1 can check it (a secret's digest, or a public client's none); null for any other method. */
+/**
+ * The client as D1 can check it: a secret's digest, or a public client's none. Null for what only
+ * the classic path handles: a client assertion (private_key_jwt), a Client ID Metadata Document
+ * (an http(s) client_id, fetched and cached by findClient), no client_id at all.
+ */
 function claimOf(creds: ClientCredentials): ClientClaim | null {
-  if (!creds.clientId || !['basic', 'body', 'none'].includes(creds.method)) return null
+  if (!creds.clientId || creds.clientId.startsWith('http')) return null
+  if (creds.method !== 'basic' && creds.method !== 'body' && creds.method !== 'none') return null
   const secretHash = creds.secret === null ? null : sha256Hex(creds.secret)
   return { clientId: creds.clientId, secretHash, grantTypes: applicationGrantTypes, clientTypes }
 }
 
-/** The classic path: the client already authenticated, the refresh record read from KV. */
-function rotate({ deps, form, app, params }: Omit<GrantRequest<'refresh_token'>, 'c'>) {
+/**
+ * The classic path, for an authenticated client: the refresh record read from KV gives the family
+ * and the grant's resources, narrowed by `resource` (RFC 8707 §2.2: fewer of them, never others)
+ * and looked up (only registered ones cost a D1 read) before anything rotates.
+ */
+async function rotate({ deps, form, app, params, resources, apiUri }: Omit<GrantRequest<'refresh_token'>, 'c'>) {
   const requested = parseScope(form.get('scope'), 'refresh_token')
-  return rotateRefreshToken(deps, app, { token: params.refresh_token, scope: requested && formatScope(requested) })
+  const presented = await readClientRefreshToken(deps, app, params.refresh_token)
+  const audience = narrowResources(presented.info.resources ?? null, resources, apiUri)
+  const target = accessTarget(await resolveResources(deps.db, apiUri, audience), apiUri, deps.settings)
+  const request = { token: params.refresh_token, scope: requested && formatScope(requested), apiUri }
+  return rotateRefreshToken(deps, app, request, presented.info.familyId, async () => target)
 }
 
 export const refreshTokenGrant = defineGrant({
@@ -38,15 +52,16 @@ export const refreshTokenGrant = defineGrant({
   applicationGrantTypes,
   clientTypes,
   issue: rotate,
-  // The usual case in one D1 round trip: the client's row and the rotation in one batch.
-  async issueAdmitting({ deps, form, creds, admit }) {
+  // The usual case (a secret or a public client, no `resource`) in one D1 round trip: the client's
+  // row, the grant, its registered resources and the rotation in one batch.
+  async issueAdmitting({ deps, form, apiUri, creds, admit, authenticate }) {
     const token = form.get('refresh_token')
     const scope = requestedScope(form)
     const claim = claimOf(creds)
-    if (!token || scope === undefined || !claim) {
-      const { app, params } = await admit(await readClientRow(deps.db, creds))
-      return rotate({ deps, form, app, params: params as Record<'refresh_token', string> })
+    if (!token || scope === undefined || !claim || form.has('resource')) {
+      const admitted = await authenticate()
+      return rotate({ deps, form, apiUri, ...admitted, params: admitted.params as Record<'refresh_token', string> })
     }
-    return refreshForClient(deps, claim, { token, scope }, async (row) => (await admit(row)).app)
+    return refreshForClient(deps, claim, { token, scope, apiUri }, async (row) => (await admit(row)).app)
   },
 })

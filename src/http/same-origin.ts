@@ -13,7 +13,7 @@ const BASE = 'https://same-origin.invalid'
  * URL parser), has no "\" before its query, and no control character or space anywhere (browsers
  * drop tabs and newlines before resolving, so `/<TAB>/host` is `//host`).
  */
-export function isSameOriginPath(location: string): boolean {
+function isSameOriginPath(location: string): boolean {
   if (!location.startsWith('/') || location.startsWith('//')) return false
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused here.
   if (/[\u0000-\u0020\u007f]/.test(location) || /^[^?#]*\\/.test(location)) return false

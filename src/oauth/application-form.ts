@@ -26,7 +26,7 @@ const NAME_MAX = 255
 const spaced = (value: string) => value.split(/\s+/).filter(Boolean).join(' ')
 
 /** Why `value` cannot be an allowed CORS origin, or null: scheme://host[:port] exactly, https unless loopback. */
-export function originProblem(value: string): string | null {
+function originProblem(value: string): string | null {
   let url: URL
   try {
     url = new URL(value)

@@ -5,23 +5,35 @@ import { OAuthError } from '../errors'
 import { MAX_PARAM_LENGTH } from '../config'
 import { readText } from '../http/body'
 
+/** Parameters a request may repeat: RFC 8707 §2 names several resources by repeating `resource`. */
+export const REPEATABLE: ReadonlySet<string> = new Set(['resource'])
+
+/**
+ * §3.1, §3.2: a parameter "MUST NOT be included more than once", so one sent twice (but `resource`,
+ * RFC 8707 §2) is `invalid_request`; and none may be longer than MAX_PARAM_LENGTH. For the token, revocation and
+ * introspection endpoints' bodies and the authorization request's query alike.
+ */
+export function checkParamsOnce(params: URLSearchParams): void {
+  const seen = new Set<string>()
+  for (const [key, value] of params) {
+    // error_description may only hold printable ASCII without quotes or backslashes (§5.2).
+    const name = /^[A-Za-z0-9_.-]{1,64}$/.test(key) ? `${key} ` : ''
+    if (seen.has(key) && !REPEATABLE.has(key)) throw new OAuthError('invalid_request', `Duplicate ${name}parameter.`)
+    if (value.length > MAX_PARAM_LENGTH) throw new OAuthError('invalid_request', `The ${name}parameter is too long.`)
+    seen.add(key)
+  }
+}
+
 /**
  * The body's parameters. Only `application/x-www-form-urlencoded` carries parameters; any other
- * body reads as empty, so the request fails on its first missing parameter, as in DOT.
- * A parameter sent twice is `invalid_request` (§3.1, §3.2: "MUST NOT be included more than once").
+ * body reads as empty, so the request fails on its first missing parameter, as in DOT. Each
+ * parameter at most once (`checkParamsOnce`).
  */
 export async function readOAuthForm(c: Context<AppEnv>): Promise<URLSearchParams> {
   const type = (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase()
   const form =
     type === 'application/x-www-form-urlencoded' ? new URLSearchParams(await readText(c)) : new URLSearchParams()
-  const seen = new Set<string>()
-  for (const [key, value] of form) {
-    // error_description may only hold printable ASCII without quotes or backslashes (§5.2).
-    const name = /^[A-Za-z0-9_.-]{1,64}$/.test(key) ? `${key} ` : ''
-    if (seen.has(key)) throw new OAuthError('invalid_request', `Duplicate ${name}parameter.`)
-    if (value.length > MAX_PARAM_LENGTH) throw new OAuthError('invalid_request', `The ${name}parameter is too long.`)
-    seen.add(key)
-  }
+  checkParamsOnce(form)
   return form
 }
 

@@ -19,7 +19,7 @@ export type PublicJwk = { kty: 'RSA'; kid: string; use: 'sig'; alg: typeof ID_TO
 export type SigningKeys = { kid: string; key: CryptoKey; jwks: PublicJwk[] }
 
 /** The secret is absent or unusable. Its message names what is wrong, never key material. */
-export class OidcKeysUnavailable extends Error {
+class OidcKeysUnavailable extends Error {
   constructor(readonly reason: string) {
     super(reason)
     this.name = 'OidcKeysUnavailable'
@@ -72,14 +72,26 @@ async function load(raw: string): Promise<SigningKeys> {
 // Importing a key costs a few milliseconds: do it once per isolate and secret value.
 let cached: { raw: string; keys: Promise<SigningKeys> } | undefined
 
-/** The signing keys, or OidcKeysUnavailable (logged with its reason, answered as a 500). */
-export async function signingKeys(c: Context<AppEnv>): Promise<SigningKeys> {
-  const raw = readSecret(c.env)
+/**
+ * The signing keys from the Worker's bindings, or OidcKeysUnavailable; for code without a request
+ * (the token service signs JWT access tokens with them, RFC 9068).
+ */
+export async function signingKeysFor(env: Env): Promise<SigningKeys> {
+  const raw = readSecret(env)
   if (cached?.raw !== raw) cached = { raw, keys: load(raw) }
   try {
     return await cached.keys
   } catch (err) {
     cached = undefined
+    throw err
+  }
+}
+
+/** The signing keys, or OidcKeysUnavailable (logged with its reason, answered as a 500). */
+export async function signingKeys(c: Context<AppEnv>): Promise<SigningKeys> {
+  try {
+    return await signingKeysFor(c.env)
+  } catch (err) {
     if (err instanceof OidcKeysUnavailable) log(c, 'error', { event: 'oidc_keys_unavailable', reason: err.reason })
     throw err
   }

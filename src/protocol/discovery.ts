@@ -12,8 +12,11 @@ import { USERINFO_CLAIMS } from './userinfo'
 import { registeredGrantTypes } from '../grants/registry'
 import { CODE_CHALLENGE_METHODS } from '../oauth/pkce'
 import { issuerUrl } from '../oauth/issuer'
+import { registrationPolicy } from '../oauth/clients'
+import { ASSERTION_ALGS } from '../auth/client-assertion'
 
-const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post']
+// private_key_jwt: RFC 7523 §2.2, with a key the client registered (src/auth/client-assertion.ts).
+const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt']
 
 /** The claims an id_token carries (id-token.ts) and those the UserInfo endpoint releases. */
 const CLAIMS = [...new Set(['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', ...USERINFO_CLAIMS])]
@@ -31,6 +34,8 @@ export function serverMetadata(c: Context<AppEnv>) {
     jwks_uri: `${issuer}/o/.well-known/jwks.json`,
     revocation_endpoint: `${issuer}/o/revoke_token/`,
     introspection_endpoint: `${issuer}/o/introspect/`,
+    // RFC 7591: advertised unless the CLIENT_REGISTRATION policy is "off".
+    ...(registrationPolicy(c) !== 'off' && { registration_endpoint: `${issuer}/o/register/` }),
     scopes_supported: Object.keys(SCOPES),
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
@@ -40,6 +45,11 @@ export function serverMetadata(c: Context<AppEnv>) {
     revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS, 'none'],
     // Besides these, a bearer token with the `introspection` scope (RFC 7662 §2.1).
     introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+    token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
+    revocation_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
+    introspection_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
+    // draft-ietf-oauth-client-id-metadata-document: an https client_id names the client's metadata document.
+    client_id_metadata_document_supported: true,
     code_challenge_methods_supported: [...CODE_CHALLENGE_METHODS],
     authorization_response_iss_parameter_supported: true,
     subject_types_supported: ['public'],

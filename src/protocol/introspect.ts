@@ -19,6 +19,7 @@ import { tokenDepsFor } from '../tokens/deps'
 import { findToken, isCurrentAccessToken } from '../tokens/lookup'
 import { readOAuthForm, requireParam } from '../oauth/form'
 import { scopeSet } from '../oauth/scopes'
+import { apiResourceUri } from '../oauth/resources'
 import type { AccessTokenInfo } from '../store/tokens'
 
 /**
@@ -40,13 +41,19 @@ async function authenticateCaller(c: Context<AppEnv>, form: URLSearchParams): Pr
   if (app.clientType !== 'confidential') throw invalidClient()
 }
 
-/** §2.2: the members this server knows for an active token; `sub` and `username` only for a user's. */
-function describe(info: AccessTokenInfo) {
+/**
+ * §2.2: the members this server knows for an active token; `sub` and `username` only for a user's.
+ * `aud` (RFC 8707) is the resource the token is for, or the list of them; a token requested without
+ * `resource` is for the built-in API.
+ */
+function describe(info: AccessTokenInfo, apiUri: string) {
+  const aud = info.aud ?? [apiUri]
   return {
     active: true,
     scope: info.scope,
     client_id: info.clientId,
     ...(info.userId !== null && { username: info.username ?? '', sub: String(info.userId) }),
+    aud: aud.length === 1 ? aud[0]! : aud,
     token_type: 'Bearer',
     exp: info.exp,
     iat: info.iat,
@@ -63,7 +70,7 @@ introspectRoutes.post('/o/introspect/', async function introspectionEndpoint(c) 
   const found = await findToken(deps, token, form.get('token_type_hint'))
   // §2.2: anything but a live access token is {"active": false}, with no other member.
   const live = found?.type === 'access_token' && (await isCurrentAccessToken(deps, found)) ? found.info : null
-  return c.json(live ? describe(live) : { active: false }, 200, NO_STORE)
+  return c.json(live ? describe(live, apiResourceUri(c)) : { active: false }, 200, NO_STORE)
 })
 
 // §2.1: the protected resource calls the endpoint with POST (DOT 1.7 also answers GET).

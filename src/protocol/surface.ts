@@ -1,6 +1,6 @@
 /**
  * @module The protocol surface: the OAuth 2 and OpenID Connect endpoints clients call (token,
- * revocation, introspection, userinfo, discovery). Every error is RFC 6749 §5.2 JSON, never cached.
+ * revocation, introspection, userinfo, discovery, client registration). Every error is RFC 6749 §5.2 JSON, never cached.
  */
 import { Hono, type ErrorHandler } from 'hono'
 import type { AppEnv } from '../env'
@@ -11,14 +11,18 @@ import { tokenRoutes } from './token'
 import { revokeRoutes } from './revoke'
 import { introspectRoutes } from './introspect'
 import { discoveryRoutes } from './discovery'
+import { resourceMetadataRoutes } from './resource-metadata'
 import { userinfoRoutes } from './userinfo'
+import { registerRoutes } from './register'
 
 const routes = new Hono<AppEnv>()
 routes.route('/', tokenRoutes)
 routes.route('/', revokeRoutes)
 routes.route('/', introspectRoutes)
 routes.route('/', discoveryRoutes)
+routes.route('/', resourceMetadataRoutes)
 routes.route('/', userinfoRoutes)
+routes.route('/', registerRoutes)
 
 /** Every error as RFC 6749 §5.2 JSON; one nothing expected is `server_error`, or `temporarily_unavailable` (retry). */
 const onError: ErrorHandler<AppEnv> = (err, c) => {
@@ -34,7 +38,16 @@ const onError: ErrorHandler<AppEnv> = (err, c) => {
 
 /** The OAuth/OIDC protocol endpoints under /o/ and the discovery documents under /.well-known/. */
 export const protocolSurface: Surface = {
-  paths: ['/o/token/', '/o/revoke_token/', '/o/introspect/', '/o/userinfo/', '/o/.well-known/*', '/.well-known/*'],
+  paths: [
+    '/o/token/',
+    '/o/revoke_token/',
+    '/o/introspect/',
+    '/o/userinfo/',
+    '/o/register/',
+    '/o/register/*',
+    '/o/.well-known/*',
+    '/.well-known/*',
+  ],
   routes,
   onError,
 }

@@ -6,13 +6,13 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../env'
 import { NO_STORE } from '../errors'
-import { findUser, type User } from '../accounts/users'
+import { findUser, type User } from '../store/users'
 import { bearerAuth, BearerRefused } from '../auth/bearer'
 import { requireScopes } from '../auth/scopes'
 import { scopeSet } from '../oauth/scopes'
 
 /** The claims `scope` releases about `user`; empty values are left out rather than sent blank. */
-export function userClaims(user: User, scope: string): Record<string, string | boolean> {
+function userClaims(user: User, scope: string): Record<string, string | boolean> {
   const scopes = scopeSet(scope)
   const claims: Record<string, string | boolean> = { sub: String(user.id) }
   if (scopes.has('profile')) {

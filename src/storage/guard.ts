@@ -7,7 +7,7 @@
 import { StorageUnavailable } from '../errors'
 
 /** How long one D1 query or KV operation may take before the request gives up on it. */
-export const STORAGE_TIMEOUT_MS = 5_000
+const STORAGE_TIMEOUT_MS = 5_000
 
 const targets = new WeakMap<object, object>()
 // One proxy per binding, so a request's guarded DB is the same object as the last one's and the

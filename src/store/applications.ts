@@ -91,3 +91,50 @@ export function isClientTokenCurrent(app: Application | undefined, token: { secr
 export async function deleteApplication(db: Db, id: number): Promise<void> {
   await db.delete(applications).where(eq(applications.id, id)).run()
 }
+
+/** Whether any application lists `origin` (a serialized origin) among its allowed origins. */
+export function anyApplicationListsOrigin(db: Db, origin: string): Promise<boolean> {
+  // instr, not LIKE: an origin holds no wildcard to escape this way. Whitespace is normalised first.
+  const spaced = sql`replace(replace(replace(${applications.allowedOrigins}, char(9), ' '), char(10), ' '), char(13), ' ')`
+  const list = sql`' ' || ${spaced} || ' '`
+  return db
+    .select({ id: applications.id })
+    .from(applications)
+    .where(sql`instr(${list}, ${` ${origin} `}) > 0`)
+    .limit(1)
+    .get()
+    .then((row) => row !== undefined)
+}
+
+/** Who registered a client (the `registration` column). */
+export type Registration = Application['registration']
+
+/**
+ * Records that a self-registered client was used, at most once a day (what the cron's
+ * unused-client cleanup reads): a manual client, or one used today already, costs no write.
+ */
+export async function noteApplicationUse(db: Db, app: Application, now: number): Promise<void> {
+  if (app.registration === 'manual' || (app.lastUsedAt ?? 0) > now - 86_400) return
+  await db.update(applications).set({ lastUsedAt: now }).where(eq(applications.id, app.id)).run()
+}
+
+/**
+ * The row for a Client ID Metadata Document client, inserted or brought up to date with what the
+ * document says. Never touches a row of another kind that somehow has the same client_id.
+ */
+export function upsertDocumentClient(
+  db: Db,
+  values: Omit<typeof applications.$inferInsert, 'registration'>,
+): Promise<Application | undefined> {
+  const { clientId: _, ...changes } = values
+  return db
+    .insert(applications)
+    .values({ ...values, registration: 'metadata-document' })
+    .onConflictDoUpdate({
+      target: applications.clientId,
+      set: { ...changes, updated: sql`(unixepoch())` },
+      setWhere: eq(applications.registration, 'metadata-document'),
+    })
+    .returning()
+    .get()
+}

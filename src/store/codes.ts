@@ -41,8 +41,9 @@ export async function spendCodeIntoFamily(
     // Inserts only if the update above just recorded this family on the code.
     d1
       .prepare(
-        `insert into token_families (id, application_id, user_id, scope, refresh_hash, access_hash, auth_time, expires_at)
-         select ?, ?, ?, ?, ?, ?, ?, ? from authorization_codes where code_hash = ? and family_id = ?`,
+        `insert into token_families
+           (id, application_id, user_id, scope, refresh_hash, access_hash, auth_time, resources, expires_at)
+         select ?, ?, ?, ?, ?, ?, ?, ?, ? from authorization_codes where code_hash = ? and family_id = ?`,
       )
       .bind(
         family.id,
@@ -52,6 +53,7 @@ export async function spendCodeIntoFamily(
         family.refreshHash ?? null,
         family.accessHash ?? null,
         family.authTime ?? null,
+        family.resources ?? null,
         family.expiresAt,
         codeHash,
         family.id,

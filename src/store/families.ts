@@ -3,10 +3,11 @@
  * that may still be used. D1 decides single use atomically; KV could not (no compare-and-set,
  * and up to 60 s stale across locations).
  */
-import { and, eq, exists, getTableColumns, gt, gte, inArray, isNull, or, type SQL, sql } from 'drizzle-orm'
+import { and, eq, exists, getTableColumns, gt, gte, inArray, isNull, ne, or, type SQL, sql } from 'drizzle-orm'
 import { type Db, preparedQuery } from '../db/client'
-import { applications, tokenFamilies, users } from '../db/schema'
+import { applications, resources, tokenFamilies, userGroups, users } from '../db/schema'
 import type { Application, ClientType, GrantType } from './applications'
+import type { ResourceRow } from './resources'
 import type { Clock } from '../clock'
 
 export type TokenFamily = typeof tokenFamilies.$inferSelect
@@ -168,6 +169,8 @@ function claimedApplicationId(db: Db, claim: ClientClaim) {
         credential,
         inArray(applications.authorizationGrantType, [...claim.grantTypes]),
         inArray(applications.clientType, [...claim.clientTypes]),
+        // A private_key_jwt client authenticates by assertion only: the classic path's.
+        or(isNull(applications.tokenEndpointAuthMethod), ne(applications.tokenEndpointAuthMethod, 'private_key_jwt')),
       ),
     )
 }
@@ -176,11 +179,14 @@ function claimedApplicationId(db: Db, claim: ClientClaim) {
 export type ClaimedRotation = Rotation & {
   /** The client's row, for authenticating it (undefined: no such client_id). */
   app: Application | undefined
+  /** The registered resources (RFC 8707) among the grant's, for its new access token. */
+  resources: ResourceRow[]
 }
 
 /**
  * The refresh grant's one D1 round trip, one transaction: the client's row, the family the presented
- * token belongs to (as its current or its previous refresh token) with its user, and the rotation,
+ * token belongs to (as its current or its previous refresh token) with its user, the registered
+ * resources its `resources` names (a table of a few rows, so a scan is cheap), and the rotation,
  * conditional on `rotationWhere` and on the claimed client's credential (compared by digest; the
  * caller still authenticates the client from the row, in constant time, before using the result).
  * `rotated: false` says nothing about why: the caller learns that from `before`, or the slow path.
@@ -194,14 +200,22 @@ export async function rotateFamilyForClient(
   const now = clock.now()
   const { presentedHash } = request
   const owner = eq(tokenFamilies.applicationId, claimedApplicationId(db, claim))
-  const [[app], [found], update] = await db.batch([
+  const presented = or(
+    eq(tokenFamilies.refreshHash, presentedHash),
+    eq(tokenFamilies.previousRefreshHash, presentedHash),
+  )
+  const granted = db.select({ uris: tokenFamilies.resources }).from(tokenFamilies).where(presented).limit(1)
+  const [[app], [found], registered, update] = await db.batch([
     db.select().from(applications).where(eq(applications.clientId, claim.clientId)),
-    selectFamilyWithUser(db).where(
-      or(eq(tokenFamilies.refreshHash, presentedHash), eq(tokenFamilies.previousRefreshHash, presentedHash)),
-    ),
+    selectFamilyWithUser(db).where(presented),
+    // `resources` is space-separated: padded with spaces, it contains " uri " for each resource.
+    db
+      .select()
+      .from(resources)
+      .where(sql`instr(' ' || coalesce((${granted}), '') || ' ', ' ' || ${resources.uri} || ' ') > 0`),
     rotationUpdate(db, rotationWhere(db, owner, request, now), request, now),
   ])
-  return { app, before: withUserActive(found), rotated: update.meta.changes === 1 }
+  return { app, before: withUserActive(found), resources: registered, rotated: update.meta.changes === 1 }
 }
 
 /** Undoes a rotation whose new tokens could not be stored: the family's rotation columns as they were. */
@@ -226,4 +240,61 @@ export async function markFamilyRevoked(db: Db, id: string, clock: Clock): Promi
     .where(and(eq(tokenFamilies.id, id), isNull(tokenFamilies.revokedAt)))
     .returning()
     .get()
+}
+
+/**
+ * Which grants to revoke at once; every condition given must hold. `membersOf` selects the grants
+ * of every user in that group; `ids` names grants one by one.
+ */
+export type GrantSelection = {
+  userId?: number
+  applicationId?: number
+  membersOf?: number
+  /** The grants given to any application this user owns (deleting the user deletes those applications). */
+  applicationOwnerId?: number
+  ids?: readonly string[]
+}
+
+/** What revoking a grant leaves to delete from KV: the digests of its live tokens. */
+export type RevokedGrant = Pick<TokenFamily, 'id' | 'accessHash' | 'refreshHash'>
+
+/**
+ * Marks the selected live grants revoked and returns them (`RETURNING`): a statement for a D1
+ * batch, so that the revocation commits with the change that calls for it (a user deactivated,
+ * an application deleted), or not at all. It must come before any delete in that batch whose
+ * cascade would remove the rows it has to read.
+ */
+export function revokeFamiliesWhere(db: Db, selection: GrantSelection, clock: Clock) {
+  const now = clock.now()
+  const conditions = [
+    selection.userId === undefined ? undefined : eq(tokenFamilies.userId, selection.userId),
+    selection.applicationId === undefined ? undefined : eq(tokenFamilies.applicationId, selection.applicationId),
+    selection.membersOf === undefined
+      ? undefined
+      : inArray(
+          tokenFamilies.userId,
+          db.select({ id: userGroups.userId }).from(userGroups).where(eq(userGroups.groupId, selection.membersOf)),
+        ),
+    selection.applicationOwnerId === undefined
+      ? undefined
+      : inArray(
+          tokenFamilies.applicationId,
+          db
+            .select({ id: applications.id })
+            .from(applications)
+            .where(eq(applications.userId, selection.applicationOwnerId)),
+        ),
+    selection.ids === undefined
+      ? undefined
+      : selection.ids.length === 0
+        ? sql`0`
+        : inArray(tokenFamilies.id, [...selection.ids]),
+  ].filter((c) => c !== undefined)
+  // An empty selection would revoke every grant on the server: refuse it rather than guess.
+  if (conditions.length === 0) throw new Error('revokeFamiliesWhere: empty selection')
+  return db
+    .update(tokenFamilies)
+    .set({ revokedAt: now })
+    .where(and(isNull(tokenFamilies.revokedAt), gt(tokenFamilies.expiresAt, now), ...conditions))
+    .returning({ id: tokenFamilies.id, accessHash: tokenFamilies.accessHash, refreshHash: tokenFamilies.refreshHash })
 }

@@ -19,6 +19,8 @@ export type AccessTokenInfo = {
   exp: number
   /** The grant (token_families row) this token belongs to; null for client_credentials. */
   familyId: string | null
+  /** Its audience (RFC 8707): the resource URIs it is for; absent for the built-in API alone. */
+  aud?: string[]
   /**
    * client_credentials only: the application's `secret_generation` when the token was issued. A
    * new client secret moves the application on, and the token is no longer honoured.
@@ -32,6 +34,8 @@ export type RefreshTokenInfo = {
   userId: number | null
   username: string | null
   familyId: string
+  /** The resources (RFC 8707) the grant was given for; absent for the built-in API alone. */
+  resources?: string[]
   iat: number
   exp: number
 }

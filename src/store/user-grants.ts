@@ -45,16 +45,6 @@ export async function liveGrantScopes(db: Db, userId: number, applicationId: num
   return rows.map((r) => r.scope)
 }
 
-/** Whether the family is a live grant of this user (so the user may revoke it). */
-export async function isLiveGrantOf(db: Db, userId: number, familyId: string, clock: Clock): Promise<boolean> {
-  const row = await db
-    .select({ id: tokenFamilies.id })
-    .from(tokenFamilies)
-    .where(and(live(userId, clock), eq(tokenFamilies.id, familyId)))
-    .get()
-  return row !== undefined
-}
-
 /** The ids of an application's live grants, to revoke (and delete their tokens) before it goes. */
 export async function liveFamilyIdsOf(db: Db, applicationId: number, clock: Clock): Promise<string[]> {
   const rows = await db
@@ -69,4 +59,19 @@ export async function liveFamilyIdsOf(db: Db, applicationId: number, clock: Cloc
     )
     .all()
   return rows.map((r) => r.id)
+}
+
+/** The application of the user's live grant `familyId`, or undefined when it is not one (anyone else's answers the same). */
+export async function liveGrantApplicationId(
+  db: Db,
+  userId: number,
+  familyId: string,
+  clock: Clock,
+): Promise<number | undefined> {
+  const row = await db
+    .select({ applicationId: tokenFamilies.applicationId })
+    .from(tokenFamilies)
+    .where(and(live(userId, clock), eq(tokenFamilies.id, familyId)))
+    .get()
+  return row?.applicationId
 }

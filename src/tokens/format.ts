@@ -22,6 +22,9 @@ export type AccessTokenId = {
 /** An access token made for given claims, not yet stored. */
 export type MintedAccessToken = { token: string; hash: string; info: AccessTokenInfo }
 
+/** How to mint: the format the token's resources want, and (for a JWT's `auth_time`) when the user signed in. */
+export type MintOptions = { format?: 'opaque' | 'jwt'; authTime?: number | null }
+
 /** A presented access token that the format recognised and whose `exp` has not passed. */
 export type PresentedAccessToken = { hash: string; info: AccessTokenInfo }
 
@@ -29,8 +32,11 @@ export type PresentedAccessToken = { hash: string; info: AccessTokenInfo }
 export interface AccessTokenFormat {
   /** A fresh identity for a token about to be minted. */
   newId(): AccessTokenId
-  /** The token the client receives for these claims, under `id` (a fresh one when omitted). */
-  mint(info: AccessTokenInfo, id?: AccessTokenId): MintedAccessToken
+  /**
+   * The token the client receives for these claims, under `id` (a fresh one when omitted), in
+   * `options.format` where the implementation offers more than one. Async: a JWT is signed.
+   */
+  mint(info: AccessTokenInfo, id?: AccessTokenId, options?: MintOptions): Promise<MintedAccessToken>
   /** Makes a minted token valid (opaque: its KV record). */
   store(token: MintedAccessToken): Promise<void>
   /** The presented token's claims: null if unknown (or revoked), 'expired' past its `exp`. */

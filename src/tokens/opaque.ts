@@ -7,7 +7,8 @@ import { newSecret, sha256Hex } from '../crypto/token'
 import { deleteAccessToken, putAccessToken, readAccessTokenByHash } from '../store/tokens'
 import type { AccessTokenFormat, AccessTokenId } from './format'
 
-function newId(): AccessTokenId {
+/** A fresh token identity: 256 random bits and their digest (a JWT access token uses them as its `jti`). */
+export function newId(): AccessTokenId {
   const { token, hash } = newSecret()
   return { hash, secret: token }
 }
@@ -16,7 +17,7 @@ function newId(): AccessTokenId {
 export function opaqueAccessTokens(kv: KVNamespace, clock: Clock): AccessTokenFormat {
   return {
     newId,
-    mint: (info, id = newId()) => ({ token: id.secret, hash: id.hash, info }),
+    mint: async (info, id = newId()) => ({ token: id.secret, hash: id.hash, info }),
     store: (token) => putAccessToken(kv, token.hash, token.info, clock),
     async read(token) {
       const hash = sha256Hex(token)

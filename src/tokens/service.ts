@@ -7,6 +7,16 @@
 import { newSecret, randomToken, sha256Hex } from '../crypto/token'
 import { OAuthError } from '../errors'
 import { isSubset } from '../oauth/scopes'
+import {
+  type AccessTarget,
+  accessTarget,
+  parseStoredResources,
+  type ResourceUris,
+  resolveResources,
+  resourcesFromRows,
+  storedResources,
+} from '../oauth/resources'
+import type { ResourceRow } from '../store/resources'
 import type { Application } from '../store/applications'
 import {
   type ClientClaim,
@@ -57,35 +67,54 @@ const tokenResponse = (
   scope,
 })
 
-function newAccessToken(
-  deps: TokenDeps,
-  app: Application,
-  owner: TokenOwner,
-  scope: string,
-  familyId: string | null,
-  id?: AccessTokenId,
-): MintedAccessToken {
+/** A token for the built-in API alone, in today's format and lifetime: what a request without `resource` gets. */
+export const defaultTarget = (deps: TokenDeps): AccessTarget => ({
+  aud: null,
+  format: 'opaque',
+  expiresIn: deps.settings.accessTokenExpireSeconds,
+})
+
+/** Who gets an access token, for what, and (JWT `auth_time`) when its user signed in. */
+type AccessGrant = {
+  owner: TokenOwner
+  scope: string
+  familyId: string | null
+  target: AccessTarget
+  authTime?: number | null
+  /** client_credentials only: the application's secret generation (isClientTokenCurrent). */
+  secretGeneration?: number
+}
+
+function newAccessToken(deps: TokenDeps, app: Application, grant: AccessGrant, id?: AccessTokenId) {
   const iat = deps.clock.now()
   const info: AccessTokenInfo = {
     applicationId: app.id,
     clientId: app.clientId,
-    userId: owner?.userId ?? null,
-    username: owner?.username ?? null,
-    scope,
+    userId: grant.owner?.userId ?? null,
+    username: grant.owner?.username ?? null,
+    scope: grant.scope,
     iat,
-    exp: iat + deps.settings.accessTokenExpireSeconds,
-    familyId,
+    exp: iat + grant.target.expiresIn,
+    familyId: grant.familyId,
+    // RFC 8707: the audience, carried in the record the bearer check reads anyway (no extra round trip).
+    ...(grant.target.aud && { aud: [...grant.target.aud] }),
+    ...(grant.secretGeneration !== undefined && { secretGeneration: grant.secretGeneration }),
   }
-  return deps.accessTokens.mint(info, id)
+  return deps.accessTokens.mint(info, id, { format: grant.target.format, authTime: grant.authTime ?? null })
 }
 
 /** client_credentials: an access token for the client itself, with no refresh token (RFC 6749 §4.4.3). */
-export async function issueClientToken(deps: TokenDeps, app: Application, scope: string): Promise<TokenResponse> {
-  const at = newAccessToken(deps, app, null, scope, null)
+export async function issueClientToken(
+  deps: TokenDeps,
+  app: Application,
+  scope: string,
+  target: AccessTarget = defaultTarget(deps),
+): Promise<TokenResponse> {
   // Bound to the secret that got it: a new secret ends it (isClientTokenCurrent).
-  at.info.secretGeneration = app.secretGeneration
+  const grant = { owner: null, scope, familyId: null, target, secretGeneration: app.secretGeneration }
+  const at = await newAccessToken(deps, app, grant)
   await deps.accessTokens.store(at)
-  return tokenResponse(at.token, deps.settings.accessTokenExpireSeconds, scope)
+  return tokenResponse(at.token, target.expiresIn, scope)
 }
 
 /** A user grant's tokens and family row, made but not yet stored. */
@@ -96,17 +125,21 @@ export type PreparedGrant = {
   response: TokenResponse
 }
 
+/** What a new user grant is for: its resources (RFC 8707; null: the built-in API), and its first access token's. */
+export type GrantResources = { resources: ResourceUris; target: AccessTarget }
+
 /** Makes the tokens and the family row of a new user grant; nothing is stored yet. */
-export function prepareUserGrant(
+export async function prepareUserGrant(
   deps: TokenDeps,
   app: Application,
   owner: { userId: number; username: string },
   scope: string,
   authTime: number | null = null,
-): PreparedGrant {
+  { resources, target }: GrantResources = { resources: null, target: defaultTarget(deps) },
+): Promise<PreparedGrant> {
   const { settings } = deps
   const familyId = randomToken(16)
-  const access = newAccessToken(deps, app, owner, scope, familyId)
+  const access = await newAccessToken(deps, app, { owner, scope, familyId, target, authTime })
   const { token, hash } = newSecret()
   const exp = access.info.iat + settings.refreshTokenExpireSeconds
   const info: RefreshTokenInfo = {
@@ -114,6 +147,8 @@ export function prepareUserGrant(
     clientId: app.clientId,
     ...owner,
     familyId,
+    // The grant's resources ride in the record the refresh reads first: narrowing needs no query.
+    ...(resources && { resources: [...resources] }),
     iat: access.info.iat,
     exp,
   }
@@ -125,13 +160,14 @@ export function prepareUserGrant(
     refreshHash: hash,
     accessHash: access.hash,
     authTime,
+    resources: storedResources(resources),
     expiresAt: exp,
   }
   return {
     family,
     access,
     refresh: { token, hash, info },
-    response: tokenResponse(access.token, settings.accessTokenExpireSeconds, scope, token),
+    response: tokenResponse(access.token, target.expiresIn, scope, token),
   }
 }
 
@@ -155,8 +191,9 @@ export async function issueUserTokens(
   app: Application,
   owner: { userId: number; username: string },
   scope: string,
+  resources?: GrantResources,
 ): Promise<TokenResponse> {
-  const grant = prepareUserGrant(deps, app, owner, scope)
+  const grant = await prepareUserGrant(deps, app, owner, scope, null, resources)
   await insertFamily(deps.db, grant.family)
   return storeUserGrant(deps, grant)
 }
@@ -176,8 +213,17 @@ export async function readClientRefreshToken(
   return { hash, info }
 }
 
-/** A refresh request: the presented token, and the narrower scope asked for (null: the granted one). */
-export type RefreshRequest = { token: string; scope: string | null }
+/**
+ * A refresh request: the presented token, the narrower scope asked for (null: the granted one), and
+ * the built-in API's resource URI (what a grant without resources is for).
+ */
+export type RefreshRequest = { token: string; scope: string | null; apiUri: string }
+
+/**
+ * How the new access token is made (RFC 8707 audience, format, lifetime), from the family D1 just
+ * rotated; a throw undoes the rotation.
+ */
+export type TargetOf = (family: FamilyWithUser) => Promise<AccessTarget>
 
 /** The new tokens' secrets and digests, made before the D1 batch that records the digests. */
 function nextTokens(deps: TokenDeps, request: RefreshRequest, presentedHash: string) {
@@ -196,11 +242,33 @@ function nextTokens(deps: TokenDeps, request: RefreshRequest, presentedHash: str
 type NextTokenPair = ReturnType<typeof nextTokens>
 
 /**
+ * A token for every resource of the grant (no `resource` was sent, so nothing narrows them), from
+ * the registered rows the batch read with it: no D1 read of its own. A resource deleted since the
+ * grant is `invalid_target`, as resolveResources says.
+ */
+const grantTarget =
+  (deps: TokenDeps, apiUri: string, rows: readonly ResourceRow[]): TargetOf =>
+  async (family) => {
+    const resources = resourcesFromRows(rows, apiUri, parseStoredResources(family.resources))
+    return accessTarget(resources, apiUri, deps.settings)
+  }
+
+/** The same, with the registered resources read from D1 (the classic path's fallback, off the hot path). */
+const lookedUpGrantTarget =
+  (deps: TokenDeps, apiUri: string): TargetOf =>
+  async (family) => {
+    const resources = await resolveResources(deps.db, apiUri, parseStoredResources(family.resources))
+    return accessTarget(resources, apiUri, deps.settings)
+  }
+
+/**
  * Refresh-token rotation (RFC 9700 §4.14.2) in one D1 round trip: the client's row, the family the
- * token belongs to and the conditional rotation, in one batch (`rotateFamilyForClient`). D1 checks
- * the claimed credential by digest so that nothing rotates for a client that is not who it says;
- * `admit` then authenticates the client from the row as every endpoint does (constant time). When
- * the batch did not rotate, the request takes `rotateRefreshToken`'s path, which says why.
+ * token belongs to, the grant's registered resources and the conditional rotation, in one batch
+ * (`rotateFamilyForClient`). D1 checks the claimed credential by digest so that nothing rotates
+ * for a client that is not who it says; `admit` then authenticates the client from the row as
+ * every endpoint does (constant time). The new access token is for all of the grant's resources
+ * (the caller takes the classic path when `resource` narrows them). When the batch did not rotate,
+ * the request takes `rotateRefreshToken`'s path, which says why.
  */
 export async function refreshForClient(
   deps: TokenDeps,
@@ -219,31 +287,34 @@ export async function refreshForClient(
     if (attempt.rotated && attempt.before) await unrotate(deps, attempt.before, pair)
     throw err
   }
-  if (attempt.rotated && attempt.before) return storeRotation(deps, app, attempt.before, request, pair)
-  return rotateRefreshToken(deps, app, request, attempt.before)
+  if (attempt.rotated && attempt.before) {
+    return storeRotation(deps, app, attempt.before, request, pair, grantTarget(deps, request.apiUri, attempt.resources))
+  }
+  const familyId = attempt.before?.id ?? (await readClientRefreshToken(deps, app, request.token)).info.familyId
+  return rotateRefreshToken(deps, app, request, familyId, lookedUpGrantTarget(deps, request.apiUri))
 }
 
 /**
- * Refresh-token rotation (RFC 9700 §4.14.2) for an authenticated client: finds the family (from
- * `known`, else from the refresh record in KV), then D1 reads it (and its user) and moves it from the
- * old refresh token to the new one in one batch, atomically: of concurrent requests with one token
- * exactly one wins, a replayed token revokes the family, and so does a token whose user is
- * deactivated or deleted. Then the old access token is deleted, then the new tokens are stored. If
- * either KV step fails, the family is moved back, so the client can retry with the refresh token
- * it holds, and nothing it never received stays valid.
+ * Refresh-token rotation (RFC 9700 §4.14.2) of family `familyId` for an authenticated client: D1
+ * reads the family (and its user) and moves it from the old refresh token to the new one in one
+ * batch, atomically: of concurrent requests with one token exactly one wins, a replayed token
+ * revokes the family, and so does a token whose user is deactivated or deleted. Then the old
+ * access token is deleted, then the new tokens are stored. If either KV step fails, the family is
+ * moved back, so the client can retry with the refresh token it holds, and nothing it never
+ * received stays valid.
  */
 export async function rotateRefreshToken(
   deps: TokenDeps,
   app: Application,
   request: RefreshRequest,
-  known?: FamilyWithUser,
+  familyId: string,
+  targetOf: TargetOf,
 ): Promise<TokenResponse> {
-  const familyId = known?.id ?? (await readClientRefreshToken(deps, app, request.token)).info.familyId
   const presentedHash = sha256Hex(request.token)
   const pair = nextTokens(deps, request, presentedHash)
   const { before: family, rotated } = await rotateFamily(deps.db, familyId, app.id, pair.rotation, deps.clock)
   if (!rotated || !family) return refuseRotation(deps, app, family, pair.rotation)
-  return storeRotation(deps, app, family, request, pair)
+  return storeRotation(deps, app, family, request, pair, targetOf)
 }
 
 /**
@@ -257,17 +328,30 @@ async function storeRotation(
   family: FamilyWithUser,
   request: RefreshRequest,
   pair: NextTokenPair,
+  targetOf: TargetOf,
 ): Promise<TokenResponse> {
-  const { settings, accessTokens } = deps
+  const { accessTokens } = deps
   const granted = request.scope ?? family.scope
   const owner = family.userId === null ? null : { userId: family.userId, username: family.username ?? '' }
-  const at = newAccessToken(deps, app, owner, granted, family.id, pair.access)
+  let target: AccessTarget
+  let at: MintedAccessToken
+  try {
+    target = await targetOf(family)
+    const grant = { owner, scope: granted, familyId: family.id, target, authTime: family.authTime }
+    at = await newAccessToken(deps, app, grant, pair.access)
+  } catch (err) {
+    await unrotate(deps, family, pair)
+    throw err
+  }
+  const resources = parseStoredResources(family.resources)
   const refreshInfo: RefreshTokenInfo = {
     applicationId: app.id,
     clientId: app.clientId,
     userId: family.userId,
     username: family.username,
     familyId: family.id,
+    // The grant's resources, not the token's: a later refresh may narrow from all of them again.
+    ...(resources && { resources: [...resources] }),
     iat: at.info.iat,
     exp: pair.rotation.next.expiresAt,
   }
@@ -279,7 +363,7 @@ async function storeRotation(
     throw err
   }
   await withdrawIfRevoked(deps, family.id, at.hash)
-  return tokenResponse(at.token, settings.accessTokenExpireSeconds, granted, pair.refresh.token)
+  return tokenResponse(at.token, target.expiresIn, granted, pair.refresh.token)
 }
 
 /** Moves a family back to the rotation columns it had before `pair`, so the client's token works again. */
@@ -360,10 +444,21 @@ export async function withdrawIfRevoked(deps: TokenDeps, familyId: string, acces
 /** Revokes a grant: D1 first (so no refresh can succeed), then its live tokens in KV. */
 export async function revokeFamily(deps: TokenDeps, familyId: string): Promise<void> {
   const revoked = await markFamilyRevoked(deps.db, familyId, deps.clock)
-  if (!revoked) return
+  if (revoked) await endGrantTokens(deps, revoked)
+}
+
+/**
+ * Ends the tokens of a grant already marked revoked in D1: its current access token (through the
+ * format) and its refresh token's KV record. A concurrent rotation that stored newer ones after
+ * this withdraws them itself (withdrawIfRevoked).
+ */
+export async function endGrantTokens(
+  deps: TokenDeps,
+  grant: { accessHash: string | null; refreshHash: string | null },
+): Promise<void> {
   await Promise.all([
-    revoked.accessHash ? deps.accessTokens.revoke(revoked.accessHash) : undefined,
-    revoked.refreshHash ? deleteRefreshToken(deps.kv, revoked.refreshHash) : undefined,
+    grant.accessHash ? deps.accessTokens.revoke(grant.accessHash) : undefined,
+    grant.refreshHash ? deleteRefreshToken(deps.kv, grant.refreshHash) : undefined,
   ])
 }
 

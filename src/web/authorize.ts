@@ -9,14 +9,15 @@ import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../env'
 import { OAuthError } from '../errors'
 import { log } from '../log'
-import { csrfTokenFor, verifyCsrf } from './csrf'
+import { csrfTokenFor } from './csrf'
 import { loadSession, loginUrl, type Session } from './session'
 import { renderConsent } from './views/consent'
 import { methodNotAllowed, renderError } from './views/error'
-import { readForm } from './form'
+import { readPostedForm, refuseForgedForm } from './form'
 import { pageHeaders } from './security'
 import { issuerUrl } from '../oauth/issuer'
 import { formatScope, isSubset } from '../oauth/scopes'
+import { apiResourceUri, resourceUris } from '../oauth/resources'
 import { systemClock } from '../clock'
 import { liveGrantScopes } from '../store/user-grants'
 import {
@@ -90,28 +91,45 @@ function afterSignIn(c: Context<AppEnv>, request: AuthorizationRequest): string 
 
 /**
  * Consent is asked when the client says `prompt=consent`; otherwise skipped for trusted apps, and
- * with approval_prompt=auto when these scopes were granted already.
+ * with approval_prompt=auto when these scopes were granted already. A grant for other resources
+ * (RFC 8707) than the built-in API is always asked for: the earlier grant may have been for another API.
  */
 async function consentNeeded(c: Context<AppEnv>, request: AuthorizationRequest, session: Session): Promise<boolean> {
   if (request.prompt.has('consent')) return true
   if (request.app.skipAuthorization) return false
   if (request.approvalPrompt !== 'auto') return true
+  if (resourceUris(request.resources, apiResourceUri(c)) !== null) return true
   const granted = await liveGrantScopes(c.get('db'), session.user.id, request.app.id, systemClock)
   return !granted.some((scope) => isSubset(request.scopes, scope))
 }
 
-/** The request's parameters as the consent form posts them back. */
-function hiddenFields(request: AuthorizationRequest): Record<string, string> {
-  const fields: Record<string, string> = {
-    client_id: request.app.clientId,
-    response_type: 'code',
-    scope: formatScope(request.scopes),
+/**
+ * Where a self-registered client lives, as a person reads it: the host of its metadata document
+ * (its client_id), else the host its answer goes back to.
+ */
+function clientHost(request: AuthorizationRequest): string {
+  const url = request.app.registration === 'metadata-document' ? request.app.clientId : request.redirectUri
+  try {
+    return new URL(url).host || url
+  } catch {
+    return url
   }
-  if (request.sentRedirectUri !== null) fields.redirect_uri = request.sentRedirectUri
-  if (request.state !== null) fields.state = request.state
-  if (request.codeChallenge) fields.code_challenge = request.codeChallenge
-  if (request.codeChallengeMethod) fields.code_challenge_method = request.codeChallengeMethod
-  if (request.nonce) fields.nonce = request.nonce
+}
+
+/** The request's parameters as the consent form posts them back (`resource` once per resource named). */
+function hiddenFields(c: Context<AppEnv>, request: AuthorizationRequest): [string, string][] {
+  const fields: [string, string][] = [
+    ['client_id', request.app.clientId],
+    ['response_type', 'code'],
+    ['scope', formatScope(request.scopes)],
+  ]
+  if (request.sentRedirectUri !== null) fields.push(['redirect_uri', request.sentRedirectUri])
+  if (request.state !== null) fields.push(['state', request.state])
+  if (request.codeChallenge) fields.push(['code_challenge', request.codeChallenge])
+  if (request.codeChallengeMethod) fields.push(['code_challenge_method', request.codeChallengeMethod])
+  if (request.nonce) fields.push(['nonce', request.nonce])
+  const resources = resourceUris(request.resources, apiResourceUri(c))
+  for (const uri of resources ?? []) fields.push(['resource', uri])
   return fields
 }
 
@@ -132,15 +150,17 @@ authorizeRoutes.get('/o/authorize/', async (c) => {
     csrfToken: csrfTokenFor(c),
     appName: request.app.name || request.app.clientId,
     scopes: request.scopes,
+    resources: request.resources.map(({ uri, name }) => ({ uri, name })),
     redirectUri: request.redirectUri,
-    hidden: hiddenFields(request),
+    ...(request.app.registration !== 'manual' && { unverified: { host: clientHost(request) } }),
+    hidden: hiddenFields(c, request),
   })
 })
 
 const FORM_ONLY_FIELDS = ['csrfmiddlewaretoken', 'allow']
 
 authorizeRoutes.post('/o/authorize/', async (c) => {
-  const form = await readForm(c)
+  const { form, forged } = await readPostedForm(c)
   const session = c.get('session')
   if (!session) {
     // The session ended while the consent page was open: sign in again, then see the page anew.
@@ -148,11 +168,9 @@ authorizeRoutes.post('/o/authorize/', async (c) => {
     return c.redirect(loginUrl(`/o/authorize/?${query}`), 303)
   }
   // §10.12: a forged consent would hand a code for the victim's account to the attacker's client.
-  if (!verifyCsrf(c, form)) {
-    return renderError(
+  if (forged) {
+    return refuseForgedForm(
       c,
-      403,
-      'Request refused',
       'This consent form has expired or did not come from this site. Go back to the application and try again.',
     )
   }

@@ -30,7 +30,7 @@ export function sessionCsrfToken(session: Pick<Session, 'csrfSecret'>): string {
 }
 
 /** The sign-in form's token: the value of its cookie, set here when the browser has none yet. */
-export function loginCsrfToken(c: Context<AppEnv>): string {
+function loginCsrfToken(c: Context<AppEnv>): string {
   const existing = getCookie(c, LOGIN_CSRF_COOKIE)
   if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing
   const token = randomToken()

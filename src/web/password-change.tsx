@@ -8,18 +8,17 @@
  * under Authorized apps.
  */
 import { Hono, type Context } from 'hono'
-import { eq } from 'drizzle-orm'
 import type { AppEnv } from '../env'
-import { sessions, users } from '../db/schema'
+import { replacePassword } from '../store/users'
 import { hashPassword } from '../crypto/password'
 import { type PasswordOwner, passwordProblems } from '../accounts/passwords'
 import { log } from '../log'
-import { readForm } from './form'
+import { readPostedForm } from './form'
 import { methodNotAllowed } from './views/error'
 import { type PasswordChangeErrors, PasswordChangeDonePage, PasswordChangePage } from './views/password-change'
-import { inMinutes } from '../auth/rate-limit'
+import { clientIp, inMinutes } from '../auth/rate-limit'
+import { systemClock } from '../clock'
 import { checkPassword } from '../auth/password-check'
-import { verifyCsrf } from './csrf'
 import { requireLogin, signedIn, startSession } from './session'
 
 /** The new password's problems under new_password1; new_password2 only has to match it. */
@@ -41,9 +40,9 @@ const renderForm = (c: Context<AppEnv>, status: 200 | 400 | 403 | 429, errors?: 
 passwordChangeRoutes.get('/accounts/password_change/', (c) => renderForm(c, 200))
 
 passwordChangeRoutes.post('/accounts/password_change/', async (c) => {
-  const form = await readForm(c)
+  const { form, forged } = await readPostedForm(c)
   const { user } = signedIn(c)
-  if (!verifyCsrf(c, form))
+  if (forged)
     return renderForm(c, 403, undefined, 'This form has expired or did not come from this site. Please try again.')
   const oldPassword = form.get('old_password') ?? ''
   const errors = newPasswordErrors(user, form.get('new_password1') ?? '', form.get('new_password2') ?? '')
@@ -51,7 +50,10 @@ passwordChangeRoutes.post('/accounts/password_change/', async (c) => {
   if (Object.keys(errors).length) return renderForm(c, 400, errors)
 
   // The signed-in user's own row, read again beside the attempt's reservation (one D1 batch).
-  const check = await checkPassword(c, user.username, oldPassword)
+  const check = await checkPassword(
+    { db: c.get('db'), clock: systemClock },
+    { username: user.username, password: oldPassword, ip: clientIp(c) },
+  )
   if (check.outcome === 'limited') {
     c.header('Retry-After', String(check.retryAfter))
     return renderForm(c, 429, undefined, `Too many wrong passwords. Try again ${inMinutes(check.retryAfter)}.`)
@@ -61,11 +63,7 @@ passwordChangeRoutes.post('/accounts/password_change/', async (c) => {
     return renderForm(c, 400, { old_password: ['Your old password was entered incorrectly. Please enter it again.'] })
   }
   const hash = await hashPassword(form.get('new_password1')!)
-  const db = c.get('db')
-  await db.batch([
-    db.update(users).set({ password: hash }).where(eq(users.id, user.id)),
-    db.delete(sessions).where(eq(sessions.userId, user.id)),
-  ])
+  await replacePassword(c.get('db'), user.id, hash)
   await startSession(c, user.id)
   log(c, 'info', { event: 'password_changed', userId: user.id })
   return c.redirect('/accounts/password_change/done/', 303)

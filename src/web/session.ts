@@ -5,20 +5,18 @@
  * Cookie: HttpOnly (no script reads it), SameSite=Lax (not sent on cross-site POSTs), Secure when
  * served over https (RFC 6265bis §4.1.2; OWASP Session Management Cheat Sheet).
  */
-import { and, eq, gt } from 'drizzle-orm'
 import type { Context } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
-import type { Db } from '../db/client'
 import { readSettings } from '../config'
-import { sessions, users } from '../db/schema'
 import { randomToken, sha256Hex } from '../crypto/token'
 import { systemClock } from '../clock'
-import type { User } from '../accounts/users'
+import type { User } from '../store/users'
+import { deleteSession, findLiveSession, insertSession } from '../store/sessions'
 import { safeNext } from './next-url'
 
-export const SESSION_COOKIE = 'eot_session'
+const SESSION_COOKIE = 'eot_session'
 
 /** A signed-in browser: who, since when (OpenID Connect `auth_time`), and its CSRF secret. */
 export type Session = { idHash: string; user: User; csrfSecret: string; created: number; expiresAt: number }
@@ -40,16 +38,12 @@ export async function startSession(c: Context<AppEnv>, userId: number): Promise<
   await deleteSessionRow(c)
   const id = randomToken()
   const { sessionExpireSeconds } = readSettings(c.env)
-  await c
-    .get('db')
-    .insert(sessions)
-    .values({
-      idHash: sha256Hex(id),
-      userId,
-      csrfSecret: randomToken(),
-      expiresAt: systemClock.now() + sessionExpireSeconds,
-    })
-    .run()
+  await insertSession(c.get('db'), {
+    idHash: sha256Hex(id),
+    userId,
+    csrfSecret: randomToken(),
+    expiresAt: systemClock.now() + sessionExpireSeconds,
+  })
   setCookie(c, SESSION_COOKIE, id, {
     path: '/',
     httpOnly: true,
@@ -63,13 +57,7 @@ export async function startSession(c: Context<AppEnv>, userId: number): Promise<
 async function findSession(c: Context<AppEnv>): Promise<Session | null> {
   const id = getCookie(c, SESSION_COOKIE)
   if (!id || id.length > 100) return null
-  const row = await c
-    .get('db')
-    .select({ session: sessions, user: users })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.idHash, sha256Hex(id)), gt(sessions.expiresAt, systemClock.now())))
-    .get()
+  const row = await findLiveSession(c.get('db'), sha256Hex(id), systemClock)
   if (!row?.user.isActive) return null
   const { idHash, csrfSecret, created, expiresAt } = row.session
   return { idHash, user: row.user, csrfSecret, created, expiresAt }
@@ -83,23 +71,13 @@ export const loadSession = createMiddleware<AppEnv>(async function loadSession(c
 
 async function deleteSessionRow(c: Context<AppEnv>): Promise<void> {
   const id = getCookie(c, SESSION_COOKIE)
-  if (id)
-    await c
-      .get('db')
-      .delete(sessions)
-      .where(eq(sessions.idHash, sha256Hex(id)))
-      .run()
+  if (id) await deleteSession(c.get('db'), sha256Hex(id))
 }
 
 /** Ends this browser's session, server-side and in the cookie. */
 export async function endSession(c: Context<AppEnv>): Promise<void> {
   await deleteSessionRow(c)
   deleteCookie(c, SESSION_COOKIE, { path: '/', secure: isHttps(c) })
-}
-
-/** Ends every session of a user: "sign out everywhere" (a password change does it in its own batch). */
-export async function endAllSessions(db: Db, userId: number): Promise<void> {
-  await db.delete(sessions).where(eq(sessions.userId, userId)).run()
 }
 
 /**
@@ -109,7 +87,7 @@ export async function endAllSessions(db: Db, userId: number): Promise<void> {
 export const loginUrl = (next: string) => `/accounts/login/?next=${encodeURIComponent(safeNext(next))}`
 
 /** The path and query of this request: where sign-in should come back to. */
-export const currentPath = (c: Context) => {
+const currentPath = (c: Context) => {
   const url = new URL(c.req.url)
   return url.pathname + url.search
 }

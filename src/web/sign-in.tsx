@@ -5,25 +5,24 @@
  * (src/auth/password-check.ts, shared with the password grant and the password change page).
  */
 import { Hono, type Context } from 'hono'
-import { eq } from 'drizzle-orm'
 import type { AppEnv } from '../env'
-import { users } from '../db/schema'
 import { normalizeUsername } from '../accounts/users'
 import { log } from '../log'
 import { systemClock } from '../clock'
 import { LoginPage } from './views/login'
-import { readForm } from './form'
-import { methodNotAllowed, renderError } from './views/error'
+import { readPostedForm, refuseForgedForm } from './form'
+import { methodNotAllowed } from './views/error'
 import { pageHeaders } from './security'
-import { inMinutes } from '../auth/rate-limit'
+import { clientIp, inMinutes } from '../auth/rate-limit'
 import { checkPassword } from '../auth/password-check'
-import { csrfTokenFor, verifyCsrf } from './csrf'
+import { csrfTokenFor } from './csrf'
 import { safeNext } from './next-url'
-import { endAllSessions, endSession, loadSession, startSession } from './session'
+import { endSession, loadSession, startSession } from './session'
+import { deleteSessionsOf } from '../store/sessions'
+import { recordSignIn } from '../store/users'
 import { passwordChangeRoutes } from './password-change'
 
-export const INVALID_LOGIN =
-  'Please enter a correct username and password. Note that both fields may be case-sensitive.'
+const INVALID_LOGIN = 'Please enter a correct username and password. Note that both fields may be case-sensitive.'
 
 export const signInRoutes = new Hono<AppEnv>()
 signInRoutes.use('/accounts/*', pageHeaders, loadSession)
@@ -41,12 +40,12 @@ function renderLogin(
 signInRoutes.get('/accounts/login/', (c) => renderLogin(c, 200, { next: safeNext(c.req.query('next')) }))
 
 signInRoutes.post('/accounts/login/', async (c) => {
-  const form = await readForm(c)
+  const { form, forged } = await readPostedForm(c)
   const next = safeNext(form.get('next') ?? c.req.query('next'))
   // Normalised before the limits and the lookup: every spelling of a name is that one account.
   const username = normalizeUsername((form.get('username') ?? '').slice(0, 150))
   const password = form.get('password') ?? ''
-  if (!verifyCsrf(c, form)) {
+  if (forged) {
     return renderLogin(c, 403, {
       next,
       username,
@@ -56,7 +55,7 @@ signInRoutes.post('/accounts/login/', async (c) => {
   if (!username || !password) return renderLogin(c, 400, { next, username, error: 'Enter your username and password.' })
 
   // Refused before the password is checked, whether or not the user exists: nothing is revealed.
-  const check = await checkPassword(c, username, password)
+  const check = await checkPassword({ db: c.get('db'), clock: systemClock }, { username, password, ip: clientIp(c) })
   if (check.outcome === 'limited') {
     c.header('Retry-After', String(check.retryAfter))
     const error = `Too many failed sign-in attempts. Try again ${inMinutes(check.retryAfter)}.`
@@ -68,7 +67,7 @@ signInRoutes.post('/accounts/login/', async (c) => {
   }
   const { user } = check
   await startSession(c, user.id)
-  await c.get('db').update(users).set({ lastLogin: systemClock.now() }).where(eq(users.id, user.id)).run()
+  await recordSignIn(c.get('db'), user.id, systemClock)
   log(c, 'info', { event: 'signed_in', userId: user.id })
   return c.redirect(next, 302)
 })
@@ -77,12 +76,11 @@ signInRoutes.get('/accounts/logout/', (c) => c.redirect('/', 302))
 
 /** Sign-out; with `everywhere` set, every session of the user ends, on every device. */
 signInRoutes.post('/accounts/logout/', async (c) => {
-  const form = await readForm(c)
+  const { form, forged } = await readPostedForm(c)
   const session = c.get('session')
   if (!session) return c.redirect('/accounts/login/', 303)
-  if (!verifyCsrf(c, form))
-    return renderError(c, 403, 'Request refused', 'Sign-out was refused: the form did not come from this site.')
-  if (form.get('everywhere')) await endAllSessions(c.get('db'), session.user.id)
+  if (forged) return refuseForgedForm(c, 'Sign-out was refused: the form did not come from this site.')
+  if (form.get('everywhere')) await deleteSessionsOf(c.get('db'), session.user.id)
   await endSession(c)
   log(c, 'info', { event: 'signed_out', userId: session.user.id })
   return c.redirect('/accounts/login/', 303)

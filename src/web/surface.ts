@@ -1,6 +1,6 @@
 /**
  * @module The web surface: every page a browser shows (home, sign-in, password change, the
- * consent page at /o/authorize/, application management, authorized apps; later /admin/).
+ * consent page at /o/authorize/, application management, authorized apps, the admin site at /admin/).
  * Every error is an HTML error page, never JSON.
  */
 import { Hono, type ErrorHandler } from 'hono'
@@ -14,6 +14,7 @@ import { authorizeRoutes } from './authorize'
 import { applicationRoutes } from './applications'
 import { authorizedTokenRoutes } from './authorized-tokens'
 import { homeRoutes } from './home'
+import { adminRoutes } from './admin/index'
 
 const routes = new Hono<AppEnv>()
 routes.route('/', signInRoutes)
@@ -21,6 +22,7 @@ routes.route('/', authorizeRoutes)
 routes.route('/', applicationRoutes)
 routes.route('/', authorizedTokenRoutes)
 routes.route('/', homeRoutes)
+routes.route('/', adminRoutes)
 
 /** Every error as the error page: a person reads it, so it says what to do next. */
 const onError: ErrorHandler<AppEnv> = (err, c) => {
@@ -38,7 +40,7 @@ const onError: ErrorHandler<AppEnv> = (err, c) => {
 
 /** The pages: some beside the protocol endpoints under /o/, each path its own. */
 export const webSurface: Surface = {
-  paths: ['/', '/accounts/*', '/o/authorize/', '/o/applications/*', '/o/authorized_tokens/*'],
+  paths: ['/', '/accounts/*', '/o/authorize/', '/o/applications/*', '/o/authorized_tokens/*', '/admin/*'],
   routes,
   onError,
 }

@@ -4,24 +4,18 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { callWith } from '../helpers/faults'
-import { call, read } from '../helpers/http'
-import { passwordSetup, passwordToken } from '../helpers/password-flow'
-import { codeGrant, postAs } from '../helpers/grants'
+import { call, RESOURCE_METADATA, read } from '../helpers/http'
+import { codeGrant, grant, postAs } from '../helpers/grants'
 import { unique } from '../helpers/seed'
 
 const NOT_PROVIDED = { detail: 'Authentication credentials were not provided.' }
-const INVALID_TOKEN = 'Bearer realm="api", error="invalid_token", error_description="The access token is invalid."'
+const USERINFO_INVALID = 'Bearer realm="api", error="invalid_token", error_description="The access token is invalid."'
+// The API's 401s also name its RFC 9728 metadata.
+const INVALID_TOKEN = `${USERINFO_INVALID}, ${RESOURCE_METADATA}`
 
 const CHANGES = {
   'deactivated via SQL': (id: number) => env.DB.prepare('update users set is_active = 0 where id = ?').bind(id).run(),
   'deleted via SQL': (id: number) => env.DB.prepare('delete from users where id = ?').bind(id).run(),
-}
-
-async function userWithToken() {
-  const setup = await passwordSetup()
-  const res = await passwordToken(setup, { scope: 'read write groups' })
-  expect(res.status).toBe(200)
-  return { ...setup, token: res.body.access_token as string }
 }
 
 const countUsersNamed = async (username: string) =>
@@ -75,7 +69,7 @@ async function send(req: Request, ownId: number, token: string) {
 
 describe.each(Object.entries(CHANGES))('a token of a user %s', (_, change) => {
   it.each(ROUTES)('%s → 401 invalid_token, and nothing written', async (_, req, liveStatus) => {
-    const { user, token } = await userWithToken()
+    const { user, token } = await grant('password', { scope: 'read write groups' })
     expect((await send(req, user.id, token)).res.status).toBe(liveStatus)
 
     await change(user.id)
@@ -95,14 +89,14 @@ describe.each(Object.entries(CHANGES))('a token of a user %s', (_, change) => {
     const userinfo = await read(await call('/o/userinfo/', { token }))
     expect(userinfo.status).toBe(401)
     expect(userinfo.body).toEqual({ error: 'invalid_token', error_description: 'The access token is invalid.' })
-    expect(userinfo.headers.get('www-authenticate')).toBe(INVALID_TOKEN)
+    expect(userinfo.headers.get('www-authenticate')).toBe(USERINFO_INVALID)
     expect((await postAs(app, '/o/introspect/', { token })).body).toEqual({ active: false })
   })
 })
 
 describe('a user deactivated, then reactivated', () => {
   it('gets their unexpired tokens back: deactivation by SQL suspends, it does not revoke', async () => {
-    const { user, token } = await userWithToken()
+    const { user, token } = await grant('password', { scope: 'read write groups' })
     await CHANGES['deactivated via SQL'](user.id)
     expect((await call('/users/', { token })).status).toBe(401)
     await env.DB.prepare('update users set is_active = 1 where id = ?').bind(user.id).run()

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { callWith } from '../helpers/faults'
 import { ORIGIN, read } from '../helpers/http'
-import { passwordSetup, passwordToken } from '../helpers/password-flow'
+import { userToken } from '../helpers/grants'
 import { recordingD1 } from '../helpers/recording'
 import { createGroup, createUser } from '../helpers/seed'
 
@@ -11,8 +11,7 @@ const PAGED = { PAGE_SIZE: '2', MAX_PAGE_SIZE: '3' }
 /** A user token for `scope`, with at least six users and six groups in the database. */
 async function seeded(scope = 'read groups') {
   for (let i = 0; i < 5; i++) await Promise.all([createUser(), createGroup()])
-  const res = await passwordToken(await passwordSetup(), { scope })
-  return res.body.access_token as string
+  return userToken(scope)
 }
 
 const get = async (token: string, path: string, bindings: Partial<Env> = PAGED) =>

@@ -1,17 +1,13 @@
 // Who may call what: the tutorial's scope rules, and RFC 6750 challenges on refusal.
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { call, read } from '../helpers/http'
-import { passwordSetup, passwordToken } from '../helpers/password-flow'
+import { call, RESOURCE_METADATA, read } from '../helpers/http'
+import { userToken } from '../helpers/grants'
 import { createGroup, unique } from '../helpers/seed'
 import { sha256Hex } from '../../src/crypto/token'
 
 const NOT_PROVIDED = { detail: 'Authentication credentials were not provided.' }
 const DENIED = { detail: 'You do not have permission to perform this action.' }
-
-async function token(scope: string) {
-  return (await passwordToken(await passwordSetup(), { scope })).body.access_token as string
-}
 
 describe('scopes', () => {
   it.each([
@@ -26,7 +22,7 @@ describe('scopes', () => {
     ['GET', '/groups/', 'read groups', 200, null],
   ] as const)('%s %s with a %j token → %i', async (method, path, scope, status, needed) => {
     const form = method === 'POST' ? { username: unique('u') } : undefined
-    const res = await read(await call(path, { method, token: await token(scope), form }))
+    const res = await read(await call(path, { method, token: await userToken(scope), form }))
     expect(res.status).toBe(status)
     if (needed) {
       expect(res.body).toEqual(DENIED)
@@ -40,13 +36,13 @@ describe('scopes', () => {
   it('lists groups in the tutorial shape', async () => {
     const name = unique('staff')
     await createGroup(name)
-    const res = await read(await call('/groups/', { token: await token('groups') }))
+    const res = await read(await call('/groups/', { token: await userToken('groups') }))
     expect(res.body).toContainEqual({ name })
     for (const g of res.body) expect(Object.keys(g)).toEqual(['name'])
   })
 
   it('POST /groups/ is 405', async () => {
-    const res = await read(await call('/groups/', { token: await token('groups'), form: { name: 'x' } }))
+    const res = await read(await call('/groups/', { token: await userToken('groups'), form: { name: 'x' } }))
     expect(res.status).toBe(405)
     expect(res.body).toEqual({ detail: 'Method "POST" not allowed.' })
   })
@@ -63,7 +59,7 @@ describe('authentication', () => {
       const res = await read(await call(path, { headers: header ? { Authorization: header } : {} }))
       expect(res.status).toBe(401)
       expect(res.body).toEqual(NOT_PROVIDED)
-      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="api"')
+      expect(res.headers.get('www-authenticate')).toBe(`Bearer realm="api", ${RESOURCE_METADATA}`)
     }
   })
 
@@ -72,12 +68,12 @@ describe('authentication', () => {
     expect(res.status).toBe(401)
     expect(res.body).toEqual(NOT_PROVIDED)
     expect(res.headers.get('www-authenticate')).toBe(
-      'Bearer realm="api", error="invalid_token", error_description="The access token is invalid."',
+      `Bearer realm="api", error="invalid_token", error_description="The access token is invalid.", ${RESOURCE_METADATA}`,
     )
   })
 
   it('an expired token → 401 invalid_token "has expired", even while KV still holds it', async () => {
-    const t = await token('read groups')
+    const t = await userToken('read groups')
     const key = `access:${sha256Hex(t)}`
     const record = JSON.parse((await env.TOKENS.get(key))!)
     await env.TOKENS.put(key, JSON.stringify({ ...record, exp: Math.floor(Date.now() / 1000) - 1 }))
@@ -85,7 +81,7 @@ describe('authentication', () => {
       const res = await read(await call(path, { token: t }))
       expect(res.status).toBe(401)
       expect(res.headers.get('www-authenticate')).toBe(
-        'Bearer realm="api", error="invalid_token", error_description="The access token has expired."',
+        `Bearer realm="api", error="invalid_token", error_description="The access token has expired.", ${RESOURCE_METADATA}`,
       )
     }
   })

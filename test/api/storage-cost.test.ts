@@ -7,15 +7,9 @@ import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { callWith } from '../helpers/faults'
 import { basicAuth, read } from '../helpers/http'
-import { passwordSetup, passwordToken } from '../helpers/password-flow'
+import { grant, passwordSetup, passwordToken } from '../helpers/grants'
 import { recordingD1, recordingKV } from '../helpers/recording'
 import { unique } from '../helpers/seed'
-
-async function userToken() {
-  const setup = await passwordSetup()
-  const res = await passwordToken(setup, { scope: 'read groups' })
-  return { user: setup.user, token: res.body.access_token as string }
-}
 
 async function recorded(path: string, token: string) {
   const { DB, calls: d1 } = recordingD1()
@@ -31,7 +25,7 @@ const ACTIVE_FLAG = /^select "is_active" from "users" where "users"\."id" = \?$/
 
 describe('storage per bearer-protected request', () => {
   it('GET /users/<pk>/: one KV get for the token, then one select joining the token user to the user asked for', async () => {
-    const { user, token } = await userToken()
+    const { user, token } = await grant('password', { scope: 'read groups' })
     expect(await recorded(`/users/${user.id}/`, token)).toEqual({
       status: 200,
       kv: ['get access:'],
@@ -42,7 +36,7 @@ describe('storage per bearer-protected request', () => {
   })
 
   it('GET /users/<pk>/ refused for a deactivated user: the same KV get and the same one select', async () => {
-    const { user, token } = await userToken()
+    const { user, token } = await grant('password', { scope: 'read groups' })
     await env.DB.prepare('update users set is_active = 0 where id = ?').bind(user.id).run()
     expect(await recorded(`/users/${user.id}/`, token)).toEqual({
       status: 401,
@@ -54,7 +48,7 @@ describe('storage per bearer-protected request', () => {
   })
 
   it('GET /users/ (plain list): one KV get and one statement, the user check inside it', async () => {
-    const { user, token } = await userToken()
+    const { user, token } = await grant('password', { scope: 'read groups' })
     const live = await recorded('/users/', token)
     const statement = expect.stringMatching(
       /^select .* from "users" where exists \(select 1 from "users" "actor" .*\) order by "users"\."id" asc$/,
@@ -77,7 +71,7 @@ describe('storage per bearer-protected request', () => {
   })
 
   it('GET /groups/: one KV get, then one batch of the user check and the list query', async () => {
-    const { token } = await userToken()
+    const { token } = await grant('password', { scope: 'read groups' })
     expect(await recorded('/groups/', token)).toEqual({
       status: 200,
       kv: ['get access:'],
@@ -91,8 +85,7 @@ describe('storage per bearer-protected request', () => {
   })
 
   it('POST /users/: one KV get, one batch of the user check and the username lookup, then the insert', async () => {
-    const setup = await passwordSetup()
-    const token = (await passwordToken(setup, { scope: 'write' })).body.access_token as string
+    const { token } = await grant('password', { scope: 'write' })
     const { DB, calls: d1 } = recordingD1()
     const { TOKENS, calls: kv } = recordingKV()
     const res = await read(
@@ -127,7 +120,7 @@ describe('storage per bearer-protected request', () => {
 })
 
 describe('storage per refresh', () => {
-  it('POST /o/token/ refresh_token: 1 D1 batch and 1 statement, 3 KV writes', async () => {
+  it('POST /o/token/ refresh_token: 1 D1 batch (of 4) and 1 statement, 3 KV writes, no KV read', async () => {
     const setup = await passwordSetup()
     const first = (await passwordToken(setup)).body
     const { DB, calls: d1 } = recordingD1()
@@ -149,10 +142,14 @@ describe('storage per refresh', () => {
       kv: ['delete access:', 'put refresh:', 'put access:'],
       sql: [
         // One batch, one transaction: the client's row, the grant the token is current (or previous)
-        // in with its user, and the rotation, conditional on both and on the client's credential.
+        // in with its user, the registered resources it names (RFC 8707; none here), and the
+        // rotation, conditional on all that and on the client's credential.
         expect.stringMatching(/^select .* from "applications" where "applications"\."client_id" = \?$/),
         expect.stringMatching(
           /^select .* from "token_families" left join "users" on "users"\."id" = "token_families"\."user_id" where \("token_families"\."refresh_hash" = \? or "token_families"\."previous_refresh_hash" = \?\)$/,
+        ),
+        expect.stringMatching(
+          /^select .* from "resources" where instr\(' ' \|\| coalesce\(\(\(select "resources" from "token_families" where .*\)\), ''\) .*\) > 0$/,
         ),
         expect.stringMatching(
           /^update "token_families" set .* where \("token_families"\."refresh_hash" = \? and "token_families"\."application_id" = \(select "id" from "applications" where .*"applications"\."client_secret_hash" = \?.*\).*\)$/,
@@ -163,7 +160,7 @@ describe('storage per refresh', () => {
         ),
       ],
       runs: 1,
-      batches: [3],
+      batches: [4],
     })
   })
 })

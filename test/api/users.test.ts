@@ -1,16 +1,11 @@
 // The users API as the tutorial's DRF views answer it: shapes, validation, errors, redirects.
 import { describe, expect, it } from 'vitest'
 import { env } from 'cloudflare:workers'
-import { call, read } from '../helpers/http'
-import { passwordSetup, passwordToken } from '../helpers/password-flow'
+import { call, RESOURCE_METADATA, read } from '../helpers/http'
+import { userToken } from '../helpers/grants'
 import { createApplication, createUser, unique } from '../helpers/seed'
 import { fullwidth } from '../helpers/spellings'
 import { UNUSABLE_PASSWORD } from '../../src/crypto/password'
-
-async function token(scope = 'read write groups') {
-  const res = await passwordToken(await passwordSetup(), { scope })
-  return res.body.access_token as string
-}
 
 const userJson = {
   username: expect.any(String),
@@ -22,7 +17,7 @@ const userJson = {
 describe('GET /users/', () => {
   it('lists every user in the tutorial shape, with DRF’s Allow header', async () => {
     await createUser({ username: unique('alice'), firstName: 'Alice', lastName: 'Liddell', email: 'alice@example.com' })
-    const res = await read(await call('/users/', { token: await token('read') }))
+    const res = await read(await call('/users/', { token: await userToken('read') }))
     expect(res.status).toBe(200)
     expect(res.headers.get('allow')).toBe('GET, POST, HEAD, OPTIONS')
     expect(res.body.length).toBeGreaterThanOrEqual(2)
@@ -36,14 +31,14 @@ describe('GET /users/', () => {
   })
 
   it('matches the Bearer scheme case-insensitively', async () => {
-    const res = await call('/users/', { headers: { Authorization: `bearer ${await token()}` } })
+    const res = await call('/users/', { headers: { Authorization: `bearer ${await userToken()}` } })
     expect(res.status).toBe(200)
   })
 
   it('never reads a token from the query string (RFC 9700 §4.3.2; DOT 1.7 does)', async () => {
-    const res = await read(await call(`/users/?access_token=${await token()}`))
+    const res = await read(await call(`/users/?access_token=${await userToken()}`))
     expect(res.status).toBe(401)
-    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="api"')
+    expect(res.headers.get('www-authenticate')).toBe(`Bearer realm="api", ${RESOURCE_METADATA}`)
   })
 })
 
@@ -55,7 +50,7 @@ describe('GET /users/<pk>/', () => {
       lastName: 'Builder',
       email: 'bob@example.com',
     })
-    const res = await read(await call(`/users/${bob.id}/`, { token: await token('read') }))
+    const res = await read(await call(`/users/${bob.id}/`, { token: await userToken('read') }))
     expect(res.status).toBe(200)
     expect(res.headers.get('allow')).toBe('GET, HEAD, OPTIONS')
     expect(res.body).toEqual({
@@ -67,7 +62,7 @@ describe('GET /users/<pk>/', () => {
   })
 
   it.each(['99999', 'abc', '0', '1.5', '-1'])('answers 404 {"detail": "Not found."} for pk %j', async (pk) => {
-    const res = await read(await call(`/users/${pk}/`, { token: await token() }))
+    const res = await read(await call(`/users/${pk}/`, { token: await userToken() }))
     expect(res.status).toBe(404)
     expect(res.body).toEqual({ detail: 'Not found.' })
   })
@@ -79,7 +74,7 @@ describe('GET /users/<pk>/', () => {
   })
 
   it.each(['PUT', 'PATCH', 'DELETE'])('%s is 405 after authentication', async (method) => {
-    const t = await token()
+    const t = await userToken()
     const res = await read(await call('/users/1/', { method, token: t, form: { username: 'x' } }))
     expect(res.status).toBe(405)
     expect(res.body).toEqual({ detail: `Method "${method}" not allowed.` })
@@ -93,7 +88,7 @@ describe('POST /users/', () => {
   it('creates a user from a form body, as the tutorial does, and the password signs in', async () => {
     const username = unique('foo')
     const res = await read(
-      await call('/users/', { token: await token('write'), form: { username, password: 'bar baz qux' } }),
+      await call('/users/', { token: await userToken('write'), form: { username, password: 'bar baz qux' } }),
     )
     expect(res.status).toBe(201)
     expect(res.body).toEqual({ username, email: '', first_name: '', last_name: '' })
@@ -114,13 +109,13 @@ describe('POST /users/', () => {
   it('creates a user from a JSON body', async () => {
     const username = unique('foojson')
     const json = { username, email: 'foojson@example.com', first_name: 'Foo', last_name: 'Json' }
-    const res = await read(await call('/users/', { token: await token(), json }))
+    const res = await read(await call('/users/', { token: await userToken(), json }))
     expect(res).toMatchObject({ status: 201, body: json })
   })
 
   it('a user created without a password cannot sign in with any', async () => {
     const username = unique('nopw')
-    await call('/users/', { token: await token(), form: { username } })
+    await call('/users/', { token: await userToken(), form: { username } })
     const app = await createApplication()
     for (const password of ['', '!', 'x']) {
       const res = await read(
@@ -134,7 +129,7 @@ describe('POST /users/', () => {
   })
 
   it('refuses a duplicate username', async () => {
-    const t = await token()
+    const t = await userToken()
     const username = unique('dup')
     expect((await call('/users/', { token: t, form: { username } })).status).toBe(201)
     const res = await read(await call('/users/', { token: t, form: { username } }))
@@ -144,7 +139,7 @@ describe('POST /users/', () => {
   })
 
   it('of concurrent creations of one username, exactly one is 201', async () => {
-    const t = await token()
+    const t = await userToken()
     const username = unique('race')
     const results = await Promise.all(
       Array.from({ length: 8 }, () => call('/users/', { token: t, form: { username } })),
@@ -168,7 +163,7 @@ describe('POST /users/', () => {
       { first_name: ['Ensure this field has no more than 150 characters.'] },
     ],
   ])('validates %j as DRF does', async (form, errors) => {
-    const res = await read(await call('/users/', { token: await token(), form: form as Record<string, string> }))
+    const res = await read(await call('/users/', { token: await userToken(), form: form as Record<string, string> }))
     expect(res.status).toBe(400)
     expect(res.body).toEqual(errors)
   })
@@ -178,7 +173,7 @@ describe('POST /users/', () => {
     [{ username: ['a'] }, { username: ['Not a valid string.'] }],
     [{ username: true }, { username: ['Not a valid string.'] }],
   ])('validates JSON %j', async (json, errors) => {
-    const res = await read(await call('/users/', { token: await token(), json }))
+    const res = await read(await call('/users/', { token: await userToken(), json }))
     expect(res.status).toBe(400)
     expect(res.body).toEqual(errors)
   })
@@ -216,7 +211,7 @@ describe('POST /users/', () => {
       { detail: 'Unsupported media type in request.' },
     ],
   ])('answers %s with a clear error and writes nothing', async (_, headers, body, status, answer) => {
-    const t = await token()
+    const t = await userToken()
     const before = await env.DB.prepare('select count(*) as n from users').first<{ n: number }>()
     const res = await read(
       await (await import('cloudflare:workers')).exports.default.fetch(
@@ -256,7 +251,7 @@ describe('POST /users/ password validation (Django’s default validators, as th
     ],
   ])('refuses %s with DRF’s field errors and writes nothing', async (_, passwordFor, body) => {
     const username = unique('pw')
-    const t = await token()
+    const t = await userToken()
     const before = await usersCount()
     const res = await read(await call('/users/', { token: t, json: { username, password: passwordFor(username) } }))
     expect({ status: res.status, body: res.body }).toEqual({ status: 400, body })
@@ -274,7 +269,7 @@ describe('POST /users/ password validation (Django’s default validators, as th
     ['the first name', { first_name: 'Maximilian', password: 'maximilian!' }, 'first name'],
     ['the last name', { last_name: 'Featherstonehaugh', password: 'Featherstonehaugh9' }, 'last name'],
   ])('refuses a password too similar to %s', async (_, fields, name) => {
-    const t = await token()
+    const t = await userToken()
     const before = await usersCount()
     const res = await read(await call('/users/', { token: t, json: { username: unique('sim'), ...fields } }))
     expect({ status: res.status, body: res.body }).toEqual({
@@ -287,7 +282,7 @@ describe('POST /users/ password validation (Django’s default validators, as th
   it('lets a long passphrase that merely contains a short attribute through (Django’s length bound)', async () => {
     const res = await read(
       await call('/users/', {
-        token: await token(),
+        token: await userToken(),
         json: { username: unique('sim'), first_name: 'Al', password: 'al is fond of very long passphrases' },
       }),
     )
@@ -296,7 +291,7 @@ describe('POST /users/ password validation (Django’s default validators, as th
 
   it('lists username and password errors together', async () => {
     const res = await read(
-      await call('/users/', { token: await token(), form: { username: 'bad name!', password: '1' } }),
+      await call('/users/', { token: await userToken(), form: { username: 'bad name!', password: '1' } }),
     )
     expect({ status: res.status, body: res.body }).toEqual({
       status: 400,
@@ -309,7 +304,7 @@ describe('POST /users/ password validation (Django’s default validators, as th
 
   it('the password stays optional: without one the user is created with an unusable password', async () => {
     const username = unique('nopassword')
-    const res = await read(await call('/users/', { token: await token(), form: { username } }))
+    const res = await read(await call('/users/', { token: await userToken(), form: { username } }))
     expect({ status: res.status, body: res.body }).toEqual({
       status: 201,
       body: { username, email: '', first_name: '', last_name: '' },
@@ -338,7 +333,7 @@ describe('POST /users/ username normalisation (NFKC, as Django’s normalize_use
   it.each(SPELLINGS)('%s: taken when the normalised name exists', async (_, posted, normalised) => {
     const tail = unique('_n')
     const existing = await createUser({ username: `${normalised}${tail}` })
-    const t = await token()
+    const t = await userToken()
     const before = await usersCount()
     const res = await read(await call('/users/', { token: t, form: { username: `${posted}${tail}` } }))
     expect({ status: res.status, body: res.body }).toEqual({ status: 400, body: TAKEN })
@@ -348,7 +343,7 @@ describe('POST /users/ username normalisation (NFKC, as Django’s normalize_use
 
   it.each(SPELLINGS)('%s: created, stored and listed normalised otherwise', async (_, posted, normalised) => {
     const tail = unique('_n')
-    const t = await token()
+    const t = await userToken()
     const res = await read(
       await call('/users/', { token: t, json: { username: `${posted}${tail}`, password: 'a good passphrase' } }),
     )
@@ -381,7 +376,7 @@ describe('POST /users/ username normalisation (NFKC, as Django’s normalize_use
       },
     ],
   ])('judges the normalised form: %s', async (_, username, body) => {
-    const t = await token()
+    const t = await userToken()
     const before = await usersCount()
     const res = await read(await call('/users/', { token: t, json: { username } }))
     expect({ status: res.status, body: res.body }).toEqual({ status: 400, body })
@@ -390,7 +385,7 @@ describe('POST /users/ username normalisation (NFKC, as Django’s normalize_use
 
   it('counts the length after normalisation: 150 accented letters, each posted decomposed (300 code points), fit', async () => {
     const username = 'e\u0301'.repeat(150)
-    const res = await read(await call('/users/', { token: await token(), json: { username } }))
+    const res = await read(await call('/users/', { token: await userToken(), json: { username } }))
     expect({ status: res.status, body: res.body }).toEqual({
       status: 201,
       body: { username: 'é'.repeat(150), email: '', first_name: '', last_name: '' },
@@ -398,7 +393,7 @@ describe('POST /users/ username normalisation (NFKC, as Django’s normalize_use
   })
 
   it('of concurrent creations of two spellings of one name, exactly one is 201', async () => {
-    const t = await token()
+    const t = await userToken()
     const name = unique('racer')
     const spellings = [name, fullwidth(name)]
     const results = await Promise.all(

@@ -3,19 +3,14 @@
 // token only in the query or body, which is never read (test/api/users.test.ts); a malformed value,
 // or a token sent in the header and another place, is 400 invalid_request (§2, §3.1).
 import { beforeAll, describe, expect, it } from 'vitest'
-import { clientCredentialsGrant } from '../helpers/grants'
-import { call, read } from '../helpers/http'
-import { passwordSetup, passwordToken } from '../helpers/password-flow'
+import { clientCredentialsGrant, userToken } from '../helpers/grants'
+import { call, RESOURCE_METADATA, read } from '../helpers/http'
 import type { TestApp } from '../helpers/seed'
 
 const MALFORMED = 'The Authorization header is malformed.'
 const TWO_METHODS = 'The access token must be sent in the Authorization header only.'
 const challenge = (description: string) =>
   `Bearer realm="api", error="invalid_request", error_description="${description}"`
-
-async function token() {
-  return (await passwordToken(await passwordSetup())).body.access_token as string
-}
 
 describe('400 invalid_request on the API, in DRF’s format', () => {
   it.each([
@@ -30,7 +25,7 @@ describe('400 invalid_request on the API, in DRF’s format', () => {
   })
 
   it('the token in the query string besides the header', async () => {
-    const t = await token()
+    const t = await userToken()
     const res = await read(await call(`/users/?access_token=${t}`, { token: t }))
     expect(res.status).toBe(400)
     expect(res.body).toEqual({ detail: TWO_METHODS })
@@ -38,7 +33,7 @@ describe('400 invalid_request on the API, in DRF’s format', () => {
   })
 
   it('the token in a form body besides the header; nothing is created', async () => {
-    const t = await token()
+    const t = await userToken()
     const res = await read(await call('/users/', { token: t, form: { access_token: t, username: 'never-created' } }))
     expect(res.status).toBe(400)
     expect(res.body).toEqual({ detail: TWO_METHODS })
@@ -48,15 +43,15 @@ describe('400 invalid_request on the API, in DRF’s format', () => {
   })
 
   it('a token in a form body alone is not read: 401 with a bare challenge (DOT 1.7 accepts it, step 067)', async () => {
-    const t = await token()
+    const t = await userToken()
     const res = await read(await call('/users/', { form: { access_token: t, username: 'never-created-either' } }))
     expect(res.status).toBe(401)
     expect(res.body).toEqual({ detail: 'Authentication credentials were not provided.' })
-    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="api"')
+    expect(res.headers.get('www-authenticate')).toBe(`Bearer realm="api", ${RESOURCE_METADATA}`)
   })
 
   it('a JSON body field named access_token is just data, and the scheme is case-insensitive', async () => {
-    const t = await token()
+    const t = await userToken()
     const res = await read(
       await call('/users/', {
         headers: { Authorization: `bEaReR ${t}` },
@@ -69,7 +64,7 @@ describe('400 invalid_request on the API, in DRF’s format', () => {
 
 describe('the same refusals at the OAuth endpoints, in RFC 6749 §5.2 JSON', () => {
   it('a token in the query besides the header at /o/userinfo/ → 400 invalid_request', async () => {
-    const t = await token()
+    const t = await userToken()
     const res = await read(await call(`/o/userinfo/?access_token=${t}`, { token: t }))
     expect(res.status).toBe(400)
     expect(res.body).toEqual({ error: 'invalid_request', error_description: TWO_METHODS })
@@ -92,6 +87,8 @@ describe('every 401 and 403 of the API and the OAuth endpoints carries a challen
   const NOT_PROVIDED = 'Authentication credentials were not provided.'
   const DENIED = { detail: 'You do not have permission to perform this action.' }
   const INVALID = 'Bearer realm="api", error="invalid_token", error_description="The access token is invalid."'
+  // The API's 401s also name its RFC 9728 metadata; the protocol endpoints' do not.
+  const API_INVALID = `${INVALID}, ${RESOURCE_METADATA}`
   const NOT_A_USER = 'Bearer realm="api", error="insufficient_scope"'
   const lacks = (scope: string) =>
     `Bearer realm="api", error="insufficient_scope", error_description="The access token lacks the ${scope} scope.", scope="${scope}"`
@@ -102,15 +99,14 @@ describe('every 401 and 403 of the API and the OAuth endpoints carries a challen
   let caller: Caller
   beforeAll(async () => {
     const cc = await clientCredentialsGrant()
-    const readOnly = await passwordToken(await passwordSetup(), { scope: 'read' })
-    caller = { user: readOnly.body.access_token, client: cc.token, app: cc.app }
+    caller = { user: await userToken('read'), client: cc.token, app: cc.app }
   })
 
   type Row = [string, string, (k: Caller) => Parameters<typeof call>[1], 401 | 403, string, unknown]
   it.each<Row>([
     // The users/groups API, DRF's bodies.
-    ['GET', '/users/', () => ({}), 401, 'Bearer realm="api"', { detail: NOT_PROVIDED }],
-    ['GET', '/users/', () => ({ token: 'no-such-token' }), 401, INVALID, { detail: NOT_PROVIDED }],
+    ['GET', '/users/', () => ({}), 401, `Bearer realm="api", ${RESOURCE_METADATA}`, { detail: NOT_PROVIDED }],
+    ['GET', '/users/', () => ({ token: 'no-such-token' }), 401, API_INVALID, { detail: NOT_PROVIDED }],
     // A client_credentials token acts for no user (DOT 1.7: 403 with no challenge, steps 123-126).
     ['GET', '/users/', (k) => ({ token: k.client }), 403, NOT_A_USER, DENIED],
     ['HEAD', '/users/', (k) => ({ token: k.client }), 403, NOT_A_USER, null],

@@ -86,6 +86,7 @@ export function formBody(known: Known) {
     'authorization_grant_type',
     'redirect_uris',
     'nonce',
+    'resource',
   )
   const value = fc.oneof(
     text,
@@ -96,11 +97,48 @@ export function formBody(known: Known) {
       'authorization_code',
       'read',
       'read write groups',
+      // RFC 8707 resources: the built-in API, unknown, relative, with a fragment.
+      'http://127.0.0.1:8787/',
+      'https://unknown.example/api',
+      '/relative',
+      'http://127.0.0.1:8787/#f',
     ),
     fc.constantFrom(known.refreshToken, known.clientId, known.clientSecret, known.username, known.accessToken),
   )
   return fc.array(fc.tuple(key, value), { maxLength: 8 }).map((pairs) => new URLSearchParams(pairs).toString())
 }
+
+/** RFC 7591 client metadata with members of any JSON value: what the registration endpoint reads. */
+const clientMetadata = fc
+  .dictionary(
+    fc.constantFrom(
+      'redirect_uris',
+      'grant_types',
+      'response_types',
+      'token_endpoint_auth_method',
+      'client_name',
+      'client_uri',
+      'logo_uri',
+      'scope',
+      'contacts',
+      'jwks',
+      'jwks_uri',
+      'client_id',
+    ),
+    fc.oneof(
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.constantFrom(
+        ['http://127.0.0.1:8009/cb'],
+        ['https://app.example/cb#x', 'javascript:alert(1)'],
+        ['authorization_code'],
+        ['client_credentials'],
+        'none',
+        'private_key_jwt',
+        { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }] },
+      ),
+    ),
+  )
+  .map((o) => JSON.stringify(o))
 
 const deepJson = fc.nat({ max: 3000 }).map((depth) => '['.repeat(depth) + ']'.repeat(depth))
 
@@ -112,6 +150,7 @@ export function body(known: Known) {
     fc
       .dictionary(fc.constantFrom('username', 'email', 'first_name', 'password', 'x'), fc.jsonValue({ maxDepth: 2 }))
       .map((o) => JSON.stringify(o)),
+    clientMetadata,
     deepJson,
     formBody(known).map((s) => s.slice(0, Math.floor(s.length / 2))), // truncated
     text,
@@ -121,7 +160,16 @@ export function body(known: Known) {
 
 /** What a refusal may not change: rows of every table but the brute-force counters, and KV keys. */
 export async function storageSnapshot() {
-  const tables = ['users', 'groups', 'user_groups', 'applications', 'token_families', 'authorization_codes', 'sessions']
+  const tables = [
+    'users',
+    'groups',
+    'user_groups',
+    'applications',
+    'token_families',
+    'authorization_codes',
+    'sessions',
+    'resources',
+  ]
   const counts: Record<string, number> = {}
   for (const t of tables) counts[t] = (await env.DB.prepare(`select count(*) as n from ${t}`).first<{ n: number }>())!.n
   counts.kv = (await env.TOKENS.list()).keys.length
@@ -140,10 +188,16 @@ const OAUTH_ERRORS = new Set([
   'unsupported_response_type',
   'invalid_token',
   'insufficient_scope',
+  'invalid_target',
+  // RFC 7591 §3.2.2, and the registration endpoint's per-address limit (429).
+  'invalid_redirect_uri',
+  'invalid_client_metadata',
+  'temporarily_unavailable',
 ])
 
 /** The protocol surface's paths (src/protocol/surface.ts): RFC 6749 §5.2 errors. Other JSON errors are DRF's. */
-const PROTOCOL_PATH = /^\/(?:o\/(?:token|revoke_token|introspect|userinfo)\/$|o\/\.well-known\/|\.well-known\/)/
+const PROTOCOL_PATH =
+  /^\/(?:o\/(?:token|revoke_token|introspect|userinfo|register)\/$|o\/register\/|o\/\.well-known\/|\.well-known\/)/
 
 /** The answer's format is the one its endpoint documents; which error format was checked, if any. */
 export async function expectDocumentedFormat(path: string, res: Response): Promise<'oauth' | 'api' | undefined> {

@@ -4,6 +4,9 @@ import { rememberSecret, rememberSecretsIn } from './secrets'
 
 export const ORIGIN = 'http://127.0.0.1:8787'
 
+/** The challenge attribute every 401 of the users/groups API ends with (RFC 9728 §5.1). */
+export const RESOURCE_METADATA = `resource_metadata="${ORIGIN}/.well-known/oauth-protected-resource"`
+
 type Options = {
   method?: string
   token?: string

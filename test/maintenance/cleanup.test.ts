@@ -3,8 +3,8 @@ import { createScheduledController } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import worker from '../../src'
-import { CLEANUP_BATCH, RETENTION_SECONDS, cleanupStatements, runCleanup } from '../../src/maintenance/cleanup'
-import { WINDOW_SECONDS } from '../../src/auth/rate-limit'
+import { CLEANUP_BATCH, RETENTION_SECONDS, cleanupStatements, runCleanup } from '../../src/store/cleanup'
+import { WINDOW_SECONDS } from '../../src/store/rate-limits'
 import { logged } from '../helpers/secrets'
 import { createApplication, createUser, PASSWORD, unique } from '../helpers/seed'
 import { call } from '../helpers/http'
@@ -97,6 +97,26 @@ describe('cleanup', () => {
     })
   })
 
+  it('deletes self-registered clients unused for UNUSED_CLIENT_DAYS, never a manual one, and spent jtis', async () => {
+    const day = 86_400
+    const old = now - 8 * day
+    const manual = await createApplication({ created: old })
+    const stale = await createApplication({ registration: 'dynamic', created: old, lastUsedAt: old })
+    const document = await createApplication({ registration: 'metadata-document', created: old })
+    const recent = await createApplication({ registration: 'dynamic', created: old, lastUsedAt: now - day })
+    const tag = unique('jti')
+    await env.DB.batch([
+      env.DB.prepare('insert into client_assertions (key, expires_at) values (?, ?)').bind(`${tag}-spent`, now - 1),
+      env.DB.prepare('insert into client_assertions (key, expires_at) values (?, ?)').bind(`${tag}-live`, now + 60),
+    ])
+    const controller = createScheduledController({ scheduledTime: now * 1000, cron: '17 * * * *' })
+    await worker.scheduled(controller, { ...env, UNUSED_CLIENT_DAYS: '7' })
+    const ids = [manual, stale, document, recent].map((a) => a.id).join(',')
+    const left = await env.DB.prepare(`select id from applications where id in (${ids}) order by id`).all()
+    expect(left.results.map((r) => r.id)).toEqual([manual.id, recent.id])
+    expect(await count('client_assertions', `key like '${tag}-%'`)).toBe(1)
+  })
+
   it('works through a backlog larger than one statement deletes', async () => {
     const tag = unique('bulk')
     const rows = Array.from({ length: CLEANUP_BATCH + 7 }, (_, i) =>
@@ -110,7 +130,15 @@ describe('cleanup', () => {
 
   it('offers the same statements as plain SQL for the admin CLI, and refuses a non-integer time', () => {
     const statements = cleanupStatements(1_700_000_000)
-    expect(statements.map((s) => s.table)).toEqual(['authorization_codes', 'token_families', 'sessions', 'rate_limits'])
+    expect(statements.map((s) => s.table)).toEqual([
+      'applications',
+      'authorization_codes',
+      'token_families',
+      'sessions',
+      'rate_limits',
+      'client_assertions',
+      'initial_access_tokens',
+    ])
     for (const { sql } of statements)
       expect(sql).toMatch(/^delete from \w+ where rowid in \(select rowid from \w+ where .+ limit \d+\)$/)
     expect(() => cleanupStatements(1.5)).toThrow(TypeError)

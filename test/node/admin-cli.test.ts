@@ -1,32 +1,27 @@
-// The admin CLI as an operator runs it (a child process, real wrangler), against the same local D1
-// the dev server reads; what it seeds is then used through the server's HTTP API.
+// The admin CLI as an operator runs it (a child process), against the same local D1 and KV the dev
+// server reads; what it seeds is then used through the server's HTTP API, and what it revokes is
+// refused by it.
 import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
-import { describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { sha256Hex } from '../../src/crypto/token'
-import { wranglerLocal } from '../../scripts/lib/dev-server'
-import { execute } from '../../scripts/admin/d1'
+import { openRunner, type Runner } from '../../scripts/admin/runner'
 import { fullwidth } from '../helpers/spellings'
 
 type Run = { code: number; stdout: string; stderr: string }
 
-async function admin(args: string[], persistTo = inject('persistTo')): Promise<Run> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('npx', [
-      'tsx',
-      'scripts/admin.ts',
-      '--persist-to',
-      persistTo,
-      ...args,
-    ])
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const e = err as Run
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
+/** Runs the CLI (`node --import tsx`, as `npm run admin` without npm's start-up), optionally feeding stdin. */
+function admin(args: string[], persistTo = inject('persistTo'), stdin?: string): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/admin.ts', '--persist-to', persistTo, ...args],
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
+    )
+    child.stdin!.end(stdin ?? '')
+  })
 }
 
 /** `--json`: exit 0, and stdout is exactly one JSON object on one line, stderr empty. */
@@ -37,10 +32,16 @@ async function adminJson(...args: string[]): Promise<Record<string, unknown>> {
   return JSON.parse(run.stdout)
 }
 
-/** Rows of a query against the dev server's local D1, straight through wrangler. */
-function d1(sql: string): Record<string, unknown>[][] {
-  const out = wranglerLocal(inject('persistTo'), ['d1', 'execute', 'DB', '--json', '--command', sql])
-  return (JSON.parse(out) as { results: Record<string, unknown>[] }[]).map((s) => s.results)
+// The dev server's local D1 and KV, opened in this process as the CLI opens them (plain SQL behind their backs).
+let local: Runner
+beforeAll(async () => {
+  local = await openRunner({ remote: false, persistTo: inject('persistTo') })
+})
+afterAll(() => local?.close())
+
+/** Rows of each statement, run in one batch against the dev server's local D1. */
+async function d1(...statements: string[]): Promise<Record<string, unknown>[][]> {
+  return (await local.run(statements)).map((s) => s.results)
 }
 
 const api = (path: string, init?: RequestInit) => fetch(`${inject('baseUrl')}${path}`, init)
@@ -60,7 +61,7 @@ const admin1 = `admin-${suffix}`
 const staff1 = `staff.member+${suffix}`
 const group = `editors ${suffix}`
 
-// Every command starts wrangler (5–15 s each, more on a busy machine); some tests run six or more.
+// Every command starts Node and Miniflare (1–3 s, more on a busy machine); some tests run six or more.
 describe('admin CLI', { timeout: 240_000 }, () => {
   it('works on a fresh state: it applies the migrations first', async () => {
     const fresh = mkdtempSync(join(tmpdir(), 'eot-admin-'))
@@ -87,7 +88,7 @@ describe('admin CLI', { timeout: 240_000 }, () => {
     )
     expect(run.stdout).toContain("'$scrypt$ln=14,r=8,p=5$") // the password only as its hash
     expect(run.stdout).not.toContain('quiet mountain river')
-    expect(d1(`select count(*) as n from users where username = 'printed-${suffix}'`)).toEqual([[{ n: 0 }]])
+    expect(await d1(`select count(*) as n from users where username = 'printed-${suffix}'`)).toEqual([[{ n: 0 }]])
 
     // An application's secret cannot be read back from its SQL (only the digest is there): stderr shows it once.
     const app = await admin([
@@ -123,7 +124,7 @@ describe('admin CLI', { timeout: 240_000 }, () => {
       )
     const [trusted, plain] = [await app(['--skip-authorization']), await app([])]
     expect(
-      d1(
+      await d1(
         `select client_id, skip_authorization from applications where client_id in ('${trusted.client_id}', '${plain.client_id}') order by id`,
       ),
     ).toEqual([
@@ -190,10 +191,10 @@ describe('admin CLI', { timeout: 240_000 }, () => {
     )
 
     // In D1: flags and membership as asked; secrets only as their SHA-256, public clients none.
-    const [users, apps, members] = d1(
-      `select username, email, first_name, is_staff, is_superuser, is_active from users where id in (${superuser.id}, ${staff.id}) order by id;
-       select client_id, client_secret_hash, name, user_id, client_type, authorization_grant_type, redirect_uris, allowed_origins, skip_authorization from applications where client_id in ('${password.client_id}', '${spa.client_id}') order by id;
-       select u.username, g.name from user_groups m join users u on u.id = m.user_id join groups g on g.id = m.group_id where g.name = '${group}'`,
+    const [users, apps, members] = await d1(
+      `select username, email, first_name, is_staff, is_superuser, is_active from users where id in (${superuser.id}, ${staff.id}) order by id`,
+      `select client_id, client_secret_hash, name, user_id, client_type, authorization_grant_type, redirect_uris, allowed_origins, skip_authorization from applications where client_id in ('${password.client_id}', '${spa.client_id}') order by id`,
+      `select u.username, g.name from user_groups m join users u on u.id = m.user_id join groups g on g.id = m.group_id where g.name = '${group}'`,
     )
     expect(users).toEqual([
       {
@@ -362,6 +363,14 @@ describe('admin CLI', { timeout: 240_000 }, () => {
       /^error: --password: This password is entirely numeric\.$/,
     ],
     [['creategroup', 'g', '--staff'], /^error: creategroup does not take --staff$/],
+    [['deactivateuser', '--username', `nobody-${suffix}`], /^error: no user named "nobody-/],
+    [['deleteapp', '--client-id', `none-${suffix}`], /^error: no application with client_id "none-/],
+    [['setstaff', '--username', admin1, '--group', 'x'], /^error: setstaff does not take --group$/],
+    [
+      ['createuser', '--username', `pw-${suffix}`, '--password', 'x', '--password-stdin'],
+      /^error: --password and --password-stdin: give one$/,
+    ],
+    [['createuser', '--username', `pw-${suffix}`], /^error: --password or --password-stdin is required$/],
     [['frobnicate'], /^error: unknown command "frobnicate"/],
   ])('refuses %j: non-zero exit, one line on stderr, nothing on stdout', async (args, message) => {
     const run = await admin(['--json', ...args])
@@ -370,8 +379,8 @@ describe('admin CLI', { timeout: 240_000 }, () => {
     expect(run.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(message)])
   })
 
-  it('writes nothing for a refused password', () => {
-    expect(d1(`select count(*) as n from users where username = 'weak-${suffix}'`)).toEqual([[{ n: 0 }]])
+  it('writes nothing for a refused password', async () => {
+    expect(await d1(`select count(*) as n from users where username = 'weak-${suffix}'`)).toEqual([[{ n: 0 }]])
   })
 
   it('takes every --username (and --owner) NFKC-normalised, as the API, sign-in and the password grant do', async () => {
@@ -398,7 +407,7 @@ describe('admin CLI', { timeout: 240_000 }, () => {
       fullwidth(username),
     )
     expect(
-      d1(
+      await d1(
         `select u.username from applications a join users u on u.id = a.user_id where a.client_id = '${app.client_id}'`,
       ),
     ).toEqual([[{ username }]])
@@ -422,14 +431,14 @@ describe('admin CLI', { timeout: 240_000 }, () => {
       '--grant-type',
       'password',
     )
-    d1(
+    await d1(
       `insert into sessions (id_hash, user_id, csrf_secret, expires_at) values ('${sha256Hex(`s-${suffix}`)}', ${user.id}, 'x', unixepoch() + 3600)`,
     )
     expect(await adminJson('changepassword', '--username', username, '--password', 'the second password')).toEqual({
       username,
       sessions_ended: 1,
     })
-    expect(d1(`select count(*) as n from sessions where user_id = ${user.id}`)).toEqual([[{ n: 0 }]])
+    expect(await d1(`select count(*) as n from sessions where user_id = ${user.id}`)).toEqual([[{ n: 0 }]])
     const grant = (password: string) =>
       tokenRequest(app.client_id as string, app.client_secret as string, { grant_type: 'password', username, password })
     expect((await grant('the first password')).status).toBe(400)
@@ -438,14 +447,204 @@ describe('admin CLI', { timeout: 240_000 }, () => {
 
   it('cleanup deletes a backlog larger than one batch, and keeps what still counts', async () => {
     // 1,200 rate-limit windows long over (one statement deletes at most 1,000), and one current.
-    d1(`insert into rate_limits (key, window_start, failures)
+    await d1(`insert into rate_limits (key, window_start, failures)
       with recursive n(i) as (select 1 union all select i + 1 from n where i < 1200)
       select 'old-${suffix}-' || i, 0, 1 from n`)
-    d1(`insert into rate_limits (key, window_start, failures) values ('now-${suffix}', unixepoch(), 1)`)
+    await d1(`insert into rate_limits (key, window_start, failures) values ('now-${suffix}', unixepoch(), 1)`)
     const answer = await adminJson('cleanup')
     expect((answer.deleted as Record<string, number>).rate_limits).toBeGreaterThanOrEqual(1200)
-    expect(d1(`select count(*) as n from rate_limits where key like 'old-${suffix}-%'`)).toEqual([[{ n: 0 }]])
-    expect(d1(`select count(*) as n from rate_limits where key = 'now-${suffix}'`)).toEqual([[{ n: 1 }]])
+    expect(await d1(`select count(*) as n from rate_limits where key like 'old-${suffix}-%'`)).toEqual([[{ n: 0 }]])
+    expect(await d1(`select count(*) as n from rate_limits where key = 'now-${suffix}'`)).toEqual([[{ n: 1 }]])
+  })
+
+  it('--password-stdin takes one line without its line ending, and the validators still apply', async () => {
+    const username = `stdin-${suffix}`
+    const run = await admin(
+      ['--json', 'createuser', '--username', username, '--password-stdin'],
+      undefined,
+      'amber cobalt meadow\r\n',
+    )
+    expect(run).toEqual({
+      code: 0,
+      stdout: expect.stringMatching(/^\{"id":\d+,"username":"stdin-[0-9a-z]+"\}\n$/),
+      stderr: '',
+    })
+    const weak = await admin(
+      ['--json', 'changepassword', '--username', username, '--password-stdin'],
+      undefined,
+      '12345678901\n',
+    )
+    expect(weak).toEqual({ code: 2, stdout: '', stderr: 'error: --password: This password is entirely numeric.\n' })
+    const app = await adminJson(
+      'createapp',
+      '--name',
+      'stdin',
+      '--client-type',
+      'confidential',
+      '--grant-type',
+      'password',
+    )
+    const token = await tokenRequest(app.client_id as string, app.client_secret as string, {
+      grant_type: 'password',
+      username,
+      password: 'amber cobalt meadow',
+    })
+    expect(token.status).toBe(200)
+  })
+
+  it('lists, deactivates, revokes, demotes and deletes; revoked tokens are refused by the server at once', async () => {
+    const [alice, bob] = [`alice-${suffix}`, `bob-${suffix}`]
+    const team = `team ${suffix}`
+    const a = await adminJson(
+      'createuser',
+      '--username',
+      alice,
+      '--password',
+      'plum orbit candle',
+      '--email',
+      `${alice}@example.com`,
+    )
+    await adminJson('createuser', '--username', bob, '--password', 'plum orbit candle')
+    await adminJson('creategroup', team)
+    await adminJson('addtogroup', '--username', alice, '--group', team)
+    // An application without owner, as the tutorial creates it, and one of each user's tokens.
+    const app = await adminJson(
+      'createapp',
+      '--name',
+      `ownerless ${suffix}`,
+      '--client-type',
+      'confidential',
+      '--grant-type',
+      'password',
+    )
+    const service = await adminJson(
+      'createapp',
+      '--name',
+      'job',
+      '--client-type',
+      'confidential',
+      '--grant-type',
+      'client-credentials',
+    )
+    const tokenOf = async (username: string) => {
+      const res = await tokenRequest(app.client_id as string, app.client_secret as string, {
+        grant_type: 'password',
+        username,
+        password: 'plum orbit candle',
+      })
+      expect(res.status).toBe(200)
+      return (await res.json()) as { access_token: string; refresh_token: string }
+    }
+    const [aliceToken, bobToken] = [await tokenOf(alice), await tokenOf(bob)]
+    const serviceToken = (await (
+      await tokenRequest(service.client_id as string, service.client_secret as string, {
+        grant_type: 'client_credentials',
+      })
+    ).json()) as { access_token: string }
+
+    expect(await adminJson('listusers', '--search', `ALICE-${suffix}`)).toEqual({
+      users: [
+        {
+          id: a.id,
+          username: alice,
+          email: `${alice}@example.com`,
+          is_active: true,
+          is_staff: false,
+          is_superuser: false,
+          groups: [team],
+        },
+      ],
+    })
+    expect((await adminJson('listgroups')).groups as unknown[]).toContainEqual({
+      id: expect.any(Number),
+      name: team,
+      members: [alice],
+    })
+    expect((await adminJson('listapps')).applications as unknown[]).toContainEqual({
+      client_id: app.client_id,
+      name: `ownerless ${suffix}`,
+      owner: null,
+      client_type: 'confidential',
+      grant_type: 'password',
+      skip_authorization: false,
+    })
+    expect(await adminJson('listtokens', '--username', alice, '--client-id', app.client_id as string)).toEqual({
+      tokens: [
+        {
+          grant: expect.any(String),
+          username: alice,
+          client_id: app.client_id,
+          scope: 'read write groups',
+          issued: expect.any(Number),
+          expires: expect.any(Number),
+        },
+      ],
+    })
+
+    // Deactivated: the old access token is refused at once (its KV record is gone), the refresh token too.
+    expect(await adminJson('deactivateuser', '--username', alice)).toEqual({ username: alice, is_active: false })
+    expect((await api('/users/', bearer(aliceToken.access_token))).status).toBe(401)
+    const refresh = await tokenRequest(app.client_id as string, app.client_secret as string, {
+      grant_type: 'refresh_token',
+      refresh_token: aliceToken.refresh_token,
+    })
+    expect(refresh.status).toBe(400)
+    expect(await d1(`select count(*) as n from token_families where user_id = ${a.id} and revoked_at is null`)).toEqual(
+      [[{ n: 0 }]],
+    )
+    expect(await adminJson('activateuser', '--username', alice)).toEqual({ username: alice, is_active: true })
+    expect((await api('/users/', bearer(aliceToken.access_token))).status).toBe(401) // revoked stays revoked
+
+    expect(await adminJson('setstaff', '--username', bob, '--superuser')).toEqual({
+      username: bob,
+      is_staff: true,
+      is_superuser: true,
+    })
+    expect(await adminJson('setstaff', '--username', bob, '--superuser', '--off')).toEqual({
+      username: bob,
+      is_staff: true,
+      is_superuser: false,
+    })
+    expect(await adminJson('revoketokens', '--username', bob)).toEqual({ revoked: 1 })
+    expect((await api('/users/', bearer(bobToken.access_token))).status).toBe(401)
+    expect(await adminJson('revoketokens', '--username', bob)).toEqual({ revoked: 0 })
+
+    expect(await adminJson('removefromgroup', '--username', alice, '--group', team)).toEqual({
+      username: alice,
+      group: team,
+      removed: true,
+    })
+    expect(await adminJson('deletegroup', '--group', team)).toEqual({ group: team, deleted: true })
+    expect(await adminJson('deleteapp', '--client-id', service.client_id as string)).toEqual({
+      client_id: service.client_id,
+      deleted: true,
+    })
+    expect((await api('/users/', bearer(serviceToken.access_token))).status).toBe(401)
+    expect(await adminJson('deleteuser', '--username', alice)).toEqual({ username: alice, deleted: true })
+    expect(
+      await d1(
+        `select count(*) as n from users where id = ${a.id}`,
+        `select count(*) as n from groups where name = '${team}'`,
+      ),
+    ).toEqual([[{ n: 0 }], [{ n: 0 }]])
+  })
+
+  it('--print-sql prints a change with its revocation from the store layer, and runs nothing', async () => {
+    const username = `printed-del-${suffix}`
+    const user = await adminJson('createuser', '--username', username, '--password', 'plum orbit candle')
+    const run = await admin(['--print-sql', 'deleteuser', '--username', username])
+    expect(run.code).toBe(0)
+    expect(run.stdout.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^update "token_families" set "revoked_at" = \\d+ where .*"token_families"."user_id" = ${user.id}\\) returning "id", "access_hash", "refresh_hash";$`,
+        ),
+      ),
+      `delete from "sessions" where "sessions"."user_id" = ${user.id};`,
+      `delete from "users" where "users"."id" = ${user.id};`,
+    ])
+    expect(run.stderr).toMatch(/^note: this SQL revokes the grants in D1 only/)
+    expect(await d1(`select count(*) as n from users where id = ${user.id}`)).toEqual([[{ n: 1 }]])
   })
 
   it('works while the server is busy writing the same local database', async () => {
@@ -483,12 +682,11 @@ describe('admin CLI', { timeout: 240_000 }, () => {
     expect(sent).toBeGreaterThan(0)
   })
 
-  it('reports a UNIQUE constraint failure from wrangler as one line', () => {
+  it('reports a UNIQUE constraint failure from D1 as one line', async () => {
     // The CLI's guarded inserts leave this to a concurrent writer; here it is provoked directly.
-    const target = { remote: false, persistTo: inject('persistTo') }
     let error: unknown
     try {
-      execute(target, `insert into groups (name) values ('twice-${suffix}'), ('twice-${suffix}')`)
+      await local.run([`insert into groups (name) values ('twice-${suffix}'), ('twice-${suffix}');`])
     } catch (err) {
       error = err
     }

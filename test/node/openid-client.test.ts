@@ -1,8 +1,11 @@
 // An unmodified certified client library (npm's openid-client) against `wrangler dev`: it discovers
 // the server from its issuer URL alone, runs code + PKCE + OpenID Connect with Chromium doing the
 // browser steps (sign in, consent), verifies the id_token against the JWKS, then refreshes,
-// introspects and revokes. Seeded through the admin CLI, as an operator would.
+// introspects and revokes. Seeded through the admin CLI, as an operator would. Then clients that
+// register themselves: by RFC 7591, and by a Client ID Metadata Document served on loopback.
 import { execFile } from 'node:child_process'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { promisify } from 'node:util'
 import * as client from 'openid-client'
 import { type Browser, chromium } from 'playwright-core'
@@ -180,5 +183,62 @@ describe('openid-client, from the issuer URL alone', () => {
     await expect(client.refreshTokenGrant(config, refreshed.refresh_token!)).rejects.toMatchObject({
       error: 'invalid_grant',
     })
+  })
+})
+
+describe('clients that register themselves (RFC 7591, Client ID Metadata Documents)', () => {
+  const username = `dcr-${suffix}`
+  beforeAll(async () => {
+    await admin('createuser', '--username', username, '--password', PASSWORD)
+  })
+
+  /** Code + PKCE through Chromium for `config`, then the code exchange; the tokens. */
+  async function codeFlow(config: client.Configuration) {
+    const verifier = client.randomPKCECodeVerifier()
+    const state = client.randomState()
+    const authorizationUrl = client.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT,
+      scope: 'read',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+    })
+    const callback = await signInAndConsent(authorizationUrl, username)
+    return client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state })
+  }
+
+  it('openid-client registers a confidential client dynamically and runs the code flow with it', async () => {
+    const config = await client.dynamicClientRegistration(
+      new URL(inject('baseUrl')),
+      { redirect_uris: [REDIRECT], client_name: 'openid-client', token_endpoint_auth_method: 'client_secret_basic' },
+      client.ClientSecretBasic(),
+      { execute: [client.allowInsecureRequests] },
+    )
+    const registered = config.clientMetadata()
+    expect(registered.client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(registered.registration_client_uri).toBe(`${inject('baseUrl')}/o/register/${registered.client_id}/`)
+    const tokens = await codeFlow(config)
+    expect(tokens.scope).toBe('read')
+    expect(tokens.refresh_token).toBeTruthy()
+  })
+
+  it('a metadata document served on loopback is the client_id', async () => {
+    const server = createServer((req, res) => {
+      res.writeHead(req.url === '/client.json' ? 200 : 404, { 'Content-Type': 'application/json' })
+      res.end(req.url === '/client.json' ? JSON.stringify(document) : '{}')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const clientId = `http://127.0.0.1:${(server.address() as AddressInfo).port}/client.json`
+    const document = { client_id: clientId, client_name: 'Loopback tool', redirect_uris: [REDIRECT] }
+    try {
+      const config = await client.discovery(new URL(inject('baseUrl')), clientId, undefined, client.None(), {
+        execute: [client.allowInsecureRequests],
+      })
+      expect(config.serverMetadata().client_id_metadata_document_supported).toBe(true)
+      const tokens = await codeFlow(config)
+      expect(tokens.scope).toBe('read')
+    } finally {
+      server.close()
+    }
   })
 })

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest'
 import { env } from 'cloudflare:workers'
 import { call, read } from '../helpers/http'
 import { createApplication, createUser, PASSWORD, type TestApp, unique } from '../helpers/seed'
-import { LIMITS, rateLimitKeys, WINDOW_SECONDS } from '../../src/auth/rate-limit'
+import { LIMITS, rateLimitKeys } from '../../src/auth/rate-limit'
+import { WINDOW_SECONDS } from '../../src/store/rate-limits'
 
 async function attempt(
   app: { clientId: string; clientSecret: string | null },

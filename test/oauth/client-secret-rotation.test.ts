@@ -9,7 +9,7 @@ import { eq, sql } from 'drizzle-orm'
 import { applications } from '../../src/db/schema'
 import { Browser, textOf } from '../helpers/browser'
 import { postAs, REDIRECT } from '../helpers/grants'
-import { call, read } from '../helpers/http'
+import { call, read, RESOURCE_METADATA } from '../helpers/http'
 import { createApplication, createUser, db, type TestApp } from '../helpers/seed'
 import { rememberSecret } from '../helpers/secrets'
 import { callWith } from '../helpers/faults'
@@ -62,7 +62,7 @@ async function expectEnded(resourceServer: TestApp, token: string) {
   const api = await read(await call('/users/', { token }))
   expect(api.status).toBe(401)
   expect(api.headers.get('WWW-Authenticate')).toBe(
-    'Bearer realm="api", error="invalid_token", error_description="The access token is invalid."',
+    `Bearer realm="api", error="invalid_token", error_description="The access token is invalid.", ${RESOURCE_METADATA}`,
   )
   expect(api.body).toEqual({ detail: 'Authentication credentials were not provided.' })
 }

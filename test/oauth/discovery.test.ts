@@ -4,9 +4,16 @@
 import { describe, expect, it } from 'vitest'
 import { basicAuth, call, ORIGIN, read } from '../helpers/http'
 import { callWith } from '../helpers/faults'
-import { clientAuth, codeGrant, clientCredentialsGrant, REDIRECT } from '../helpers/grants'
-import { passwordSetup, passwordToken } from '../helpers/password-flow'
+import {
+  clientAuth,
+  clientCredentialsGrant,
+  codeGrant,
+  passwordSetup,
+  passwordToken,
+  REDIRECT,
+} from '../helpers/grants'
 import { createApplication, createUser, PASSWORD } from '../helpers/seed'
+import { assertionForm, clientKey, jwtClient, signAssertion } from '../helpers/client-assertion'
 import { authorizationCodeFlow, authorizeUrl, redirectParams } from '../helpers/flows'
 import { GRANTABLE_SCOPES, SCOPES } from '../../src/config'
 
@@ -38,13 +45,23 @@ describe('the metadata document', () => {
       jwks_uri: `${ORIGIN}/o/.well-known/jwks.json`,
       revocation_endpoint: `${ORIGIN}/o/revoke_token/`,
       introspection_endpoint: `${ORIGIN}/o/introspect/`,
+      registration_endpoint: `${ORIGIN}/o/register/`,
       scopes_supported: ['read', 'write', 'groups', 'openid', 'profile', 'email', 'introspection'],
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
       grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'password'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+      revocation_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'private_key_jwt',
+        'none',
+      ],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      token_endpoint_auth_signing_alg_values_supported: ['RS256', 'ES256', 'EdDSA'],
+      revocation_endpoint_auth_signing_alg_values_supported: ['RS256', 'ES256', 'EdDSA'],
+      introspection_endpoint_auth_signing_alg_values_supported: ['RS256', 'ES256', 'EdDSA'],
+      client_id_metadata_document_supported: true,
       code_challenge_methods_supported: ['S256'],
       authorization_response_iss_parameter_supported: true,
       subject_types_supported: ['public'],
@@ -145,8 +162,11 @@ describe('every advertised value works', () => {
     const user = await createUser()
     const confidential = await createApplication()
     const publicApp = await createApplication({ clientType: 'public' })
+    const key = await clientKey()
+    const jwtApp = await jwtClient(key, { authorizationGrantType: 'password' })
     const form = { grant_type: 'password', username: user.username, password: PASSWORD }
     const byMethod: Record<string, Parameters<typeof call>[1]> = {
+      private_key_jwt: { form: { ...form, ...assertionForm(await signAssertion(jwtApp.clientId, key)) } },
       client_secret_basic: { basic: [confidential.clientId, confidential.clientSecret!], form },
       client_secret_post: {
         form: { ...form, client_id: confidential.clientId, client_secret: confidential.clientSecret! },
@@ -162,7 +182,12 @@ describe('every advertised value works', () => {
     const md = await metadata()
     const confidential = await createApplication({ authorizationGrantType: 'client-credentials' })
     const { app: publicApp } = await codeGrant({ app: { clientType: 'public' } })
-    const byMethod = (form: Record<string, string>): Record<string, Parameters<typeof call>[1]> => ({
+    const key = await clientKey()
+    const jwtApp = await jwtClient(key)
+    // Each call signs a new assertion: a jti is single use.
+    const assertion = async () => assertionForm(await signAssertion(jwtApp.clientId, key))
+    const byMethod = async (form: Record<string, string>): Promise<Record<string, Parameters<typeof call>[1]>> => ({
+      private_key_jwt: { form: { ...form, ...(await assertion()) } },
       client_secret_basic: { basic: [confidential.clientId, confidential.clientSecret!], form },
       client_secret_post: {
         form: { ...form, client_id: confidential.clientId, client_secret: confidential.clientSecret! },
@@ -170,13 +195,19 @@ describe('every advertised value works', () => {
       none: { form: { ...form, client_id: publicApp.clientId } },
     })
     for (const method of md.revocation_endpoint_auth_methods_supported) {
-      expect([method, (await call('/o/revoke_token/', byMethod({ token: 'x' })[method])).status]).toEqual([method, 200])
+      expect([method, (await call('/o/revoke_token/', (await byMethod({ token: 'x' }))[method])).status]).toEqual([
+        method,
+        200,
+      ])
     }
     for (const method of md.introspection_endpoint_auth_methods_supported) {
-      expect([method, (await call('/o/introspect/', byMethod({ token: 'x' })[method])).status]).toEqual([method, 200])
+      expect([method, (await call('/o/introspect/', (await byMethod({ token: 'x' }))[method])).status]).toEqual([
+        method,
+        200,
+      ])
     }
     // Not advertised for introspection, and refused:
-    expect((await call('/o/introspect/', byMethod({ token: 'x' }).none)).status).toBe(401)
+    expect((await call('/o/introspect/', (await byMethod({ token: 'x' })).none)).status).toBe(401)
   })
 
   it('the response type, the PKCE method and `iss` in the authorization response; nothing else', async () => {

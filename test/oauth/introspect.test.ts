@@ -1,23 +1,12 @@
 // Token introspection, POST /o/introspect/ (RFC 7662), against DOT 1.7's answers (steps 105-128).
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { call, read } from '../helpers/http'
-import { passwordSetup, passwordToken, refresh } from '../helpers/password-flow'
-import { clientCredentialsGrant, codeGrant, postAs } from '../helpers/grants'
+import { call, ORIGIN, read } from '../helpers/http'
+import { clientCredentialsGrant, codeGrant, grant, postAs, refresh, type Granted } from '../helpers/grants'
 import { createApplication } from '../helpers/seed'
 import { sha256Hex } from '../../src/crypto/token'
 
 const INACTIVE = { active: false }
-
-async function userToken(extra: Record<string, string> = {}) {
-  const setup = await passwordSetup()
-  const tokens = (await passwordToken(setup, extra)).body as {
-    access_token: string
-    refresh_token: string
-    scope: string
-  }
-  return { ...setup, tokens }
-}
 
 /** A confidential client_credentials app: the usual resource server. */
 const resourceServer = () => createApplication({ authorizationGrantType: 'client-credentials' })
@@ -28,6 +17,8 @@ function expectActive(body: Record<string, unknown>, expected: Record<string, un
     token_type: 'Bearer',
     exp: expect.any(Number),
     iat: expect.any(Number),
+    // RFC 8707: requested without `resource`, the token is for the built-in API (issue 12).
+    aud: `${ORIGIN}/`,
     ...expected,
   })
   expect(body.exp).toBe((body.iat as number) + 36000)
@@ -36,7 +27,7 @@ function expectActive(body: Record<string, unknown>, expected: Record<string, un
 
 describe('introspecting a live access token', () => {
   it('by client credentials in Basic (step 105) → every member, sub as a string', async () => {
-    const { app, user, tokens } = await userToken()
+    const { app, user, tokens } = await grant('password')
     const res = await postAs(app, '/o/introspect/', { token: tokens.access_token })
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toMatch(/^application\/json/)
@@ -50,7 +41,7 @@ describe('introspecting a live access token', () => {
   })
 
   it('by client credentials in the body (step 116)', async () => {
-    const { app, tokens } = await userToken({ scope: 'read' })
+    const { app, tokens } = await grant('password', { scope: 'read' })
     const res = await read(
       await call('/o/introspect/', {
         form: { token: tokens.access_token, client_id: app.clientId, client_secret: app.clientSecret! },
@@ -60,7 +51,7 @@ describe('introspecting a live access token', () => {
   })
 
   it('by another client, as a resource server does (step 128)', async () => {
-    const { app, user, tokens } = await userToken()
+    const { app, user, tokens } = await grant('password')
     const res = await postAs(await resourceServer(), '/o/introspect/', { token: tokens.access_token })
     expectActive(res.body, {
       scope: 'read write groups',
@@ -77,14 +68,14 @@ describe('introspecting a live access token', () => {
   })
 
   it('by a bearer token with the introspection scope', async () => {
-    const { tokens } = await userToken()
+    const { tokens } = await grant('password')
     const { token } = await clientCredentialsGrant('introspection')
     const res = await read(await call('/o/introspect/', { token, form: { token: tokens.access_token } }))
     expect(res).toMatchObject({ status: 200, body: { active: true, scope: 'read write groups' } })
   })
 
   it('a wrong token_type_hint still finds it (§2.1)', async () => {
-    const { app, tokens } = await userToken()
+    const { app, tokens } = await grant('password')
     const res = await postAs(app, '/o/introspect/', { token: tokens.access_token, token_type_hint: 'refresh_token' })
     expect(res.body.active).toBe(true)
   })
@@ -95,7 +86,7 @@ describe('anything else is {"active": false} and nothing more', () => {
     ['an unknown token (step 108)', async () => 'no-such-token'],
     [
       'an expired token (step 109)',
-      async (s: Awaited<ReturnType<typeof userToken>>) => {
+      async (s: Granted) => {
         const key = `access:${sha256Hex(s.tokens.access_token)}`
         const record = JSON.parse((await env.TOKENS.get(key))!)
         await env.TOKENS.put(key, JSON.stringify({ ...record, exp: Math.floor(Date.now() / 1000) - 1 }))
@@ -104,27 +95,27 @@ describe('anything else is {"active": false} and nothing more', () => {
     ],
     [
       'a revoked token (step 110)',
-      async (s: Awaited<ReturnType<typeof userToken>>) => {
+      async (s: Granted) => {
         await postAs(s.app, '/o/revoke_token/', { token: s.tokens.access_token })
         return s.tokens.access_token
       },
     ],
-    ['a refresh token (step 111)', async (s: Awaited<ReturnType<typeof userToken>>) => s.tokens.refresh_token],
+    ['a refresh token (step 111)', async (s: Granted) => s.tokens.refresh_token],
     [
       'a refresh token, hinted as one',
-      async (s: Awaited<ReturnType<typeof userToken>>) => s.tokens.refresh_token,
+      async (s: Granted) => s.tokens.refresh_token,
       { token_type_hint: 'refresh_token' },
     ],
     [
       'an access token rotated out by a refresh',
-      async (s: Awaited<ReturnType<typeof userToken>>) => {
+      async (s: Granted) => {
         await refresh(s.app, s.tokens.refresh_token)
         return s.tokens.access_token
       },
     ],
     [
       'a token whose grant D1 revoked while KV still holds it (strongly consistent, unlike the bearer check)',
-      async (s: Awaited<ReturnType<typeof userToken>>) => {
+      async (s: Granted) => {
         await env.DB.prepare('update token_families set revoked_at = unixepoch() where access_hash = ?')
           .bind(sha256Hex(s.tokens.access_token))
           .run()
@@ -132,7 +123,7 @@ describe('anything else is {"active": false} and nothing more', () => {
       },
     ],
   ] as const)('for %s', async (_, make, extra: Record<string, string> = {}) => {
-    const s = await userToken()
+    const s = await grant('password')
     const token = await make(s)
     const res = await postAs(s.app, '/o/introspect/', { token, ...extra })
     expect(res.status).toBe(200)
@@ -142,7 +133,7 @@ describe('anything else is {"active": false} and nothing more', () => {
 
 describe('introspection refusals', () => {
   it('a missing token → 400 invalid_request (DOT 1.7: active:false, step 112)', async () => {
-    const { app } = await userToken()
+    const { app } = await grant('password')
     const res = await postAs(app, '/o/introspect/', {})
     expect(res.status).toBe(400)
     expect(res.body).toEqual({ error: 'invalid_request', error_description: 'Missing token parameter.' })
@@ -152,7 +143,7 @@ describe('introspection refusals', () => {
     ['no credentials (step 113)', {}],
     ['a wrong secret (step 114)', { basic: ['x', 'wrong'] as [string, string] }],
   ])('%s → 401 invalid_client, Basic challenge (RFC 7662 §2.3; DOT 1.7: 403)', async (_, opts) => {
-    const { tokens } = await userToken()
+    const { tokens } = await grant('password')
     const res = await read(await call('/o/introspect/', { ...opts, form: { token: tokens.access_token } }))
     expect(res.status).toBe(401)
     expect(res.body).toEqual({ error: 'invalid_client' })
@@ -160,7 +151,7 @@ describe('introspection refusals', () => {
   })
 
   it('a public client cannot introspect: its client_id is no credential (RFC 7662 §4)', async () => {
-    const { tokens } = await userToken()
+    const { tokens } = await grant('password')
     const { app } = await codeGrant({ app: { clientType: 'public' } })
     const res = await read(
       await call('/o/introspect/', { form: { token: tokens.access_token, client_id: app.clientId } }),
@@ -170,7 +161,7 @@ describe('introspection refusals', () => {
   })
 
   it('a bearer token without introspection → 401 insufficient_scope (step 115; DOT 1.7: 403)', async () => {
-    const { tokens } = await userToken()
+    const { tokens } = await grant('password')
     const res = await read(
       await call('/o/introspect/', { token: tokens.access_token, form: { token: tokens.access_token } }),
     )
@@ -194,7 +185,7 @@ describe('introspection refusals', () => {
   })
 
   it('GET → 405 with Allow: POST (DOT 1.7 answers GET, step 107)', async () => {
-    const { app, tokens } = await userToken()
+    const { app, tokens } = await grant('password')
     const res = await call(`/o/introspect/?token=${tokens.access_token}`, { basic: [app.clientId, app.clientSecret!] })
     expect(res.status).toBe(405)
     expect(res.headers.get('allow')).toBe('POST')

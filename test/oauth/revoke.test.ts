@@ -1,26 +1,20 @@
 // Token revocation, POST /o/revoke_token/ (RFC 7009), against DOT 1.7's answers (steps 080-104).
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { basicAuth, call, read } from '../helpers/http'
+import { basicAuth, call, read, RESOURCE_METADATA } from '../helpers/http'
 import { callWith, faultyD1, faultyKV } from '../helpers/faults'
-import { passwordSetup, passwordToken, refresh } from '../helpers/password-flow'
-import { clientCredentialsGrant, codeGrant, postAs } from '../helpers/grants'
+import { clientCredentialsGrant, codeGrant, grant, type Granted, postAs, refresh } from '../helpers/grants'
 import { createApplication } from '../helpers/seed'
 import { sha256Hex } from '../../src/crypto/token'
 
-const INVALID_TOKEN = 'Bearer realm="api", error="invalid_token", error_description="The access token is invalid."'
-
-async function setup() {
-  const setup = await passwordSetup()
-  const tokens = (await passwordToken(setup)).body as { access_token: string; refresh_token: string }
-  return { ...setup, tokens }
-}
+// The API's 401 names its RFC 9728 metadata (issue 12).
+const INVALID_TOKEN = `Bearer realm="api", error="invalid_token", error_description="The access token is invalid.", ${RESOURCE_METADATA}`
 
 const introspect = (app: { clientId: string; clientSecret: string | null }, token: string) =>
   call('/o/introspect/', { basic: [app.clientId, app.clientSecret!], form: { token } }).then(read)
 
 /** What a client sees of its grant afterwards: the access token at the API, and a refresh. */
-async function grantState(s: Awaited<ReturnType<typeof setup>>) {
+async function grantState(s: Granted) {
   const api = await read(await call('/users/', { token: s.tokens.access_token }))
   const refreshed = await refresh(s.app, s.tokens.refresh_token)
   return {
@@ -41,7 +35,7 @@ describe('revoking a token of ones own', () => {
     ['an access token hinted as a refresh token', 'access_token', 'refresh_token'],
     ['an access token with an unknown hint (step 101)', 'access_token', 'foo'],
   ] as const)('%s → 200, empty; the whole grant is revoked', async (_, which, hint) => {
-    const s = await setup()
+    const s = await grant('password')
     const token = which === 'access_token' ? s.tokens.access_token : s.tokens.refresh_token
     const res = await postAs(s.app, '/o/revoke_token/', { token, ...(hint ? { token_type_hint: hint } : {}) })
     expect(res.status).toBe(200)
@@ -53,7 +47,7 @@ describe('revoking a token of ones own', () => {
   })
 
   it('takes client credentials in the body (step 088)', async () => {
-    const s = await setup()
+    const s = await grant('password')
     const res = await read(
       await call('/o/revoke_token/', {
         form: { token: s.tokens.access_token, client_id: s.app.clientId, client_secret: s.app.clientSecret! },
@@ -64,7 +58,7 @@ describe('revoking a token of ones own', () => {
   })
 
   it('a rotated-out refresh token still revokes its grant, and the current tokens with it', async () => {
-    const s = await setup()
+    const s = await grant('password')
     const next = (await refresh(s.app, s.tokens.refresh_token)).body
     expect((await postAs(s.app, '/o/revoke_token/', { token: s.tokens.refresh_token })).status).toBe(200)
     expect((await call('/users/', { token: next.access_token })).status).toBe(401)
@@ -94,13 +88,13 @@ describe('revocation answers 200 and changes nothing', () => {
     ['an unknown token (step 090)', 'no-such-token'],
     ['a malformed token', '%%% "\\'],
   ])('for %s', async (_, token) => {
-    const s = await setup()
+    const s = await grant('password')
     expect(await postAs(s.app, '/o/revoke_token/', { token })).toMatchObject({ status: 200, body: null })
     expect(await grantState(s)).toMatchObject({ api: 200, refresh: 200 })
   })
 
   it('for a token already revoked (step 091)', async () => {
-    const s = await setup()
+    const s = await grant('password')
     await postAs(s.app, '/o/revoke_token/', { token: s.tokens.access_token })
     expect(await postAs(s.app, '/o/revoke_token/', { token: s.tokens.access_token })).toMatchObject({
       status: 200,
@@ -111,7 +105,7 @@ describe('revocation answers 200 and changes nothing', () => {
   it.each(['access_token', 'refresh_token'] as const)(
     'for another client’s %s, which stays valid (RFC 7009 §2.1; DOT 1.7 revokes it, step 098)',
     async (which) => {
-      const s = await setup()
+      const s = await grant('password')
       const other = await createApplication({ authorizationGrantType: 'client-credentials' })
       const token = which === 'access_token' ? s.tokens.access_token : s.tokens.refresh_token
       expect(await postAs(other, '/o/revoke_token/', { token })).toMatchObject({ status: 200, body: null })
@@ -125,7 +119,7 @@ describe('revocation refusals', () => {
     ['no client authentication (step 093)', { form: { token: 'x' } }],
     ['a wrong secret (step 094)', { basic: ['id', 'wrong'] as [string, string], form: { token: 'x' } }],
   ])('%s → 401 invalid_client with a Basic challenge', async (_, opts) => {
-    const s = await setup()
+    const s = await grant('password')
     const res = await read(await call('/o/revoke_token/', { ...opts, form: { token: s.tokens.access_token } }))
     expect(res.status).toBe(401)
     expect(res.body).toEqual({ error: 'invalid_client' })
@@ -134,7 +128,7 @@ describe('revocation refusals', () => {
   })
 
   it('a missing token → 400 invalid_request (step 095)', async () => {
-    const s = await setup()
+    const s = await grant('password')
     const res = await postAs(s.app, '/o/revoke_token/', {})
     expect(res.status).toBe(400)
     expect(res.body).toEqual({ error: 'invalid_request', error_description: 'Missing token parameter.' })
@@ -142,7 +136,7 @@ describe('revocation refusals', () => {
   })
 
   it.each(['GET', 'PUT', 'DELETE'])('%s → 405 with Allow: POST, revoking nothing (step 096)', async (method) => {
-    const s = await setup()
+    const s = await grant('password')
     const res = await call(`/o/revoke_token/?token=${s.tokens.access_token}`, {
       method,
       basic: [s.app.clientId, s.app.clientSecret!],
@@ -154,7 +148,7 @@ describe('revocation refusals', () => {
 })
 
 describe('revocation when storage fails', () => {
-  const revokeWith = async (bindings: Partial<Env>, s: Awaited<ReturnType<typeof setup>>) =>
+  const revokeWith = async (bindings: Partial<Env>, s: Granted) =>
     read(
       await callWith(bindings, '/o/revoke_token/', {
         method: 'POST',
@@ -171,7 +165,7 @@ describe('revocation when storage fails', () => {
   }
 
   it('D1 down → 503 temporarily_unavailable with Retry-After, and nothing is revoked', async () => {
-    const s = await setup()
+    const s = await grant('password')
     const res = await revokeWith({ DB: faultyD1(/^update "token_families"/) }, s)
     expect(res.status).toBe(503)
     expect(res.body).toEqual(UNAVAILABLE)
@@ -180,7 +174,7 @@ describe('revocation when storage fails', () => {
   })
 
   it('KV failing after D1 → 503; the grant can no longer be refreshed, and a retry finishes the job', async () => {
-    const s = await setup()
+    const s = await grant('password')
     const res = await revokeWith({ TOKENS: faultyKV(['delete']) }, s)
     expect(res.status).toBe(503)
     expect(res.body).toEqual(UNAVAILABLE)

@@ -1,8 +1,7 @@
 // Which grant may obtain which scope (GRANTABLE_SCOPES in src/config.ts), and the default scope.
 import { describe, expect, it } from 'vitest'
 import { call, read } from '../helpers/http'
-import { passwordSetup, passwordToken } from '../helpers/password-flow'
-import { clientAuth, codeGrant } from '../helpers/grants'
+import { clientAuth, codeGrant, passwordSetup, passwordToken } from '../helpers/grants'
 import { createApplication } from '../helpers/seed'
 import { GRANTABLE_SCOPES, SCOPES } from '../../src/config'
 

@@ -2,10 +2,9 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { basicAuth, call, read } from '../helpers/http'
-import { passwordSetup, passwordToken } from '../helpers/password-flow'
+import { passwordSetup, passwordToken, postAs } from '../helpers/grants'
 import { createApplication, createUser, PASSWORD } from '../helpers/seed'
 import { fullwidth } from '../helpers/spellings'
-import { postAs } from '../helpers/grants'
 import { LIMITS } from '../../src/auth/rate-limit'
 import { sha256Hex } from '../../src/crypto/token'
 

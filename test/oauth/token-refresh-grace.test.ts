@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { sha256Hex } from '../../src/crypto/token'
 import { callWith } from '../helpers/faults'
 import { call, read } from '../helpers/http'
-import { passwordSetup, passwordToken, refresh } from '../helpers/password-flow'
+import { grant, passwordSetup, passwordToken, refresh } from '../helpers/grants'
 import type { TestApp } from '../helpers/seed'
 
 const GRACE = { REFRESH_TOKEN_GRACE_SECONDS: '30' }
@@ -30,11 +30,10 @@ async function refreshInGrace(app: TestApp, refreshToken: string) {
 
 /** Tokens, then one refresh whose answer the client is taken to have lost. */
 async function lostAnswer() {
-  const setup = await passwordSetup()
-  const first = (await passwordToken(setup)).body as { access_token: string; refresh_token: string }
-  const lost = await refreshInGrace(setup.app, first.refresh_token)
+  const { app, tokens: first } = await grant('password')
+  const lost = await refreshInGrace(app, first.refresh_token)
   expect(lost.status).toBe(200)
-  return { app: setup.app, first, lost: lost.body as { access_token: string; refresh_token: string } }
+  return { app, first, lost: lost.body as { access_token: string; refresh_token: string } }
 }
 
 describe('refresh retry grace window', () => {
@@ -110,5 +109,21 @@ describe('refresh retry grace window', () => {
     const next = await refreshInGrace(app, live.body.refresh_token)
     expect(next.status).toBe(200)
     expect(await usersStatus(next.body.access_token)).toBe(200)
+  })
+})
+
+describe('refresh retry grace window and resources (RFC 8707)', () => {
+  it('a retry of a grant for a JWT resource gets a JWT for the same audience as the lost answer', async () => {
+    const uri = `https://${sha256Hex(crypto.randomUUID()).slice(0, 12)}.example/mcp`
+    await env.DB.prepare("insert into resources (uri, token_format) values (?, 'jwt')").bind(uri).run()
+    const setup = await passwordSetup()
+    const first = (await passwordToken(setup, { resource: uri })).body
+    const lost = await refreshInGrace(setup.app, first.refresh_token)
+    const retry = await refreshInGrace(setup.app, first.refresh_token)
+    expect([lost.status, retry.status]).toEqual([200, 200])
+    const claims = (jwt: string) => JSON.parse(atob(jwt.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')))
+    expect(claims(retry.body.access_token).aud).toEqual([uri])
+    expect(claims(retry.body.access_token).aud).toEqual(claims(lost.body.access_token).aud)
+    expect(retry.body.expires_in).toBe(lost.body.expires_in)
   })
 })

@@ -2,22 +2,16 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { call } from '../helpers/http'
-import { passwordSetup, passwordToken, refresh } from '../helpers/password-flow'
+import { grant, passwordSetup, passwordToken, refresh } from '../helpers/grants'
 import { createApplication } from '../helpers/seed'
+import { storageSnapshot } from '../helpers/fuzz'
 import { sha256Hex } from '../../src/crypto/token'
 
 const usersStatus = async (token: string) => (await call('/users/', { token })).status
 
-async function freshTokens(extra: Record<string, string> = {}) {
-  const setup = await passwordSetup()
-  const first = await passwordToken(setup, extra)
-  expect(first.status).toBe(200)
-  return { ...setup, first: first.body as { access_token: string; refresh_token: string } }
-}
-
 describe('refresh_token grant', () => {
   it('rotates: new tokens work, the old access and refresh tokens stop at once', async () => {
-    const { app, first } = await freshTokens()
+    const { app, tokens: first } = await grant('password')
     const second = await refresh(app, first.refresh_token)
     expect(second.status).toBe(200)
     expect(second.headers.get('cache-control')).toBe('no-store')
@@ -35,7 +29,7 @@ describe('refresh_token grant', () => {
   })
 
   it('a reused refresh token is invalid_grant and revokes the whole family (RFC 9700 §4.14.2)', async () => {
-    const { app, first } = await freshTokens()
+    const { app, tokens: first } = await grant('password')
     const second = await refresh(app, first.refresh_token)
     const replay = await refresh(app, first.refresh_token)
     expect(replay.status).toBe(400)
@@ -47,7 +41,7 @@ describe('refresh_token grant', () => {
   })
 
   it('of concurrent refreshes with one token, exactly one succeeds', async () => {
-    const { app, first } = await freshTokens()
+    const { app, tokens: first } = await grant('password')
     const results = await Promise.all(Array.from({ length: 20 }, () => refresh(app, first.refresh_token)))
     const ok = results.filter((r) => r.status === 200)
     expect(ok).toHaveLength(1)
@@ -57,7 +51,7 @@ describe('refresh_token grant', () => {
   })
 
   it('may narrow the scope, never widen it past the grant', async () => {
-    const { app, first } = await freshTokens({ scope: 'read write' })
+    const { app, tokens: first } = await grant('password', { scope: 'read write' })
     const narrowed = await refresh(app, first.refresh_token, { scope: 'read' })
     expect(narrowed).toMatchObject({ status: 200, body: { scope: 'read' } })
     const widened = await refresh(app, narrowed.body.refresh_token, { scope: 'read groups' })
@@ -69,7 +63,7 @@ describe('refresh_token grant', () => {
   })
 
   it('an empty scope is treated as omitted', async () => {
-    const { app, first } = await freshTokens()
+    const { app, tokens: first } = await grant('password')
     expect(await refresh(app, first.refresh_token, { scope: '' })).toMatchObject({
       status: 200,
       body: { scope: 'read write groups' },
@@ -77,7 +71,7 @@ describe('refresh_token grant', () => {
   })
 
   it('a refresh token of another client is invalid_grant, and stays usable by its own client', async () => {
-    const { app, first } = await freshTokens()
+    const { app, tokens: first } = await grant('password')
     const other = await createApplication()
     const refused = await refresh(other, first.refresh_token)
     expect(refused.status).toBe(400)
@@ -88,7 +82,7 @@ describe('refresh_token grant', () => {
   // The rotation runs in the same D1 batch as the client's row: it must not move for a caller who
   // holds the refresh token but not the client's secret, nor for a client no longer allowed the grant.
   it('a live refresh token with a wrong client secret is invalid_client and rotates nothing', async () => {
-    const { app, first } = await freshTokens()
+    const { app, tokens: first } = await grant('password')
     const refused = await refresh({ ...app, clientSecret: 'not-the-secret' }, first.refresh_token)
     expect(refused.status).toBe(401)
     expect(refused.body).toEqual({ error: 'invalid_client' })
@@ -97,7 +91,7 @@ describe('refresh_token grant', () => {
   })
 
   it('a client switched to client_credentials behind the server’s back is unauthorized_client and rotates nothing', async () => {
-    const { app, first } = await freshTokens()
+    const { app, tokens: first } = await grant('password')
     const kind = (type: string) =>
       env.DB.prepare('update applications set authorization_grant_type = ? where client_id = ?')
         .bind(type, app.clientId)
@@ -118,14 +112,14 @@ describe('refresh_token grant', () => {
       { error: 'invalid_request', error_description: 'Missing refresh token parameter.' },
     ],
   ])('%s', async (_, extra, body) => {
-    const { app } = await freshTokens()
+    const { app } = await grant('password')
     const res = await refresh(app, 'x', extra)
     expect(res.status).toBe(400)
     expect(res.body).toEqual(body)
   })
 
   it('an expired refresh token is invalid_grant', async () => {
-    const { app, first } = await freshTokens()
+    const { app, tokens: first } = await grant('password')
     // Time expires both the KV record and the family row (which alone decides when the batch rotates).
     const hash = sha256Hex(first.refresh_token)
     const record = JSON.parse((await env.TOKENS.get(`refresh:${hash}`))!)
@@ -139,7 +133,7 @@ describe('refresh_token grant', () => {
   })
 
   it('the family expiry in D1 is enforced even if the KV record lives on', async () => {
-    const { app, first } = await freshTokens()
+    const { app, tokens: first } = await grant('password')
     await env.DB.prepare('update token_families set expires_at = unixepoch() - 1').run()
     const res = await refresh(app, first.refresh_token)
     expect(res.status).toBe(400)
@@ -161,7 +155,7 @@ describe('refresh_token grant for a user deactivated or deleted behind the serve
       .run()
 
   it('deactivated via SQL: invalid_grant, and the grant is revoked in D1 and KV for good', async () => {
-    const { app, user, first } = await freshTokens()
+    const { app, user, tokens: first } = await grant('password')
     await setActive(user.id, false)
     const res = await refresh(app, first.refresh_token)
     expect(res.status).toBe(400)
@@ -182,7 +176,7 @@ describe('refresh_token grant for a user deactivated or deleted behind the serve
   })
 
   it('deleted via SQL: invalid_grant (the grant row went with the user), and the old access token is refused', async () => {
-    const { app, user, first } = await freshTokens()
+    const { app, user, tokens: first } = await grant('password')
     await env.DB.prepare('delete from users where id = ?').bind(user.id).run()
     const res = await refresh(app, first.refresh_token)
     expect(res.status).toBe(400)
@@ -192,7 +186,7 @@ describe('refresh_token grant for a user deactivated or deleted behind the serve
   })
 
   it('of concurrent refreshes with a deactivated user’s token, all fail and the grant is revoked', async () => {
-    const { app, user, first } = await freshTokens()
+    const { app, user, tokens: first } = await grant('password')
     await setActive(user.id, false)
     const results = await Promise.all(Array.from({ length: 20 }, () => refresh(app, first.refresh_token)))
     expect(results.map((r) => [r.status, r.body])).toEqual(Array(20).fill([400, { error: 'invalid_grant' }]))
@@ -201,9 +195,58 @@ describe('refresh_token grant for a user deactivated or deleted behind the serve
   })
 
   it('deactivated and reactivated before any refresh: the grant still works', async () => {
-    const { app, user, first } = await freshTokens()
+    const { app, user, tokens: first } = await grant('password')
     await setActive(user.id, false)
     await setActive(user.id, true)
     expect((await refresh(app, first.refresh_token)).status).toBe(200)
+  })
+})
+
+// The refresh's one D1 batch reads the grant's registered resources (RFC 8707) itself: the new
+// access token is made as they ask, and a resource gone since the grant changes nothing.
+describe('refresh_token grant and the grant’s resources', () => {
+  /** A resource registered as the admin CLI does (plain SQL), its URI. */
+  async function registerResource(tokenFormat: 'opaque' | 'jwt', lifetime: number | null = null) {
+    const uri = `https://${sha256Hex(crypto.randomUUID()).slice(0, 12)}.example/mcp`
+    await env.DB.prepare('insert into resources (uri, token_format, access_token_expire_seconds) values (?, ?, ?)')
+      .bind(uri, tokenFormat, lifetime)
+      .run()
+    return uri
+  }
+  const claims = (jwt: string) => JSON.parse(atob(jwt.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')))
+
+  it('a grant for a JWT resource with its own lifetime refreshes to a JWT for it, with that lifetime', async () => {
+    const uri = await registerResource('jwt', 600)
+    const setup = await passwordSetup()
+    const { app } = setup
+    const first = (await passwordToken(setup, { resource: uri })).body
+    const next = await refresh(app, first.refresh_token)
+    expect(next.status).toBe(200)
+    expect(next.body).toEqual({
+      access_token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
+      token_type: 'Bearer',
+      expires_in: 600,
+      refresh_token: expect.any(String),
+      scope: 'read write groups',
+    })
+    expect(claims(next.body.access_token)).toMatchObject({ aud: [uri], scope: 'read write groups' })
+    // Refreshed again: the grant still has its resource (the refresh record keeps the grant's).
+    const again = await refresh(app, next.body.refresh_token)
+    expect(claims(again.body.access_token).aud).toEqual([uri])
+  })
+
+  it('a grant whose resource was deleted is invalid_target, and the refusal changes nothing', async () => {
+    const uri = await registerResource('opaque')
+    const setup = await passwordSetup()
+    const { app } = setup
+    const first = (await passwordToken(setup, { resource: uri })).body
+    await env.DB.prepare('delete from resources where uri = ?').bind(uri).run()
+    const before = await storageSnapshot()
+    const res = await refresh(app, first.refresh_token)
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 400,
+      body: { error: 'invalid_target', error_description: 'The resource is unknown or not allowed.' },
+    })
+    expect(await storageSnapshot()).toEqual(before)
   })
 })

@@ -2,8 +2,7 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { call, read } from '../helpers/http'
-import { codeGrant } from '../helpers/grants'
-import { passwordSetup, passwordToken } from '../helpers/password-flow'
+import { codeGrant, userToken } from '../helpers/grants'
 
 const PERSON = { firstName: 'Alice', lastName: 'Liddell', email: 'alice@example.com' }
 
@@ -47,8 +46,7 @@ describe('GET /o/userinfo/', () => {
   })
 
   it('a token without openid → 403 insufficient_scope naming it', async () => {
-    const { body } = await passwordToken(await passwordSetup())
-    const res = await read(await call('/o/userinfo/', { token: body.access_token }))
+    const res = await read(await call('/o/userinfo/', { token: await userToken() }))
     expect(res.status).toBe(403)
     expect(res.body).toEqual({
       error: 'insufficient_scope',

@@ -3,7 +3,7 @@
 // token-authorization-code, usernames in api/users.)
 import { describe, expect, it } from 'vitest'
 import { call, read } from '../helpers/http'
-import { passwordSetup, passwordToken } from '../helpers/password-flow'
+import { passwordSetup, passwordToken } from '../helpers/grants'
 import { createApplication } from '../helpers/seed'
 
 describe('concurrent token requests', () => {

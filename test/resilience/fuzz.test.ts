@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { env, exports } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ORIGIN } from '../helpers/http'
-import { passwordSetup, passwordToken } from '../helpers/password-flow'
+import { grant } from '../helpers/grants'
 import {
   authorization,
   body,
@@ -19,8 +19,11 @@ const PATHS = [
   '/o/revoke_token/',
   '/o/introspect/',
   '/o/userinfo/',
+  '/o/register/',
+  '/o/register/abc/',
   '/o/authorize/',
   '/o/authorize/?response_type=code&client_id=x&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb&state=s',
+  '/o/authorize/?response_type=code&client_id=x&resource=https%3A%2F%2Funknown.example%2F&resource=%2Fr',
   '/o/applications/',
   '/o/applications/register/',
   '/o/applications/1/',
@@ -32,6 +35,8 @@ const PATHS = [
   '/.well-known/oauth-authorization-server',
   '/o/.well-known/openid-configuration',
   '/o/.well-known/jwks.json',
+  '/.well-known/oauth-protected-resource',
+  '/.well-known/oauth-protected-resource/x',
   '/users/',
   '/users/1/',
   '/users/abc/',
@@ -44,8 +49,8 @@ const PATHS = [
 
 let known: Known
 beforeAll(async () => {
-  const setup = await passwordSetup()
-  const tokens = (await passwordToken(setup)).body
+  const setup = await grant('password')
+  const { tokens } = setup
   known = {
     accessToken: tokens.access_token,
     refreshToken: tokens.refresh_token,

@@ -2,7 +2,7 @@
 import { exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { call, ORIGIN, read } from '../helpers/http'
-import { passwordSetup, passwordToken } from '../helpers/password-flow'
+import { userToken } from '../helpers/grants'
 import { MAX_BODY_BYTES } from '../../src/config'
 
 const big = 'a'.repeat(MAX_BODY_BYTES + 1)
@@ -27,12 +27,12 @@ describe('request limits', () => {
   })
 
   it('an API body over the cap is 413 {"detail"}, also when streamed without a length', async () => {
-    const { body } = await passwordToken(await passwordSetup())
+    const token = await userToken()
     const res = await read(
       await exports.default.fetch(
         new Request(`${ORIGIN}/users/`, {
           method: 'POST',
-          headers: { Authorization: `Bearer ${body.access_token}`, 'Content-Type': 'application/json' },
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
           body: streamed(JSON.stringify({ username: big })),
           // @ts-expect-error: workerd needs duplex for a streamed request body
           duplex: 'half',

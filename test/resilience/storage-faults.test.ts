@@ -3,7 +3,7 @@ import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { callWith, faultyD1, faultyKV } from '../helpers/faults'
 import { basicAuth, call, read } from '../helpers/http'
-import { passwordSetup, passwordToken, refresh } from '../helpers/password-flow'
+import { passwordSetup, passwordToken, refresh } from '../helpers/grants'
 import { PASSWORD } from '../helpers/seed'
 
 const countKeys = async (prefix: string) => (await env.TOKENS.list({ prefix })).keys.length

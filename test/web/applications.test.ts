@@ -32,9 +32,18 @@ const TUTORIAL_APP = {
   allowed_origins: '',
 }
 
+/** The sealed-secret cookie the last registration's redirect set. */
+let lastFlash = ''
+
+/** Registers through the form; a registration redirects (303) to its page, which is followed. */
 async function register(browser: Browser, fields: Record<string, string> = TUTORIAL_APP) {
   const form = await browser.get('/o/applications/register/')
-  return browser.submit(form, '/o/applications/register/', fields)
+  const answer = await browser.submit(form, '/o/applications/register/', fields)
+  lastFlash = answer.headers.getAll('Set-Cookie').find((c) => c.startsWith('eot_new_secret=')) ?? ''
+  if (answer.status !== 303) return answer
+  expect(answer.location).toMatch(/^\/o\/applications\/\d+\/\?registered$/)
+  expect(answer.html).not.toMatch(/client-secret/)
+  return browser.get(answer.location!)
 }
 
 describe('registering an application, as the tutorial does', () => {
@@ -64,7 +73,7 @@ describe('registering an application, as the tutorial does', () => {
   it('shows client id and secret once; the secret is stored hashed and works with the tutorial curl', async () => {
     const { user, browser } = await signedIn()
     const created = await register(browser)
-    expect(created.status).toBe(201)
+    expect(created.status).toBe(200)
     expect(created.headers.get('Cache-Control')).toBe('no-store')
     const { clientId, secret } = credentialsOn(created)
     expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/)
@@ -86,10 +95,17 @@ describe('registering an application, as the tutorial does', () => {
     )
     expect(token.status).toBe(200)
     expect(token.body.scope).toBe('read write groups')
-    // Shown once: the detail page never shows it again.
-    const detail = await browser.get(`/o/applications/${row!.id}/`)
+    // Shown once: the detail page never shows it again, and reloading it registers nothing more
+    // (the POST answered with a redirect; the secret came sealed in a cookie now cleared).
+    const detail = await browser.get(`/o/applications/${row!.id}/?registered`)
     expect(detail.html).not.toContain(secret!)
     expect(credentialsOn(detail).secret).toBeUndefined()
+    expect(await db().select().from(applications).where(eq(applications.userId, user.id)).all()).toHaveLength(1)
+    // The redirect carried it sealed, never in plain text, to that one page only.
+    expect(lastFlash).toMatch(
+      /^eot_new_secret=[A-Za-z0-9_-]+; Max-Age=120; Path=\/o\/applications\/\d+\/; HttpOnly; SameSite=Strict$/,
+    )
+    expect(lastFlash).not.toContain(secret!)
   })
 
   it('a public client gets no secret', async () => {
@@ -100,7 +116,7 @@ describe('registering an application, as the tutorial does', () => {
       authorization_grant_type: 'authorization-code',
       redirect_uris: 'http://127.0.0.1:8009/cb',
     })
-    expect(created.status).toBe(201)
+    expect(created.status).toBe(200)
     expect(credentialsOn(created).secret).toBeUndefined()
     const row = await db()
       .select()
@@ -172,7 +188,7 @@ describe('registering an application, as the tutorial does', () => {
       redirect_uris: 'http://127.0.0.1:8009/cb\r\nhttps://app.example/cb  http://[::1]/cb',
       allowed_origins: 'https://app.example\nhttp://localhost:3000',
     })
-    expect(created.status).toBe(201)
+    expect(created.status).toBe(200)
     const row = await db()
       .select()
       .from(applications)

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { Browser, formFor, textOf } from '../helpers/browser'
 import { authorizationCodeFlow } from '../helpers/flows'
-import { passwordSetup, passwordToken } from '../helpers/password-flow'
+import { passwordSetup, passwordToken } from '../helpers/grants'
 import { call } from '../helpers/http'
 import { createUser } from '../helpers/seed'
 
@@ -35,6 +35,21 @@ describe('/o/authorized_tokens/', () => {
     const after = await browser.get('/o/authorized_tokens/?revoked')
     expect(textOf(after.html)).toContain('Access revoked.')
     expect(textOf(after.html)).toContain('No application has access to your account.')
+  })
+
+  it('one row per application however many grants it holds; revoking the row ends them all', async () => {
+    const setup = await passwordSetup()
+    const first = await passwordToken(setup)
+    const second = await passwordToken(setup)
+    const browser = new Browser()
+    await browser.signIn(setup.user.username)
+    const page = await browser.get('/o/authorized_tokens/')
+    expect(page.html.match(/action="\/o\/authorized_tokens\/[^"]+\/delete\/"/g)).toHaveLength(1)
+    expect(textOf(page.html)).toContain(`${setup.app.name} 2 grants`)
+    const answer = await browser.submit(page, formsAction(page.html))
+    expect(answer.status).toBe(303)
+    for (const res of [first, second])
+      expect((await call('/users/', { token: res.body.access_token })).status).toBe(401)
   })
 
   it("lists password-grant tokens too, and never another user's", async () => {

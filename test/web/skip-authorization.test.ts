@@ -30,8 +30,10 @@ const CODE_APP = {
 /** Registers through the page with `skip_authorization=on` added to the post, as a forged form would. */
 async function registerSkipping(browser: Browser) {
   const form = await browser.get('/o/applications/register/')
-  const created = await browser.submit(form, '/o/applications/register/', { ...CODE_APP, skip_authorization: 'on' })
-  expect(created.status).toBe(201)
+  const posted = await browser.submit(form, '/o/applications/register/', { ...CODE_APP, skip_authorization: 'on' })
+  expect(posted.status).toBe(303)
+  const created = await browser.get(posted.location!)
+  expect(created.status).toBe(200)
   const clientId = /<code id="client-id">([^<]+)<\/code>/.exec(created.html)![1]!
   return (await db().select().from(applications).where(eq(applications.clientId, clientId)).get())!
 }

@@ -10,6 +10,7 @@ import type { OAuthError } from '../../errors'
 import { log } from '../../log'
 import { randomToken, sha256Hex } from '../../crypto/token'
 import { formatScope } from '../scopes'
+import { apiResourceUri, resourceUris, storedResources } from '../resources'
 import { insertCode } from '../../store/codes'
 import { systemClock } from '../../clock'
 import type { AuthorizationRequest } from './steps'
@@ -50,6 +51,7 @@ export async function issueCode(c: Context<AppEnv>, request: AuthorizationReques
     userId: approval.userId,
     redirectUri: request.sentRedirectUri,
     scope: formatScope(request.scopes),
+    resources: storedResources(resourceUris(request.resources, apiResourceUri(c))),
     codeChallenge: request.codeChallenge,
     codeChallengeMethod: request.codeChallengeMethod,
     nonce: request.nonce,

@@ -7,12 +7,16 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../../env'
 import type { Scope } from '../../config'
-import { MAX_PARAM_LENGTH } from '../../config'
+import { DEFAULT_SCOPES, MAX_PARAM_LENGTH } from '../../config'
 import { OAuthError } from '../../errors'
 import { CODE_CHALLENGE_METHODS, S256_CHALLENGE } from '../pkce'
-import { scopeOrDefault } from '../scopes'
+import { parseScope } from '../scopes'
+import { apiResourceUri, readResourceParams, type Resource, resolveResources, scopesForResources } from '../resources'
 import { matchesRegisteredUri } from '../redirect-uris'
-import { type Application, findApplicationByClientId, redirectUriList } from '../../store/applications'
+import { checkParamsOnce } from '../form'
+import { type Application, redirectUriList } from '../../store/applications'
+import { findClient } from '../clients'
+import { DocumentError } from '../document-fetch'
 
 /** An error that must not be redirected: the page says it to the user, with status 400. */
 export class AuthorizePageError extends Error {
@@ -31,6 +35,8 @@ export type AuthorizationRequest = {
   sentRedirectUri: string | null
   state: string | null
   scopes: Scope[]
+  /** The resources (RFC 8707) the grant is for: the built-in API when the request named none. */
+  resources: Resource[]
   codeChallenge: string | null
   codeChallengeMethod: 'S256' | null
   nonce: string | null
@@ -42,7 +48,7 @@ export type AuthorizationRequest = {
   maxAge: number | null
 }
 
-export const PROMPTS = ['none', 'login', 'consent', 'select_account'] as const
+const PROMPTS = ['none', 'login', 'consent', 'select_account'] as const
 export type Prompt = (typeof PROMPTS)[number]
 
 /** The request as the steps fill it in. */
@@ -55,12 +61,24 @@ const single = (params: URLSearchParams, name: string) => {
   return { value: values[0] ?? null, repeated: values.length > 1 }
 }
 
+/** The client, or undefined; a metadata document that cannot be used is an error page, never a redirect. */
+async function findClientOrPageError(c: Context<AppEnv>, clientId: string) {
+  try {
+    return await findClient(c, clientId)
+  } catch (err) {
+    if (err instanceof DocumentError) {
+      throw new AuthorizePageError(`The client's metadata document cannot be used: ${err.detail}`)
+    }
+    throw err
+  }
+}
+
 /** §4.1.1 client_id: a known client registered for this grant, or an error page. */
 const loadClient: Step = async (c, params, draft) => {
   const { value, repeated } = single(params, 'client_id')
   if (!value) throw new AuthorizePageError('Missing client_id parameter.')
   if (repeated) throw new AuthorizePageError('The client_id parameter was sent more than once.')
-  const app = value.length <= MAX_PARAM_LENGTH ? await findApplicationByClientId(c.get('db'), value) : undefined
+  const app = value.length <= MAX_PARAM_LENGTH ? await findClientOrPageError(c, value) : undefined
   if (!app) throw new AuthorizePageError('Invalid client_id parameter value: no application has this client id.')
   if (app.authorizationGrantType !== 'authorization-code') {
     throw new AuthorizePageError('This application is not registered for the authorization code flow.')
@@ -88,16 +106,8 @@ const checkRedirectUri: Step = (_c, params, draft) => {
   draft.state = params.get('state')
 }
 
-/** §3.1: parameters must not repeat; ours have a length limit. From here on, errors go to the client. */
-const checkParams: Step = (_c, params) => {
-  const seen = new Set<string>()
-  for (const [name, value] of params) {
-    const label = /^[A-Za-z0-9_.-]{1,64}$/.test(name) ? `${name} ` : ''
-    if (seen.has(name)) throw new OAuthError('invalid_request', `Duplicate ${label}parameter.`)
-    if (value.length > MAX_PARAM_LENGTH) throw new OAuthError('invalid_request', `The ${label}parameter is too long.`)
-    seen.add(name)
-  }
-}
+/** §3.1: parameters must not repeat (but `resource`, RFC 8707 §2); ours have a length limit. From here on, errors go to the client. */
+const checkParams: Step = (_c, params) => checkParamsOnce(params)
 
 /** §4.1.1, §4.1.2.1: only `code` is served (no implicit grant, RFC 9700 §2.1.2). */
 const checkResponseType: Step = (_c, params) => {
@@ -106,9 +116,21 @@ const checkResponseType: Step = (_c, params) => {
   if (type !== 'code') throw new OAuthError('unsupported_response_type')
 }
 
-/** §3.3: known scopes this flow may grant, or the defaults when none is asked for. */
+/**
+ * RFC 8707 §2: the resources the grant is for, each known (else `invalid_target`), at most
+ * MAX_RESOURCES (else `invalid_request`); none named: the built-in API.
+ */
+const checkResources: Step = async (c, params, draft) => {
+  draft.resources = await resolveResources(c.get('db'), apiResourceUri(c), readResourceParams(params))
+}
+
+/** §3.3: known scopes this flow may grant and the resources accept, or the defaults when none is asked for. */
 const checkScope: Step = (_c, params, draft) => {
-  draft.scopes = scopeOrDefault(params.get('scope'), 'authorization_code')
+  draft.scopes = scopesForResources(
+    parseScope(params.get('scope'), 'authorization_code'),
+    DEFAULT_SCOPES,
+    draft.resources!,
+  )
 }
 
 /** Parameters that need no check: the OpenID Connect `nonce` (kept for the id_token) and DOT's `approval_prompt`. */
@@ -158,11 +180,12 @@ const checkPkce: Step = (_c, params, draft) => {
 }
 
 /** The steps, in order: the first that throws is the answer. */
-export const AUTHORIZE_STEPS: readonly Step[] = [
+const AUTHORIZE_STEPS: readonly Step[] = [
   loadClient,
   checkRedirectUri,
   checkParams,
   checkResponseType,
+  checkResources,
   checkScope,
   checkPkce,
   checkPrompt,

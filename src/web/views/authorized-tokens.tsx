@@ -13,13 +13,48 @@ type TokensProps = { session: Session; grants: UserGrant[]; notice?: string }
 const describe = (scope: string) => (SCOPES as Record<string, string>)[scope] ?? scope
 const date = (seconds: number) => `${new Date(seconds * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`
 
-export const AuthorizedTokensPage: FC<TokensProps> = ({ session, grants, notice }) => {
+/** One row per application: its grants' scopes together, the first issue and the last expiry. */
+type AppRow = {
+  grantId: string
+  application: UserGrant['application']
+  scopes: string[]
+  count: number
+  created: number
+  expiresAt: number
+}
+
+function byApplication(grants: UserGrant[]): AppRow[] {
+  const rows = new Map<number, AppRow>()
+  for (const g of grants) {
+    const row = rows.get(g.application.id)
+    const scopes = g.scope.split(' ').filter(Boolean)
+    if (!row) {
+      rows.set(g.application.id, {
+        grantId: g.id,
+        application: g.application,
+        scopes,
+        count: 1,
+        created: g.created,
+        expiresAt: g.expiresAt,
+      })
+      continue
+    }
+    row.count++
+    row.scopes = [...new Set([...row.scopes, ...scopes])]
+    row.created = Math.min(row.created, g.created)
+    row.expiresAt = Math.max(row.expiresAt, g.expiresAt)
+  }
+  return [...rows.values()]
+}
+
+const AuthorizedTokensPage: FC<TokensProps> = ({ session, grants, notice }) => {
   const csrf = sessionCsrfToken(session)
+  const rows = byApplication(grants)
   return (
     <Layout title="Authorized apps" session={session} nav="tokens">
       <h1>Authorized apps</h1>
       <p class="lead">
-        Applications holding tokens for your account. Revoking one ends its access and refresh tokens at once.
+        Applications holding tokens for your account. Revoking one ends all of its access and refresh tokens at once.
       </p>
       {notice && (
         <div class="alert success" role="status">
@@ -42,27 +77,25 @@ export const AuthorizedTokensPage: FC<TokensProps> = ({ session, grants, notice 
               </tr>
             </thead>
             <tbody>
-              {grants.map((grant) => (
+              {rows.map((row) => (
                 <tr>
                   <td>
-                    <strong>{grant.application.name || grant.application.clientId}</strong>
+                    <strong>{row.application.name || row.application.clientId}</strong>
+                    {row.count > 1 && <div class="muted small">{row.count} grants</div>}
                   </td>
                   <td>
-                    {grant.scope
-                      .split(' ')
-                      .filter(Boolean)
-                      .map((s) => (
-                        <span class="tag" title={s}>
-                          {describe(s)}
-                        </span>
-                      ))}
+                    {row.scopes.map((s) => (
+                      <span class="tag" title={s}>
+                        {describe(s)}
+                      </span>
+                    ))}
                   </td>
                   <td class="small">
-                    {date(grant.created)}
-                    <div class="muted">until {date(grant.expiresAt)}</div>
+                    {date(row.created)}
+                    <div class="muted">until {date(row.expiresAt)}</div>
                   </td>
                   <td>
-                    <form method="post" action={`/o/authorized_tokens/${grant.id}/delete/`}>
+                    <form method="post" action={`/o/authorized_tokens/${row.grantId}/delete/`}>
                       <CsrfInput token={csrf} />
                       <button type="submit" class="danger">
                         Revoke

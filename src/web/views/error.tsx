@@ -7,7 +7,7 @@ import type { Session } from '../session'
 
 type ErrorProps = { title: string; detail: string; session: Session | null }
 
-export const ErrorPage = ({ title, detail, session }: ErrorProps) => (
+const ErrorPage = ({ title, detail, session }: ErrorProps) => (
   <Layout title={title} session={session} narrow>
     <h1>{title}</h1>
     <div class="alert error" role="alert">

@@ -41,7 +41,7 @@ const LinkList: FC<{ links: Array<[string, string]>; clickable: boolean }> = ({ 
   </ul>
 )
 
-export const HomePage: FC<HomeProps> = ({ session, issuer }) => (
+const HomePage: FC<HomeProps> = ({ session, issuer }) => (
   <Layout title="Home" session={session} nav="home">
     <h1>OAuth 2 authorization server</h1>
     <p class="lead">

@@ -5,11 +5,11 @@ import type { Session } from '../session'
 import { CSRF_FIELD, sessionCsrfToken } from '../csrf'
 import { SCRIPT, STYLESHEET } from './assets'
 
-export type Nav = 'home' | 'applications' | 'tokens' | 'login' | null
+export type Nav = 'home' | 'applications' | 'tokens' | 'admin' | 'login' | null
 
 type LayoutProps = { title: string; session: Session | null; nav?: Nav; narrow?: boolean; children?: Child }
 
-const NAV_LINKS: Array<[Exclude<Nav, null | 'login'>, string, string]> = [
+const NAV_LINKS: Array<[Exclude<Nav, null | 'login' | 'admin'>, string, string]> = [
   ['home', '/', 'Home'],
   ['applications', '/o/applications/', 'Applications'],
   ['tokens', '/o/authorized_tokens/', 'Authorized apps'],
@@ -61,6 +61,11 @@ export const Layout: FC<LayoutProps> = ({ title, session, nav = null, narrow = f
                     {label}
                   </a>
                 ))}
+              {session?.user.isStaff && (
+                <a href="/admin/" aria-current={nav === 'admin' ? 'page' : undefined}>
+                  Admin
+                </a>
+              )}
             </nav>
             {nav !== 'login' && <Account session={session} />}
           </div>

@@ -8,7 +8,7 @@ import { CsrfInput, Layout } from '../layout'
 
 type DeleteProps = { session: Session; app: Application }
 
-export const ApplicationDeletePage = ({ session, app }: DeleteProps) => (
+const ApplicationDeletePage = ({ session, app }: DeleteProps) => (
   <Layout title={`Delete ${app.name}?`} session={session} nav="applications" narrow>
     <h1>Delete {app.name || app.clientId}?</h1>
     <form class="card" method="post" action={`/o/applications/${app.id}/delete/`}>

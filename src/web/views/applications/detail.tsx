@@ -44,7 +44,7 @@ function curlExample(app: Application, tokenEndpoint: string, secret?: string) {
   }
 }
 
-export const ApplicationDetailPage: FC<DetailProps> = ({ session, app, secret, notice, tokenEndpoint }) => {
+const ApplicationDetailPage: FC<DetailProps> = ({ session, app, secret, notice, tokenEndpoint }) => {
   const csrf = sessionCsrfToken(session)
   const curl = curlExample(app, tokenEndpoint, secret)
   return (

@@ -50,7 +50,7 @@ const FIELD_NAMES: Record<keyof ApplicationFields, string> = {
   allowedOrigins: 'allowed_origins',
 }
 
-export const ApplicationFormPage: FC<FormProps> = ({ session, action, values, errors = {}, cancel }) => {
+const ApplicationFormPage: FC<FormProps> = ({ session, action, values, errors = {}, cancel }) => {
   const isNew = action.endsWith('/register/')
   const invalid = (k: keyof ApplicationFields) => invalidAttrs(`id_${FIELD_NAMES[k]}`, errors[k])
   return (

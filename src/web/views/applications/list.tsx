@@ -8,7 +8,7 @@ import { Layout } from '../layout'
 
 type ListProps = { session: Session; apps: Application[] }
 
-export const ApplicationListPage = ({ session, apps }: ListProps) => (
+const ApplicationListPage = ({ session, apps }: ListProps) => (
   <Layout title="Your applications" session={session} nav="applications">
     <h1>Your applications</h1>
     <p class="lead">

@@ -1,6 +1,6 @@
 /**
  * @module Removing rows that can no longer matter from D1. Run hourly by the Cron Trigger
- * (`scheduled` in src/index.ts, `[triggers] crons` in wrangler.toml) and on demand by the admin
+ * (src/maintenance/scheduled.ts, `[triggers] crons` in wrangler.toml) and on demand by the admin
  * CLI. KV needs nothing: every token record there carries its own expiration TTL.
  *
  * The statements are plain SQL over integers, so the CLI can hand the very same text to
@@ -8,7 +8,7 @@
  * inside D1's per-query limits on a large backlog; runCleanup repeats each until it is done.
  */
 import { systemClock } from '../clock'
-import { WINDOW_SECONDS } from '../auth/rate-limit'
+import { WINDOW_SECONDS } from './rate-limits'
 
 /**
  * How long a spent or expired code, or a revoked grant, is kept after it stops working: a replayed
@@ -27,23 +27,47 @@ const batchDelete = (table: string, condition: string): CleanupStatement => ({
   sql: `delete from ${table} where rowid in (select rowid from ${table} where ${condition} limit ${CLEANUP_BATCH})`,
 })
 
-/** The delete statements for `now` (Unix seconds), in an order that is safe to stop between. */
-export function cleanupStatements(now: number = systemClock.now()): CleanupStatement[] {
+/** Days a self-registered client (dynamic or metadata document) may go unused before it is deleted. */
+export const DEFAULT_UNUSED_CLIENT_DAYS = 30
+
+/**
+ * The delete statements for `now` (Unix seconds), in an order that is safe to stop between.
+ * `unusedClientDays`: the UNUSED_CLIENT_DAYS setting.
+ */
+export function cleanupStatements(
+  now: number = systemClock.now(),
+  unusedClientDays: number = DEFAULT_UNUSED_CLIENT_DAYS,
+): CleanupStatement[] {
   if (!Number.isSafeInteger(now)) throw new TypeError('now must be an integer')
+  if (!Number.isSafeInteger(unusedClientDays) || unusedClientDays < 1) {
+    throw new TypeError('unusedClientDays must be a positive integer')
+  }
   const retired = now - RETENTION_SECONDS
   return [
+    // A client that registered itself and has not been used since (its grants and codes go with it,
+    // ON DELETE CASCADE); one a person registered is never deleted by this.
+    batchDelete(
+      'applications',
+      `registration != 'manual' and coalesce(last_used_at, created) <= ${now - unusedClientDays * 86_400}`,
+    ),
     batchDelete('authorization_codes', `expires_at <= ${retired}`),
     // A grant ends when its refresh token expires, or when it is revoked.
     batchDelete('token_families', `expires_at <= ${retired} or revoked_at <= ${retired}`),
     batchDelete('sessions', `expires_at <= ${now}`),
     batchDelete('rate_limits', `window_start <= ${now - WINDOW_SECONDS}`),
+    batchDelete('client_assertions', `expires_at <= ${now}`),
+    batchDelete('initial_access_tokens', `expires_at <= ${now}`),
   ]
 }
 
 /** Runs every statement until it deletes nothing more; the number of rows deleted per table. */
-export async function runCleanup(d1: D1Database, now: number = systemClock.now()): Promise<Record<string, number>> {
+export async function runCleanup(
+  d1: D1Database,
+  now: number = systemClock.now(),
+  unusedClientDays: number = DEFAULT_UNUSED_CLIENT_DAYS,
+): Promise<Record<string, number>> {
   const deleted: Record<string, number> = {}
-  for (const { table, sql } of cleanupStatements(now)) {
+  for (const { table, sql } of cleanupStatements(now, unusedClientDays)) {
     deleted[table] = 0
     for (;;) {
       const { meta } = await d1.prepare(sql).run()

@@ -1,0 +1,145 @@
+/**
+ * @module Users in D1: the lookups by name and id, the API's list and creation, the check that a
+ * token's user is still there and active, and what signing in and changing a password write.
+ */
+import { and, asc, count, eq, exists, type Placeholder, sql } from 'drizzle-orm'
+import type { BatchItem, BatchResponse } from 'drizzle-orm/batch'
+import { alias } from 'drizzle-orm/sqlite-core'
+import { type Db, preparedQuery } from '../db/client'
+import { sessions, users } from '../db/schema'
+import type { Clock } from '../clock'
+
+export type User = typeof users.$inferSelect
+
+/** The user named `username`, exactly (pass it through `normalizeUsername` first), as a query (a D1 batch item). */
+export const userByUsername = (db: Db, username: string) => db.select().from(users).where(eq(users.username, username))
+
+// Prepared once: the authorization code exchange and UserInfo read the user by id.
+const userById = preparedQuery((db) =>
+  db
+    .select()
+    .from(users)
+    .where(eq(users.id, sql.placeholder('id')))
+    .prepare(),
+)
+
+export const findUser = (db: Db, id: number): Promise<User | undefined> => userById(db).get({ id })
+
+/** Every user, by id: the ordered select the API pages with LIMIT/OFFSET. */
+export const listUsers = (db: Db) => db.select().from(users).orderBy(asc(users.id))
+
+/** The number of users, as a query (a D1 batch item beside a page of them). */
+export const countUsers = (db: Db) => db.select({ n: count() }).from(users)
+
+/**
+ * Runs `queries` in one D1 batch behind a read of user `id`'s `is_active` flag (one primary-key
+ * read): the flag's row (none when the user is gone), then each query's result.
+ */
+export async function batchWithActiveFlag<T extends readonly BatchItem<'sqlite'>[]>(
+  db: Db,
+  id: number,
+  queries: T,
+): Promise<[{ isActive: boolean } | undefined, BatchResponse<T>]> {
+  const activeFlag = db.select({ isActive: users.isActive }).from(users).where(eq(users.id, id))
+  const [flags, ...results] = (await db.batch([activeFlag, ...queries])) as unknown[]
+  return [(flags as { isActive: boolean }[])[0], results as BatchResponse<T>]
+}
+
+// Prepared once: the check of the routes that have no query of their own (OPTIONS, 405).
+const activeFlagById = preparedQuery((db) =>
+  db
+    .select({ isActive: users.isActive })
+    .from(users)
+    .where(eq(users.id, sql.placeholder('id')))
+    .prepare(),
+)
+
+/** The user's `is_active` flag, or undefined when the user is gone: one primary-key read. */
+export const findActiveFlag = (db: Db, id: number): Promise<{ isActive: boolean } | undefined> =>
+  activeFlagById(db).get({ id })
+
+const actor = alias(users, 'actor')
+
+// Prepared once: the query behind every `GET /users/<pk>/`. The token's user (`actor`) and the
+// user asked for in one statement: a row exactly when the actor exists, `user` null for no such pk.
+const userSeenByQuery = preparedQuery((db) =>
+  db
+    .select({ actorActive: actor.isActive, user: users })
+    .from(actor)
+    .leftJoin(users, eq(users.id, sql.placeholder('pk')))
+    .where(eq(actor.id, sql.placeholder('actor')))
+    .prepare(),
+)
+
+/**
+ * The user `pk` (null: none) as the token's user `actorId` sees it, in one statement: undefined
+ * when the actor is gone, else whether the actor is active and the user asked for (null if none).
+ */
+export const userSeenBy = (db: Db, pk: number | null, actorId: number | null) =>
+  userSeenByQuery(db).get({ pk, actor: actorId })
+
+/**
+ * True exactly while the token's user exists and is active. They are one of the users, so the user
+ * list and its count under this condition are empty only when the token must be refused.
+ */
+const activeActor = (db: Db, actorId: number | Placeholder) =>
+  exists(
+    db
+      .select({ one: sql`1` })
+      .from(actor)
+      .where(and(eq(actor.id, actorId), eq(actor.isActive, true))),
+  )
+
+// Prepared once: the plain `GET /users/`, every user, as seen by the token's user.
+const usersSeenByQuery = preparedQuery((db) =>
+  db
+    .select()
+    .from(users)
+    .where(activeActor(db, sql.placeholder('actor')))
+    .orderBy(asc(users.id))
+    .prepare(),
+)
+
+/** Every user, by id, as the token's user sees them: no row at all unless that user exists and is active. */
+export const usersSeenBy = (db: Db, actorId: number): Promise<User[]> => usersSeenByQuery(db).all({ actor: actorId })
+
+/**
+ * A page of the users and their number as the token's user `actorId` sees them, in one D1 batch:
+ * a count of 0 (and no rows) unless that user exists and is active.
+ */
+export async function pageOfUsersSeenBy(
+  db: Db,
+  actorId: number,
+  limit: number,
+  offset: number,
+): Promise<{ total: number; rows: User[] }> {
+  const [counts, rows] = await db.batch([
+    db.select({ n: count() }).from(users).where(activeActor(db, actorId)),
+    listUsers(db).limit(limit).offset(offset),
+  ])
+  return { total: counts[0]?.n ?? 0, rows }
+}
+
+/**
+ * Inserts a user unless the username is taken; undefined when it is. The unique index decides
+ * between concurrent creations of one username: exactly one wins.
+ */
+export function insertUserUnlessTaken(db: Db, values: typeof users.$inferInsert): Promise<User | undefined> {
+  return db.insert(users).values(values).onConflictDoNothing({ target: users.username }).returning().get()
+}
+
+/** Records a successful sign-in (Django's `last_login`). */
+export async function recordSignIn(db: Db, userId: number, clock: Clock): Promise<void> {
+  await db.update(users).set({ lastLogin: clock.now() }).where(eq(users.id, userId)).run()
+}
+
+/**
+ * Sets a new password hash and ends every session of the user, in one D1 batch: never a new
+ * password with the old sessions still alive.
+ */
+export async function replacePassword(db: Db, userId: number, passwordHash: string): Promise<void> {
+  await db.batch([
+    db.update(users).set({ password: passwordHash }).where(eq(users.id, userId)),
+    db.delete(sessions).where(eq(sessions.userId, userId)),
+  ])
+}
