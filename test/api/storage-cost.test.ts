@@ -6,10 +6,10 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { callWith } from '../helpers/faults'
-import { basicAuth, read } from '../helpers/http'
+import { basicAuth, call, ORIGIN, read } from '../helpers/http'
 import { grant, passwordSetup, passwordToken } from '../helpers/grants'
 import { recordingD1, recordingKV } from '../helpers/recording'
-import { unique } from '../helpers/seed'
+import { PASSWORD, unique } from '../helpers/seed'
 
 async function recorded(path: string, token: string) {
   const { DB, calls: d1 } = recordingD1()
@@ -26,6 +26,28 @@ const ACTIVE_FLAG = /^select "is_active" from "users" where "users"\."id" = \?$/
 describe('storage per bearer-protected request', () => {
   it('GET /users/<pk>/: one KV get for the token, then one select joining the token user to the user asked for', async () => {
     const { user, token } = await grant('password', { scope: 'read groups' })
+    expect(await recorded(`/users/${user.id}/`, token)).toEqual({
+      status: 200,
+      kv: ['get access:'],
+      sql: [expect.stringMatching(USER_SEEN_BY)],
+      runs: 1,
+      batches: [],
+    })
+  })
+
+  it('GET /users/<pk>/ with a JWT access token (RFC 9068): the same KV get (its record) and the same one select', async () => {
+    // A JWT comes from a grant for a resource that wants one; naming the built-in API too puts it in `aud`.
+    const resource = `https://${unique('jwt').toLowerCase()}.example/`
+    await env.DB.prepare("insert into resources (uri, token_format) values (?, 'jwt')").bind(resource).run()
+    const { app, user } = await passwordSetup()
+    const form = new URLSearchParams({ grant_type: 'password', username: user.username, password: PASSWORD })
+    for (const uri of [resource, `${ORIGIN}/`]) form.append('resource', uri)
+    const issued = await read(
+      await call('/o/token/', { basic: [app.clientId, app.clientSecret!], form: form.toString() }),
+    )
+    const token = issued.body.access_token as string
+    expect(token.split('.')).toHaveLength(3)
+    // The signature is checked first, then the record: a revoked JWT is refused here at once.
     expect(await recorded(`/users/${user.id}/`, token)).toEqual({
       status: 200,
       kv: ['get access:'],
