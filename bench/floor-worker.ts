@@ -47,6 +47,10 @@ const oneBatch = (env: FloorEnv, client: string, hash: string) =>
     env.DB.prepare(
       'select token_families.*, users.is_active, users.username from token_families left join users on users.id = token_families.user_id where (refresh_hash = ? or previous_refresh_hash = ?)',
     ).bind(hash, hash),
+    // The registered resources the grant names (RFC 8707): none for the bench's grants, as for ours.
+    env.DB.prepare(
+      "select * from resources where instr(' ' || coalesce((select resources from token_families where refresh_hash = ? or previous_refresh_hash = ? limit 1), '') || ' ', ' ' || uri || ' ') > 0",
+    ).bind(hash, hash),
     env.DB.prepare(
       `update token_families set expires_at = expires_at where refresh_hash = ? and application_id = (select id from applications where client_id = ? and client_type = 'confidential' and client_secret_hash is not null and authorization_grant_type in ('authorization-code', 'password')) and revoked_at is null and expires_at > ? and exists (select 1 from users where users.id = token_families.user_id and users.is_active = 1)`,
     ).bind(hash, client, Math.floor(Date.now() / 1000)),
