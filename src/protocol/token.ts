@@ -43,3 +43,6 @@ tokenRoutes.post('/o/token/', async function tokenEndpoint(c) {
     : await grant.issue({ c, deps, form, apiUri, ...(await authenticate()) })
   return c.json(response, 200, NO_STORE)
 })
+
+// §3.2: the client MUST use POST.
+tokenRoutes.all('/o/token/', (c) => c.body(null, 405, { ...NO_STORE, Allow: 'POST' }))
