@@ -238,15 +238,19 @@ describe('refresh_token grant and the grant’s resources', () => {
   it('a grant whose resource was deleted is invalid_target, and the refusal changes nothing', async () => {
     const uri = await registerResource('opaque')
     const setup = await passwordSetup()
-    const { app } = setup
     const first = (await passwordToken(setup, { resource: uri })).body
     await env.DB.prepare('delete from resources where uri = ?').bind(uri).run()
     const before = await storageSnapshot()
-    const res = await refresh(app, first.refresh_token)
+    const res = await refresh(setup.app, first.refresh_token)
     expect({ status: res.status, body: res.body }).toEqual({
       status: 400,
       body: { error: 'invalid_target', error_description: 'The resource is unknown or not allowed.' },
     })
     expect(await storageSnapshot()).toEqual(before)
+    // The refresh token is still the grant's current one (not a used one, whose reuse would revoke
+    // the grant): with the resource registered again, it refreshes as before.
+    await env.DB.prepare("insert into resources (uri, token_format) values (?, 'opaque')").bind(uri).run()
+    const again = await refresh(setup.app, first.refresh_token)
+    expect(again.status).toBe(200)
   })
 })
