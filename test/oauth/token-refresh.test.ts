@@ -254,3 +254,17 @@ describe('refresh_token grant and the grant’s resources', () => {
     expect(again.status).toBe(200)
   })
 })
+
+describe('refresh_token grant and a self-registered client', () => {
+  it('a refresh in the one D1 batch notes the client’s use, as every other client authentication does', async () => {
+    const old = Math.floor(Date.now() / 1000) - 40 * 86_400
+    const { app, tokens: first } = await grant('password', { app: { registration: 'dynamic', lastUsedAt: old } })
+    await env.DB.prepare('update applications set last_used_at = ? where id = ?').bind(old, app.id).run()
+    expect((await refresh(app, first.refresh_token)).status).toBe(200)
+    const row = await env.DB.prepare('select last_used_at from applications where id = ?')
+      .bind(app.id)
+      .first<{ last_used_at: number }>()
+    // The unused-client cleanup (UNUSED_CLIENT_DAYS) reads this: a client that refreshes is in use.
+    expect(row!.last_used_at).toBeGreaterThan(old + 39 * 86_400)
+  })
+})
