@@ -31,6 +31,30 @@ const familyRotation = (env: FloorEnv, id: string) =>
   env.DB.prepare(
     'update token_families set expires_at = expires_at where id = ? and revoked_at is null and expires_at > ?',
   ).bind(id, Math.floor(Date.now() / 1000))
+// The new refresh's batch finds the grant by its refresh token's digest: that of the bench token's
+// grant, looked up once per isolate (not part of the floor).
+let benchFamily: Promise<{ id: string; hash: string }> | undefined
+const familyByToken = async (env: FloorEnv, q: URLSearchParams) => {
+  const id = await familyOf(env, q)
+  const row = await familyRow(env, id).first<{ refresh_hash: string }>()
+  return { id, hash: row!.refresh_hash }
+}
+// The same three statements as src/store/families.ts's rotateFamilyForClient (its update
+// conditional on the same things), rotating nothing: `set expires_at = expires_at`.
+const oneBatch = (env: FloorEnv, client: string, hash: string) =>
+  env.DB.batch([
+    env.DB.prepare('select * from applications where client_id = ?').bind(client),
+    env.DB.prepare(
+      'select token_families.*, users.is_active, users.username from token_families left join users on users.id = token_families.user_id where (refresh_hash = ? or previous_refresh_hash = ?)',
+    ).bind(hash, hash),
+    // The registered resources the grant names (RFC 8707): none for the bench's grants, as for ours.
+    env.DB.prepare(
+      "select * from resources where instr(' ' || coalesce((select resources from token_families where refresh_hash = ? or previous_refresh_hash = ? limit 1), '') || ' ', ' ' || uri || ' ') > 0",
+    ).bind(hash, hash),
+    env.DB.prepare(
+      `update token_families set expires_at = expires_at where refresh_hash = ? and application_id = (select id from applications where client_id = ? and client_type = 'confidential' and client_secret_hash is not null and authorization_grant_type in ('authorization-code', 'password')) and revoked_at is null and expires_at > ? and exists (select 1 from users where users.id = token_families.user_id and users.is_active = 1)`,
+    ).bind(hash, client, Math.floor(Date.now() / 1000)),
+  ])
 const kvPut = (env: FloorEnv, prefix: string) => env.TOKENS.put(randomKey(prefix), '{"x":1}', TTL)
 
 // One password hash, made on first use, for the verify floor.
@@ -53,9 +77,19 @@ const FLOORS: Record<string, Floor> = {
     await clientRow(env, q)
     return [await kvGet(env, q), await d1Get(env, q)]
   },
-  // What our refresh does in storage, in its order (docs/performance.md): the client's row, the
-  // refresh record, one D1 batch that reads and rotates the grant, the old access token's delete,
-  // the new pair, and the re-read of the grant for a concurrent revocation.
+  // What our refresh does in storage, in its order (docs/performance.md): one D1 batch (the client's
+  // row, the grant found by the token's digest, the conditional rotation), the old access token's
+  // delete, the new pair, and the re-read of the grant for a concurrent revocation or retry.
+  '/refresh-one-batch': async (env, q) => {
+    benchFamily ??= familyByToken(env, q)
+    const family = await benchFamily
+    await oneBatch(env, q.get('client') ?? '', family.hash)
+    await env.TOKENS.delete(randomKey('floor:d:'))
+    await Promise.all([kvPut(env, 'floor:a:'), kvPut(env, 'floor:b:')])
+    return familyRow(env, family.id).first()
+  },
+  // The design before (issue 14), for comparison: the client's row, the refresh record, one D1
+  // batch that reads and rotates the grant, the old access token's delete, the new pair, the re-read.
   '/refresh-d1-rotation': async (env, q) => {
     await clientRow(env, q)
     const family = await familyOf(env, q)

@@ -11,6 +11,10 @@ export type Report = {
   /** Floors measured alone at the start, for scale. */
   references: Record<'json' | 'd1 get', WrkResult>
   rows: Row[]
+  /** Rows that could not run here, each with why (printed as lines, not table rows). */
+  skipped: string[]
+  /** django-oauth-toolkit's password check alone (Django's PBKDF2), per second on one core. */
+  dotHashesPerSecond?: number
   seconds: number
 }
 
@@ -21,8 +25,8 @@ const line = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`
 /** Unexpected statuses, and any socket errors (connect, read, write, timeout) beside them. */
 const unexpected = (r: WrkResult) => `${r.unexpected}${r.socketErrors ? ` (+${r.socketErrors} socket)` : ''}`
 
-/** The targets from issue 6, each as a ratio measured in this run. */
-function targets(rows: Row[]): string[] {
+/** The targets from issues 6 and 14, each as a ratio measured in this run. */
+function targets(rows: Row[], dotHashesPerSecond?: number): string[] {
   const find = (name: string) => rows.find((r) => r.scenario.name.startsWith(name))
   const out: string[] = []
   const check = (label: string, name: string, min: number) => {
@@ -35,11 +39,30 @@ function targets(rows: Row[]): string[] {
   }
   check('bearer-protected read, GET /users/<pk>/', 'GET /users/<pk>/ (bearer)', 0.8)
   check('client_credentials', 'POST /o/token/ client_credentials', 0.6)
+  check('refresh, POST /o/token/ refresh_token', 'POST /o/token/ refresh_token', 0.8)
   const password = find('POST /o/token/ password')
   if (password) {
     // Both are CPU-bound on the same isolate, so time per request is 1 / throughput.
     const share = password.result.rps / password.floor.rps
     out.push(`- password grant: one password verification is ${fixed(100 * share)}% of its time per request`)
+  }
+  for (const { scenario, result } of rows) {
+    const peer = scenario.peerRow && find(scenario.peerRow)
+    if (peer)
+      out.push(`- ${scenario.name}: ${fixed(result.rps / peer.result.rps, 2)}× the peer's throughput (target ≥ 1.2)`)
+  }
+  for (const { scenario, result, floor } of rows) {
+    // A DOT row's `floor` is our endpoint, measured interleaved with it.
+    if (!scenario.dotOf) continue
+    const target = scenario.dotOf.includes('password') ? 'target: the hash' : 'target ≥ 2'
+    out.push(`- ${scenario.dotOf}: ${fixed(floor.rps / result.rps, 2)}× django-oauth-toolkit (${target})`)
+    const hash = find('POST /o/token/ password')
+    if (scenario.dotOf.includes('password') && hash && dotHashesPerSecond) {
+      out.push(
+        `  (the hash alone: Django's PBKDF2 check ${fixed(dotHashesPerSecond, 1)}/s on one core, ` +
+          `ours (scrypt, "verify password") ${rps(hash.floor)}/s on the isolate)`,
+      )
+    }
   }
   for (const { scenario, result, floor } of rows) {
     const ours = scenario.peerOf && find(scenario.peerOf)
@@ -71,6 +94,10 @@ export function printReport(report: Report) {
   }
   for (const { scenario, result: r, floor } of report.rows) {
     const latency = r.requests > 0 ? [ms(r.p50Ms), ms(r.p99Ms)] : ['–', '–']
+    if (scenario.dotOf) {
+      out.push(line([scenario.name, rps(r), ...latency, unexpected(r), 'ours, interleaved', rps(floor), '–']))
+      continue
+    }
     const ratio = r.rps / floor.rps
     out.push(
       line([
@@ -84,6 +111,13 @@ export function printReport(report: Report) {
       ]),
     )
   }
-  out.push('', ...targets(report.rows), '', `(${fixed(report.seconds)} s in all)`)
+  const skipped = report.skipped.map((why) => `- ${why}`)
+  out.push(
+    '',
+    ...targets(report.rows, report.dotHashesPerSecond),
+    ...skipped,
+    '',
+    `(${fixed(report.seconds)} s in all)`,
+  )
   console.log(out.join('\n'))
 }

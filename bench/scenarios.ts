@@ -16,6 +16,7 @@ export type FloorName =
   | 'd1 get + kv put'
   | 'd1 get + kv get + d1 get'
   | 'verify password'
+  | 'refresh: one batch'
   | 'refresh: d1 rotation'
   | 'refresh: kv only'
 
@@ -25,6 +26,12 @@ export type Scenario = {
   floor: FloorName
   /** Our scenario this one is compared with, for the peer's rows. */
   peerOf?: string
+  /** The peer's row this one of ours is also compared with (the JWT bearer read). */
+  peerRow?: string
+  /** Our scenario this one is measured interleaved with, for django-oauth-toolkit's rows (bench/dot.ts). */
+  dotOf?: string
+  /** Why the row cannot run here (printed instead of it), e.g. a format this build does not issue. */
+  skip?: string
 }
 
 /** What the scenarios need from setup. */
@@ -32,6 +39,8 @@ export type Fixtures = {
   seeded: Seeded
   userPk: number
   accessToken: string
+  /** A JWT access token for the same user (bench/tokens.ts), or why this build has none. */
+  jwt: { token: string } | { skip: string }
   /** A file of refresh tokens, one a line, rewritten by each run (bench/lua/refresh-chain.lua). */
   refreshPoolFile: string
   peer: { accessToken: string; basic: string; refreshPoolFile: string }
@@ -49,6 +58,8 @@ const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' }
 export function floors(f: Fixtures): Record<FloorName, WrkRequest> {
   const k = `access:${sha256Hex(f.accessToken)}`
   const client = f.seeded.credentialsClient.clientId
+  // The refresh floors rotate the bench token's own grant, of the password client.
+  const owner = f.seeded.passwordClient.clientId
   const at = (path: string) => ({ host: HOSTS.floor, path })
   return {
     json: at('/json'),
@@ -58,6 +69,7 @@ export function floors(f: Fixtures): Record<FloorName, WrkRequest> {
     'd1 get + kv put': at(`/d1-get-kv-put?client=${client}`),
     'd1 get + kv get + d1 get': at(`/d1-get-kv-get-d1-get?client=${client}&k=${k}&id=${f.userPk}`),
     'verify password': { ...at('/verify-password'), ...HASHING },
+    'refresh: one batch': at(`/refresh-one-batch?client=${owner}&k=${k}`),
     'refresh: d1 rotation': at(`/refresh-d1-rotation?client=${client}&k=${k}`),
     'refresh: kv only': at(`/refresh-kv-only?k=${k}`),
   }
@@ -84,6 +96,18 @@ export function scenarios(f: Fixtures, users: number): Scenario[] {
         path: `/api/users/${f.userPk}/`,
         headers: { Authorization: `Bearer ${f.peer.accessToken}` },
       },
+    },
+    {
+      // A JWT access token (RFC 9068) for the built-in API among its audiences: the signature is
+      // checked, then the same KV record and user row as an opaque token's (revocation is seen at
+      // once: docs/performance.md, "JWT bearer reads"), so the floor is the opaque read's.
+      name: 'GET /users/<pk>/ (JWT bearer)',
+      floor: 'kv get + d1 get',
+      peerRow: 'peer: GET /api/users/<pk>/ (bearer)',
+      request: app(`/users/${f.userPk}/`, {
+        headers: { Authorization: `Bearer ${'token' in f.jwt ? f.jwt.token : ''}` },
+      }),
+      ...('skip' in f.jwt && { skip: f.jwt.skip }),
     },
     {
       name: 'GET /groups/ (bearer, 50 groups)',
@@ -120,7 +144,7 @@ export function scenarios(f: Fixtures, users: number): Scenario[] {
     },
     {
       name: 'POST /o/token/ refresh_token',
-      floor: 'refresh: d1 rotation',
+      floor: 'refresh: one batch',
       request: app('/o/token/', {
         headers: { Authorization: basicFor(f.seeded.codeClient) },
         ...chain(f.refreshPoolFile),

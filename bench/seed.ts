@@ -24,6 +24,9 @@ export type Seeded = {
 
 export const BENCH_PASSWORD = 'bench-password-not-secret'
 
+/** A registered resource (RFC 8707) whose access tokens are JWTs (RFC 9068): the JWT bearer row's. */
+export const BENCH_JWT_RESOURCE = 'https://jwt.bench/api'
+
 const ROWS_PER_INSERT = 500
 const STATEMENTS_PER_BATCH = 50
 
@@ -91,6 +94,10 @@ export async function seed(mf: Miniflare, size: SeedSize): Promise<Seeded> {
     ['client_id', 'client_secret_hash', 'name', 'client_type', 'authorization_grant_type'],
     apps,
   )
+  await db
+    .prepare("insert into resources (uri, name, token_format) values (?, 'bench JWT resource', 'jwt')")
+    .bind(BENCH_JWT_RESOURCE)
+    .run()
   return {
     password: BENCH_PASSWORD,
     passwordClient: clients[0]!,

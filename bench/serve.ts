@@ -10,9 +10,24 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { build } from 'esbuild'
+import { exportJWK, generateKeyPair } from 'jose'
 import { Miniflare, type WorkerOptions } from 'miniflare'
 
-export const HOSTS = { app: 'app.bench', paged: 'paged.bench', floor: 'floor.bench', peer: 'localhost' } as const
+export const HOSTS = {
+  app: 'app.bench',
+  paged: 'paged.bench',
+  floor: 'floor.bench',
+  peer: 'localhost',
+} as const
+
+/**
+ * A signing key made for this run (RS256, as src/oidc/keys.ts wants): JWT access tokens (RFC 9068)
+ * are signed with the OIDC key, and `npm start`'s key lives in .dev.vars, which the bench does not read.
+ */
+async function benchSigningKeys(): Promise<string> {
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true })
+  return JSON.stringify([{ ...(await exportJWK(privateKey)), kid: 'bench', alg: 'RS256' }])
+}
 
 /** The page size the paginated instance serves (DRF's PAGE_SIZE), and its MAX_PAGE_SIZE. */
 export const BENCH_PAGE_SIZE = '100'
@@ -69,7 +84,8 @@ export async function serve(opts: { inspectorPort?: number } = {}): Promise<Serv
     modulesRoot: dir,
   } satisfies Partial<WorkerOptions>
   const storage = { d1Databases, kvNamespaces }
-  const app = { ...runtime, ...storage, scriptPath: appScript, bindings }
+  const appBindings = { ...bindings, OIDC_PRIVATE_KEYS: await benchSigningKeys() }
+  const app = { ...runtime, ...storage, scriptPath: appScript, bindings: appBindings }
   const mf = new Miniflare({
     host: '127.0.0.1',
     port: 0,
@@ -82,7 +98,7 @@ export async function serve(opts: { inspectorPort?: number } = {}): Promise<Serv
     },
     workers: [
       { name: 'app', ...app },
-      { name: 'paged', ...app, bindings: { ...bindings, PAGE_SIZE: BENCH_PAGE_SIZE }, routes: [`${HOSTS.paged}/*`] },
+      { name: 'paged', ...app, bindings: { ...appBindings, PAGE_SIZE: BENCH_PAGE_SIZE }, routes: [`${HOSTS.paged}/*`] },
       { name: 'floor', ...runtime, ...storage, scriptPath: floorScript, routes: [`${HOSTS.floor}/*`] },
       {
         name: 'peer',

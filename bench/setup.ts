@@ -3,7 +3,7 @@ import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Served, serve } from './serve'
 import { seed } from './seed'
-import { basicFor, peerGrants, passwordTokens, refreshPool } from './tokens'
+import { basicFor, jwtAccessToken, peerGrants, passwordTokens, refreshPool } from './tokens'
 import type { Fixtures } from './scenarios'
 
 export const progress = (msg: string) => process.stderr.write(`bench: ${msg}\n`)
@@ -41,8 +41,10 @@ export async function startBench(opts: {
         .map((g) => g.refresh_token)
         .join('\n'),
     )
+    const jwt = await jwtAccessToken(served.mf, seeded)
     const fixtures: Fixtures = {
       seeded,
+      jwt,
       userPk: Math.min(opts.users, 500),
       accessToken,
       refreshPoolFile,

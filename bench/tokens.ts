@@ -4,7 +4,7 @@
  */
 import type { Miniflare } from 'miniflare'
 import { HOSTS } from './serve'
-import { type BenchClient, insertCodes, type Seeded } from './seed'
+import { BENCH_JWT_RESOURCE, type BenchClient, insertCodes, type Seeded } from './seed'
 
 export type TokenPair = { access_token: string; refresh_token: string }
 
@@ -24,9 +24,40 @@ async function post(mf: Miniflare, url: string, authorization: string, form: Rec
 }
 
 /** One password grant for the first seeded user. */
-export function passwordTokens(mf: Miniflare, seeded: Seeded, scope = 'read write groups'): Promise<TokenPair> {
+export function passwordTokens(
+  mf: Miniflare,
+  seeded: Seeded,
+  scope = 'read write groups',
+  host: string = HOSTS.app,
+): Promise<TokenPair> {
   const form = { grant_type: 'password', username: seeded.firstUser, password: seeded.password, scope }
-  return post(mf, `http://${HOSTS.app}/o/token/`, basicFor(seeded.passwordClient), form)
+  return post(mf, `http://${host}/o/token/`, basicFor(seeded.passwordClient), form)
+}
+
+/**
+ * A JWT access token (RFC 9068) the built-in API accepts, or why there is none: a password grant
+ * for two resources (RFC 8707), the JWT-format one seed.ts registers and the built-in API, so the
+ * token is a JWT (a resource that wants one gets one) whose `aud` names the API.
+ */
+export async function jwtAccessToken(mf: Miniflare, seeded: Seeded): Promise<{ token: string } | { skip: string }> {
+  const form = new URLSearchParams({
+    grant_type: 'password',
+    username: seeded.firstUser,
+    password: seeded.password,
+    scope: 'read write groups',
+  })
+  for (const resource of [BENCH_JWT_RESOURCE, `http://${HOSTS.app}/`]) form.append('resource', resource)
+  const res = await mf.dispatchFetch(`http://${HOSTS.app}/o/token/`, {
+    method: 'POST',
+    headers: { Authorization: basicFor(seeded.passwordClient), 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: form.toString(),
+  })
+  const text = await res.text()
+  if (res.status !== 200) return { skip: `no JWT access token: the token endpoint said ${res.status} ${text}` }
+  const token = (JSON.parse(text) as TokenPair).access_token
+  // A JWS compact serialization: three base64url parts (RFC 7515 §7.1).
+  if (/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) return { token }
+  return { skip: 'no JWT access token: a grant for a JWT-format resource gave an opaque one' }
 }
 
 /** A client_credentials token for the seeded client_credentials app. */

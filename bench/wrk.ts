@@ -12,6 +12,8 @@ export type WrkRequest = {
   path: string
   /** The Host header: it picks the worker (bench/serve.ts). */
   host: string
+  /** A server other than Miniflare's (django-oauth-toolkit under gunicorn: bench/dot.ts). */
+  base?: string
   method?: string
   body?: string
   headers?: Record<string, string>
@@ -51,7 +53,7 @@ function runOnce(base: URL, req: WrkRequest, load: Load, seconds: number): Promi
     join(LUA_DIR, req.script ?? 'static.lua'),
   ]
   for (const [k, v] of Object.entries({ Host: req.host, ...req.headers })) args.push('-H', `${k}: ${v}`)
-  args.push(new URL(req.path, base).href)
+  args.push(new URL(req.path, req.base ?? base).href)
   const env = {
     ...process.env,
     BENCH_LUA_DIR: LUA_DIR,
@@ -102,7 +104,9 @@ async function settle(served: Served, host: string) {
 
 async function run(served: Served, req: WrkRequest, load: Load, seconds: number): Promise<WrkResult> {
   const result = await runOnce(served.url, req, load, seconds)
-  await settle(served, req.host)
+  // Gunicorn's workers drop what wrk left in flight with the connection; Miniflare's keep serving it.
+  if (req.base) await sleep(300)
+  else await settle(served, req.host)
   return result
 }
 

@@ -49,6 +49,11 @@ export const KV_MIN_TTL_SECONDS = 60
 export type Settings = {
   accessTokenExpireSeconds: number
   refreshTokenExpireSeconds: number
+  /**
+   * How long after a rotation a retry with the rotated-out refresh token still gets a fresh pair
+   * instead of revoking the grant (0, the default: never). See docs/performance.md, "Retry grace".
+   */
+  refreshTokenGraceSeconds: number
   authorizationCodeExpireSeconds: number
   idTokenExpireSeconds: number
   sessionExpireSeconds: number
@@ -77,6 +82,7 @@ export function readSettings(env: Partial<Env>): Settings {
   return {
     accessTokenExpireSeconds: positiveInt(env.ACCESS_TOKEN_EXPIRE_SECONDS, 36000),
     refreshTokenExpireSeconds: positiveInt(env.REFRESH_TOKEN_EXPIRE_SECONDS, 2592000),
+    refreshTokenGraceSeconds: positiveInt(env.REFRESH_TOKEN_GRACE_SECONDS, 0),
     authorizationCodeExpireSeconds: positiveInt(env.AUTHORIZATION_CODE_EXPIRE_SECONDS, 60),
     idTokenExpireSeconds: positiveInt(env.ID_TOKEN_EXPIRE_SECONDS, 3600),
     sessionExpireSeconds: positiveInt(env.SESSION_EXPIRE_SECONDS, 1209600),

@@ -104,8 +104,19 @@ async function findAuthenticatingClient(c: Context<AppEnv>, clientId: string): P
  */
 export async function authenticateClient(c: Context<AppEnv>, creds: ClientCredentials): Promise<Application> {
   if (!creds.clientId) throw invalidClient()
-  const app = await findAuthenticatingClient(c, creds.clientId)
-  // Hashed before the client is known, so an unknown client_id answers no faster than a wrong secret.
+  return admitClient(c, await findAuthenticatingClient(c, creds.clientId), creds)
+}
+
+/**
+ * authenticateClient's check of the credentials against the client's row, for a caller that read
+ * the row itself (the refresh grant reads it in its one D1 batch); undefined: no such client.
+ */
+export async function admitClient(
+  c: Context<AppEnv>,
+  app: Application | undefined,
+  creds: ClientCredentials,
+): Promise<Application> {
+  // Hashed whether or not the client exists, so an unknown client_id answers no faster than a wrong secret.
   const presented = sha256Hex(creds.method === 'assertion' ? '' : (creds.secret ?? ''))
   if (!app) throw invalidClient()
   const usesAssertion = app.tokenEndpointAuthMethod === 'private_key_jwt'

@@ -138,6 +138,13 @@ export const tokenFamilies = sqliteTable(
     refreshHash: text('refresh_hash'),
     /** SHA-256 (hex) of the access token issued with it, deleted from KV on rotation/revocation. */
     accessHash: text('access_hash'),
+    /**
+     * SHA-256 (hex) of the refresh token this family last rotated from: a retry of it within the
+     * grace window (REFRESH_TOKEN_GRACE_SECONDS) rotates again; otherwise it is a reuse, found here without KV.
+     */
+    previousRefreshHash: text('previous_refresh_hash'),
+    /** When `previous_refresh_hash` was rotated out (unix seconds): the grace window starts here. */
+    rotatedAt: integer('rotated_at'),
     /** For OpenID Connect: when the user authenticated. */
     authTime: integer('auth_time'),
     /**
@@ -153,6 +160,9 @@ export const tokenFamilies = sqliteTable(
     index('token_families_user_idx').on(t.userId),
     index('token_families_app_idx').on(t.applicationId),
     index('token_families_expires_idx').on(t.expiresAt),
+    // The refresh grant finds its family by the presented token's digest, in its one D1 batch.
+    index('token_families_refresh_idx').on(t.refreshHash),
+    index('token_families_previous_refresh_idx').on(t.previousRefreshHash),
   ],
 )
 

@@ -13,6 +13,7 @@ import type { TokenResponse } from '../tokens/service'
 import { requireParam } from '../oauth/form'
 import type { ResourceUris } from '../oauth/resources'
 import type { Application } from '../store/applications'
+import type { ClientCredentials } from '../auth/client-auth'
 
 /** One token request, after the grant's parameters and the client have been checked. */
 export type GrantRequest<P extends string = string> = {
@@ -40,6 +41,31 @@ export type GrantHandler<P extends string = string> = {
   /** Whether the deployment offers the grant at all (else `unsupported_grant_type`); always when absent. */
   enabled?: (settings: Settings) => boolean
   issue(request: GrantRequest<P>): Promise<TokenResponse>
+  /**
+   * Replaces the endpoint's client read and `issue`, for a grant that reads the client's row in its
+   * own storage round trip (the refresh grant's one D1 batch); it then calls `admit` with the row.
+   */
+  issueAdmitting?(request: AdmittingGrantRequest): Promise<TokenResponse>
+}
+
+/** What the endpoint's checks give a grant: the client, its required parameters, its `resource`s. */
+export type AdmittedRequest = Pick<GrantRequest, 'app' | 'params' | 'resources'>
+
+/** A token request whose client is not yet authenticated: `admit` or `authenticate` does that. */
+export type AdmittingGrantRequest = {
+  c: Context<AppEnv>
+  deps: TokenDeps
+  form: URLSearchParams
+  apiUri: string
+  /** The credentials as the client presented them, not yet checked. */
+  creds: ClientCredentials
+  /**
+   * Authenticates the client from the row the grant read itself (undefined: none) by a secret or
+   * as a public client, then runs the endpoint's checks in their order.
+   */
+  admit(row: Application | undefined): Promise<AdmittedRequest>
+  /** The endpoint's own way: reads the client (any registration, any method), then the same checks. */
+  authenticate(): Promise<AdmittedRequest>
 }
 
 /** Declares a grant, keeping its parameter names typed in `issue`. */

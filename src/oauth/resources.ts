@@ -128,9 +128,13 @@ const unknownResource = () => new OAuthError('invalid_target', 'The resource is 
  * one read. Null (no `resource` sent) is the built-in API. An unknown URI is `invalid_target`.
  */
 export async function resolveResources(db: Db, apiUri: string, uris: ResourceUris): Promise<Resource[]> {
+  const others = uris?.filter((uri) => uri !== apiUri) ?? []
+  return resourcesFromRows(others.length ? await findResources(db, others) : [], apiUri, uris)
+}
+
+/** resolveResources, from registered rows already read (the refresh grant reads them in its one D1 batch). */
+export function resourcesFromRows(rows: readonly ResourceRow[], apiUri: string, uris: ResourceUris): Resource[] {
   if (uris === null) return [builtInApi(apiUri)]
-  const others = uris.filter((uri) => uri !== apiUri)
-  const rows = others.length ? await findResources(db, others) : []
   const byUri = new Map(rows.map((row) => [row.uri, fromRow(row)]))
   return uris.map((uri) => {
     const found = uri === apiUri ? builtInApi(apiUri) : byUri.get(uri)

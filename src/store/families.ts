@@ -3,9 +3,11 @@
  * that may still be used. D1 decides single use atomically; KV could not (no compare-and-set,
  * and up to 60 s stale across locations).
  */
-import { and, eq, exists, getTableColumns, gt, inArray, isNull, sql } from 'drizzle-orm'
+import { and, eq, exists, getTableColumns, gt, gte, inArray, isNull, ne, or, type SQL, sql } from 'drizzle-orm'
 import { type Db, preparedQuery } from '../db/client'
-import { applications, tokenFamilies, userGroups, users } from '../db/schema'
+import { applications, resources, tokenFamilies, userGroups, users } from '../db/schema'
+import type { Application, ClientType, GrantType } from './applications'
+import type { ResourceRow } from './resources'
 import type { Clock } from '../clock'
 
 export type TokenFamily = typeof tokenFamilies.$inferSelect
@@ -15,40 +17,56 @@ export async function insertFamily(db: Db, family: NewFamily): Promise<void> {
   await db.insert(tokenFamilies).values(family).run()
 }
 
-/** A family as D1 has it now, with whether its user still exists and is active. */
-export type FamilyWithUser = TokenFamily & { userActive: boolean }
+/** A family as D1 has it now, with whether its user still exists and is active, and the user's name. */
+export type FamilyWithUser = TokenFamily & { userActive: boolean; username: string | null }
 
 /** The select of a family joined to its user: `userActive` is null there when the user is gone. */
-const selectFamilyWithUser = (db: Db, id: string) =>
+const selectFamilyWithUser = (db: Db) =>
   db
-    .select({ ...getTableColumns(tokenFamilies), userActive: users.isActive })
+    .select({ ...getTableColumns(tokenFamilies), userActive: users.isActive, username: users.username })
     .from(tokenFamilies)
     .leftJoin(users, eq(users.id, tokenFamilies.userId))
-    .where(eq(tokenFamilies.id, id))
 
 /** A user that is gone leaves the join's column null: that is not an active user either. */
 const withUserActive = (
-  found: (TokenFamily & { userActive: boolean | null }) | undefined,
+  found: (TokenFamily & { userActive: boolean | null; username: string | null }) | undefined,
 ): FamilyWithUser | undefined => found && { ...found, userActive: found.userActive === true }
 
 /** A family, and whether its user is still there and active (a user deactivated by plain SQL keeps the row). */
 export async function findFamily(db: Db, id: string): Promise<FamilyWithUser | undefined> {
-  return withUserActive(await selectFamilyWithUser(db, id).get())
+  return withUserActive(await selectFamilyWithUser(db).where(eq(tokenFamilies.id, id)).get())
 }
 
 // Prepared once: every refresh and code exchange re-reads this after storing its tokens.
-const revokedAtById = preparedQuery((db) =>
+const currentById = preparedQuery((db) =>
   db
-    .select({ revokedAt: tokenFamilies.revokedAt })
+    .select({ revokedAt: tokenFamilies.revokedAt, accessHash: tokenFamilies.accessHash })
     .from(tokenFamilies)
     .where(eq(tokenFamilies.id, sql.placeholder('id')))
     .prepare(),
 )
 
-/** Whether the family is revoked (or gone: cleanup removes revoked rows after a while). */
-export async function isFamilyRevoked(db: Db, id: string): Promise<boolean> {
-  const row = await revokedAtById(db).get({ id })
-  return !row || row.revokedAt !== null
+/**
+ * Whether `accessHash` is still the family's live access token: false once the family is revoked,
+ * gone (cleanup removes revoked rows after a while), or rotated on to another token.
+ */
+export async function isCurrentFamilyAccess(db: Db, id: string, accessHash: string): Promise<boolean> {
+  const row = await currentById(db).get({ id })
+  return row !== undefined && row.revokedAt === null && row.accessHash === accessHash
+}
+
+/** The tokens a rotation moves a family to. */
+export type NextTokens = { refreshHash: string; accessHash: string; expiresAt: number }
+
+/** One rotation attempt's inputs. */
+export type RotationRequest = {
+  /** SHA-256 (hex) of the presented refresh token. */
+  presentedHash: string
+  next: NextTokens
+  /** Each must be in the granted scope: a refresh may narrow it, never widen it (RFC 6749 §6). */
+  scopes: readonly string[]
+  /** For how long after a rotation the rotated-out token may rotate again (0: not at all). */
+  graceSeconds: number
 }
 
 /** What one rotation attempt found and did. */
@@ -60,55 +78,152 @@ export type Rotation = {
 }
 
 /**
+ * The conditions under which a family moves from the presented refresh token to the next one: the
+ * token is its current one (or, within the grace window, the one it last rotated from), it is
+ * neither revoked nor expired, its user still exists and is active, and its granted scope holds
+ * every requested scope. `owner` ties it to the client.
+ */
+function rotationWhere(db: Db, owner: SQL, { presentedHash, scopes, graceSeconds }: RotationRequest, now: number) {
+  const presented = eq(tokenFamilies.refreshHash, presentedHash)
+  return and(
+    graceSeconds > 0
+      ? or(
+          presented,
+          and(eq(tokenFamilies.previousRefreshHash, presentedHash), gte(tokenFamilies.rotatedAt, now - graceSeconds)),
+        )
+      : presented,
+    owner,
+    isNull(tokenFamilies.revokedAt),
+    gt(tokenFamilies.expiresAt, now),
+    exists(
+      db
+        .select({ one: sql`1` })
+        .from(users)
+        .where(and(eq(users.id, tokenFamilies.userId), eq(users.isActive, true))),
+    ),
+    // `scope` is space-delimited: padded with spaces, it contains " name " for each scope it grants.
+    ...scopes.map((name) => sql`instr(' ' || ${tokenFamilies.scope} || ' ', ${` ${name} `}) > 0`),
+  )
+}
+
+/** The rotation's update: the next tokens, and the presented one kept as the previous one. */
+const rotationUpdate = (db: Db, where: SQL | undefined, { presentedHash, next }: RotationRequest, now: number) =>
+  db
+    .update(tokenFamilies)
+    .set({
+      ...next,
+      previousRefreshHash: presentedHash,
+      // A retry within the grace window keeps the window where the first rotation started it.
+      rotatedAt: sql`case when ${tokenFamilies.refreshHash} = ${presentedHash} then ${now} else ${tokenFamilies.rotatedAt} end`,
+    })
+    .where(where)
+
+/**
  * Reads a family and moves it from one refresh token to the next in one D1 batch: one round trip,
- * and one transaction, so the row read is the row the update saw. The move happens if and only
- * if `oldRefreshHash` is still its current refresh token, it is neither revoked nor expired, its
- * user still exists and is active, and its granted scope holds every one of `scopes` (RFC 6749
- * §6: a refresh may narrow the scope, never widen it). Of any number of concurrent callers with
- * the same old token, at most one gets `rotated: true`; `before` tells the others why not.
- * The user is read in the same batch (joined to the family) rather than in a round trip of its
- * own: a user deactivated or deleted in D1, even by plain SQL, is seen by the very next refresh.
+ * and one transaction, so the row read is the row the update saw. The move happens if and only if
+ * the family belongs to application `applicationId` and `rotationWhere` holds. Of any number of
+ * concurrent callers with the same old token, at most one gets `rotated: true` (with a grace window,
+ * one at a time); `before` tells the others why not. The user is read in the same batch (joined to
+ * the family): a user deactivated or deleted in D1, even by plain SQL, is seen by the very next refresh.
  */
 export async function rotateFamily(
   db: Db,
   id: string,
-  oldRefreshHash: string,
-  next: { refreshHash: string; accessHash: string; expiresAt: number },
-  scopes: readonly string[],
+  applicationId: number,
+  request: RotationRequest,
   clock: Clock,
 ): Promise<Rotation> {
   const now = clock.now()
+  const owner = and(eq(tokenFamilies.id, id), eq(tokenFamilies.applicationId, applicationId))!
   const [[found], update] = await db.batch([
-    selectFamilyWithUser(db, id),
-    db
-      .update(tokenFamilies)
-      .set(next)
-      .where(
-        and(
-          eq(tokenFamilies.id, id),
-          eq(tokenFamilies.refreshHash, oldRefreshHash),
-          isNull(tokenFamilies.revokedAt),
-          gt(tokenFamilies.expiresAt, now),
-          exists(
-            db
-              .select({ one: sql`1` })
-              .from(users)
-              .where(and(eq(users.id, tokenFamilies.userId), eq(users.isActive, true))),
-          ),
-          // `scope` is space-delimited: padded with spaces, it contains " name " for each scope it grants.
-          ...scopes.map((name) => sql`instr(' ' || ${tokenFamilies.scope} || ' ', ${` ${name} `}) > 0`),
-        ),
-      ),
+    selectFamilyWithUser(db).where(eq(tokenFamilies.id, id)),
+    rotationUpdate(db, rotationWhere(db, owner, request, now), request, now),
   ])
   return { before: withUserActive(found), rotated: update.meta.changes === 1 }
 }
 
-/** Undoes a rotation whose new tokens could not be stored, so the old refresh token works again. */
+/**
+ * How D1 can check a client's credential by itself: its `client_id`, and the SHA-256 of the secret
+ * it presented (null: none, so only a public client qualifies). The registrations allowed to use
+ * the grant are part of it, so a client that may not refresh never rotates anything.
+ */
+export type ClientClaim = {
+  clientId: string
+  secretHash: string | null
+  grantTypes: readonly GrantType[]
+  clientTypes: readonly ClientType[]
+}
+
+/** The application the claim's credential matches, as a subquery (no row: it matches none). */
+function claimedApplicationId(db: Db, claim: ClientClaim) {
+  const credential =
+    claim.secretHash === null
+      ? eq(applications.clientType, 'public')
+      : and(eq(applications.clientType, 'confidential'), eq(applications.clientSecretHash, claim.secretHash))
+  return db
+    .select({ id: applications.id })
+    .from(applications)
+    .where(
+      and(
+        eq(applications.clientId, claim.clientId),
+        credential,
+        inArray(applications.authorizationGrantType, [...claim.grantTypes]),
+        inArray(applications.clientType, [...claim.clientTypes]),
+        // A private_key_jwt client authenticates by assertion only: the classic path's.
+        or(isNull(applications.tokenEndpointAuthMethod), ne(applications.tokenEndpointAuthMethod, 'private_key_jwt')),
+      ),
+    )
+}
+
+/** What the refresh grant's one D1 batch found and did. */
+export type ClaimedRotation = Rotation & {
+  /** The client's row, for authenticating it (undefined: no such client_id). */
+  app: Application | undefined
+  /** The registered resources (RFC 8707) among the grant's, for its new access token. */
+  resources: ResourceRow[]
+}
+
+/**
+ * The refresh grant's one D1 round trip, one transaction: the client's row, the family the presented
+ * token belongs to (as its current or its previous refresh token) with its user, the registered
+ * resources its `resources` names (a table of a few rows, so a scan is cheap), and the rotation,
+ * conditional on `rotationWhere` and on the claimed client's credential (compared by digest; the
+ * caller still authenticates the client from the row, in constant time, before using the result).
+ * `rotated: false` says nothing about why: the caller learns that from `before`, or the slow path.
+ */
+export async function rotateFamilyForClient(
+  db: Db,
+  claim: ClientClaim,
+  request: RotationRequest,
+  clock: Clock,
+): Promise<ClaimedRotation> {
+  const now = clock.now()
+  const { presentedHash } = request
+  const owner = eq(tokenFamilies.applicationId, claimedApplicationId(db, claim))
+  const presented = or(
+    eq(tokenFamilies.refreshHash, presentedHash),
+    eq(tokenFamilies.previousRefreshHash, presentedHash),
+  )
+  const granted = db.select({ uris: tokenFamilies.resources }).from(tokenFamilies).where(presented).limit(1)
+  const [[app], [found], registered, update] = await db.batch([
+    db.select().from(applications).where(eq(applications.clientId, claim.clientId)),
+    selectFamilyWithUser(db).where(presented),
+    // `resources` is space-separated: padded with spaces, it contains " uri " for each resource.
+    db
+      .select()
+      .from(resources)
+      .where(sql`instr(' ' || coalesce((${granted}), '') || ' ', ' ' || ${resources.uri} || ' ') > 0`),
+    rotationUpdate(db, rotationWhere(db, owner, request, now), request, now),
+  ])
+  return { app, before: withUserActive(found), resources: registered, rotated: update.meta.changes === 1 }
+}
+
+/** Undoes a rotation whose new tokens could not be stored: the family's rotation columns as they were. */
 export async function unrotateFamily(
   db: Db,
   id: string,
   from: { refreshHash: string },
-  to: { refreshHash: string; accessHash: string | null },
+  to: Pick<TokenFamily, 'refreshHash' | 'accessHash' | 'previousRefreshHash' | 'rotatedAt' | 'expiresAt'>,
 ) {
   await db
     .update(tokenFamilies)

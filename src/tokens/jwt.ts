@@ -18,6 +18,18 @@ import { newId } from './opaque'
 /** RFC 9068 §2.1: the `typ` header of a JWT access token. */
 export const AT_JWT_TYPE = 'at+jwt'
 
+// The verifier for a key set, made once per key set (signingKeysFor keeps one per isolate): making
+// it per request imported the RSA public key again on every bearer check.
+const verifiers = new WeakMap<SigningKeys, ReturnType<typeof createLocalJWKSet>>()
+function verifierFor(keys: SigningKeys) {
+  let verifier = verifiers.get(keys)
+  if (!verifier) {
+    verifier = createLocalJWKSet({ keys: keys.jwks })
+    verifiers.set(keys, verifier)
+  }
+  return verifier
+}
+
 /** Whether a presented token has a JWT's shape: opaque tokens are base64url, with no dot. */
 export const looksLikeJwt = (token: string) => token.includes('.')
 
@@ -57,8 +69,7 @@ export function jwtAccessTokens(
     async read(token) {
       let jti: unknown
       try {
-        const { jwks } = await keys()
-        const { payload } = await jwtVerify(token, createLocalJWKSet({ keys: jwks }), {
+        const { payload } = await jwtVerify(token, verifierFor(await keys()), {
           typ: AT_JWT_TYPE,
           algorithms: [ID_TOKEN_ALG],
           currentDate: new Date(clock.now() * 1000),

@@ -7,15 +7,27 @@
 import { newSecret, randomToken, sha256Hex } from '../crypto/token'
 import { OAuthError } from '../errors'
 import { isSubset } from '../oauth/scopes'
-import { type AccessTarget, type ResourceUris, storedResources } from '../oauth/resources'
+import {
+  type AccessTarget,
+  accessTarget,
+  parseStoredResources,
+  type ResourceUris,
+  resolveResources,
+  resourcesFromRows,
+  storedResources,
+} from '../oauth/resources'
+import type { ResourceRow } from '../store/resources'
 import type { Application } from '../store/applications'
 import {
+  type ClientClaim,
   type FamilyWithUser,
   insertFamily,
-  isFamilyRevoked,
+  isCurrentFamilyAccess,
   markFamilyRevoked,
   type NewFamily,
+  type RotationRequest,
   rotateFamily,
+  rotateFamilyForClient,
   unrotateFamily,
 } from '../store/families'
 import {
@@ -206,79 +218,197 @@ export async function readClientRefreshToken(
 }
 
 /**
- * Refresh-token rotation (RFC 9700 §4.14.2). D1 reads the family (and its user) and moves it from
- * the old refresh token to the new one in one batch, atomically: of concurrent requests with one
- * token exactly one wins, a replayed token revokes the family, and so does a token whose user is
- * deactivated or deleted. Then the old access token is deleted, then
- * the new tokens are stored. If either KV step fails, the family is moved back, so the client can
- * retry with the refresh token it holds, and nothing it never received stays valid.
+ * A refresh request: the presented token, the narrower scope asked for (null: the granted one), and
+ * the built-in API's resource URI (what a grant without resources is for).
+ */
+export type RefreshRequest = { token: string; scope: string | null; apiUri: string }
+
+/**
+ * How the new access token is made (RFC 8707 audience, format, lifetime), from the family D1 just
+ * rotated; a throw undoes the rotation.
+ */
+export type TargetOf = (family: FamilyWithUser) => Promise<AccessTarget>
+
+/** The new tokens' secrets and digests, made before the D1 batch that records the digests. */
+function nextTokens(deps: TokenDeps, request: RefreshRequest, presentedHash: string) {
+  const access = deps.accessTokens.newId()
+  const refresh = newSecret()
+  const expiresAt = deps.clock.now() + deps.settings.refreshTokenExpireSeconds
+  const rotation: RotationRequest = {
+    presentedHash,
+    next: { refreshHash: refresh.hash, accessHash: access.hash, expiresAt },
+    scopes: request.scope?.split(' ') ?? [],
+    graceSeconds: deps.settings.refreshTokenGraceSeconds,
+  }
+  return { access, refresh, rotation }
+}
+
+type NextTokenPair = ReturnType<typeof nextTokens>
+
+/**
+ * A token for every resource of the grant (no `resource` was sent, so nothing narrows them), from
+ * the registered rows the batch read with it: no D1 read of its own. A resource deleted since the
+ * grant is `invalid_target`, as resolveResources says.
+ */
+const grantTarget =
+  (deps: TokenDeps, apiUri: string, rows: readonly ResourceRow[]): TargetOf =>
+  async (family) => {
+    const resources = resourcesFromRows(rows, apiUri, parseStoredResources(family.resources))
+    return accessTarget(resources, apiUri, deps.settings)
+  }
+
+/** The same, with the registered resources read from D1 (the classic path's fallback, off the hot path). */
+const lookedUpGrantTarget =
+  (deps: TokenDeps, apiUri: string): TargetOf =>
+  async (family) => {
+    const resources = await resolveResources(deps.db, apiUri, parseStoredResources(family.resources))
+    return accessTarget(resources, apiUri, deps.settings)
+  }
+
+/**
+ * Refresh-token rotation (RFC 9700 §4.14.2) in one D1 round trip: the client's row, the family the
+ * token belongs to, the grant's registered resources and the conditional rotation, in one batch
+ * (`rotateFamilyForClient`). D1 checks the claimed credential by digest so that nothing rotates
+ * for a client that is not who it says; `admit` then authenticates the client from the row as
+ * every endpoint does (constant time). The new access token is for all of the grant's resources
+ * (the caller takes the classic path when `resource` narrows them). When the batch did not rotate,
+ * the request takes `rotateRefreshToken`'s path, which says why.
+ */
+export async function refreshForClient(
+  deps: TokenDeps,
+  claim: ClientClaim,
+  request: RefreshRequest,
+  admit: (row: Application | undefined) => Promise<Application>,
+): Promise<TokenResponse> {
+  const presentedHash = sha256Hex(request.token)
+  const pair = nextTokens(deps, request, presentedHash)
+  const attempt = await rotateFamilyForClient(deps.db, claim, pair.rotation, deps.clock)
+  let app: Application
+  try {
+    app = await admit(attempt.app)
+  } catch (err) {
+    // D1's check and `admit` agree, so this does not happen; if they ever drift apart, nothing stays rotated.
+    if (attempt.rotated && attempt.before) await unrotate(deps, attempt.before, pair)
+    throw err
+  }
+  if (attempt.rotated && attempt.before) {
+    return storeRotation(deps, app, attempt.before, request, pair, grantTarget(deps, request.apiUri, attempt.resources))
+  }
+  const familyId = attempt.before?.id ?? (await readClientRefreshToken(deps, app, request.token)).info.familyId
+  return rotateRefreshToken(deps, app, request, familyId, lookedUpGrantTarget(deps, request.apiUri))
+}
+
+/**
+ * Refresh-token rotation (RFC 9700 §4.14.2) of family `familyId` for an authenticated client: D1
+ * reads the family (and its user) and moves it from the old refresh token to the new one in one
+ * batch, atomically: of concurrent requests with one token exactly one wins, a replayed token
+ * revokes the family, and so does a token whose user is deactivated or deleted. Then the old
+ * access token is deleted, then the new tokens are stored. If either KV step fails, the family is
+ * moved back, so the client can retry with the refresh token it holds, and nothing it never
+ * received stays valid.
  */
 export async function rotateRefreshToken(
   deps: TokenDeps,
   app: Application,
-  presented: { hash: string; info: RefreshTokenInfo },
-  scope: string | null,
-  target: AccessTarget = defaultTarget(deps),
+  request: RefreshRequest,
+  familyId: string,
+  targetOf: TargetOf,
 ): Promise<TokenResponse> {
-  const { db, settings, accessTokens } = deps
-  // The new tokens' digests go into the same batch that reads the family, so they are made first.
-  const access = accessTokens.newId()
-  const refresh = newSecret()
-  const refreshExp = deps.clock.now() + settings.refreshTokenExpireSeconds
-  const next = { refreshHash: refresh.hash, accessHash: access.hash, expiresAt: refreshExp }
-  const requested = scope?.split(' ') ?? []
-  const rotation = await rotateFamily(db, presented.info.familyId, presented.hash, next, requested, deps.clock)
-  const { before: family, rotated } = rotation
-  if (!rotated || !family) return refuseRotation(deps, family, presented.hash, requested)
-
-  const granted = scope ?? family.scope
-  const owner =
-    presented.info.userId === null ? null : { userId: presented.info.userId, username: presented.info.username ?? '' }
-  const grant = { owner, scope: granted, familyId: family.id, target, authTime: family.authTime }
-  const at = await newAccessToken(deps, app, grant, access)
-  try {
-    if (family.accessHash) await accessTokens.revoke(family.accessHash)
-    await putTokenPair(deps, { hash: refresh.hash, info: { ...presented.info, iat: at.info.iat, exp: refreshExp } }, at)
-  } catch (err) {
-    await unrotateFamily(
-      db,
-      family.id,
-      { refreshHash: refresh.hash },
-      { refreshHash: presented.hash, accessHash: family.accessHash },
-    )
-    throw err
-  }
-  await withdrawIfRevoked(deps, family.id, at.hash)
-  return tokenResponse(at.token, target.expiresIn, granted, refresh.token)
+  const presentedHash = sha256Hex(request.token)
+  const pair = nextTokens(deps, request, presentedHash)
+  const { before: family, rotated } = await rotateFamily(deps.db, familyId, app.id, pair.rotation, deps.clock)
+  if (!rotated || !family) return refuseRotation(deps, app, family, pair.rotation)
+  return storeRotation(deps, app, family, request, pair, targetOf)
 }
 
 /**
- * Why D1 did not rotate, from the family as the batch found it; always throws. A grant whose user
- * is deactivated or deleted ends: it is revoked, as the code exchange and the password grant
- * refuse such a user. A token that is not the family's current one was used twice (replayed, or
- * a concurrent request with it won the rotation): assume it was stolen and revoke the grant
- * (RFC 9700 §4.14.2).
+ * After D1 rotated `family`: the old access token is deleted, then the new pair stored (a failed
+ * delete must not leave an undelivered new token valid), then D1 re-read in case a concurrent
+ * revocation or rotation ran between our batch and our writes.
+ */
+async function storeRotation(
+  deps: TokenDeps,
+  app: Application,
+  family: FamilyWithUser,
+  request: RefreshRequest,
+  pair: NextTokenPair,
+  targetOf: TargetOf,
+): Promise<TokenResponse> {
+  const { accessTokens } = deps
+  const granted = request.scope ?? family.scope
+  const owner = family.userId === null ? null : { userId: family.userId, username: family.username ?? '' }
+  let target: AccessTarget
+  let at: MintedAccessToken
+  try {
+    target = await targetOf(family)
+    const grant = { owner, scope: granted, familyId: family.id, target, authTime: family.authTime }
+    at = await newAccessToken(deps, app, grant, pair.access)
+  } catch (err) {
+    await unrotate(deps, family, pair)
+    throw err
+  }
+  const resources = parseStoredResources(family.resources)
+  const refreshInfo: RefreshTokenInfo = {
+    applicationId: app.id,
+    clientId: app.clientId,
+    userId: family.userId,
+    username: family.username,
+    familyId: family.id,
+    // The grant's resources, not the token's: a later refresh may narrow from all of them again.
+    ...(resources && { resources: [...resources] }),
+    iat: at.info.iat,
+    exp: pair.rotation.next.expiresAt,
+  }
+  try {
+    if (family.accessHash) await accessTokens.revoke(family.accessHash)
+    await putTokenPair(deps, { hash: pair.refresh.hash, info: refreshInfo }, at)
+  } catch (err) {
+    await unrotate(deps, family, pair)
+    throw err
+  }
+  await withdrawIfRevoked(deps, family.id, at.hash)
+  return tokenResponse(at.token, target.expiresIn, granted, pair.refresh.token)
+}
+
+/** Moves a family back to the rotation columns it had before `pair`, so the client's token works again. */
+function unrotate(deps: TokenDeps, before: FamilyWithUser, pair: NextTokenPair): Promise<void> {
+  return unrotateFamily(deps.db, before.id, { refreshHash: pair.refresh.hash }, before)
+}
+
+/**
+ * Why D1 did not rotate, from the family as the batch found it; always throws. A token of another
+ * client is refused and changes nothing (RFC 6749 §10.4). A grant whose user is deactivated or
+ * deleted ends: it is revoked, as the code exchange and the password grant refuse such a user. A
+ * token that is not the family's current one (nor, within the grace window, the one it rotated
+ * from) was used twice (replayed, or a concurrent request with it won the rotation): assume it was
+ * stolen and revoke the grant (RFC 9700 §4.14.2).
  */
 async function refuseRotation(
   deps: TokenDeps,
+  app: Application,
   family: FamilyWithUser | undefined,
-  presentedHash: string,
-  requested: readonly string[],
+  { presentedHash, scopes, graceSeconds }: RotationRequest,
 ): Promise<never> {
-  if (!family || family.revokedAt !== null || family.expiresAt <= deps.clock.now()) {
+  const now = deps.clock.now()
+  if (!family || family.applicationId !== app.id || family.revokedAt !== null || family.expiresAt <= now) {
     throw new OAuthError('invalid_grant')
   }
   if (!family.userActive) {
     await revokeFamily(deps, family.id)
     throw new OAuthError('invalid_grant')
   }
-  if (family.refreshHash !== presentedHash) {
+  const retried =
+    graceSeconds > 0 &&
+    family.previousRefreshHash === presentedHash &&
+    family.rotatedAt !== null &&
+    family.rotatedAt >= now - graceSeconds
+  if (family.refreshHash !== presentedHash && !retried) {
     await revokeFamily(deps, family.id)
     throw new OAuthError('invalid_grant')
   }
   // RFC 6749 §6: a refresh may narrow the scope, never widen it past what was granted.
-  if (!isSubset(requested, family.scope)) throw new OAuthError('invalid_scope')
-  // Current, live and in scope by now, yet D1 saw it expired: it expired in between.
+  if (!isSubset(scopes, family.scope)) throw new OAuthError('invalid_scope')
+  // Current, live and in scope by now, yet D1 saw it otherwise: it expired (or its window closed) in between.
   throw new OAuthError('invalid_grant')
 }
 
@@ -305,13 +435,14 @@ async function putTokenPair(
 
 /**
  * A concurrent replay (of a refresh token or a code) may have revoked the family, and deleted its
- * access token from KV, just before this request stored the new one. Checking D1 after the write
- * closes that gap: either the revoker's delete came after our write, or we see the revocation
- * here and withdraw the token. The answer stays a success: to the client it is the same as being
- * issued a token that is revoked a moment later, which is what the replay asked for.
+ * access token from KV, just before this request stored the new one; within a retry grace window,
+ * a concurrent retry may have rotated the family on and deleted ours the same way. Checking D1
+ * after the write closes that gap: either the other request's delete came after our write, or we
+ * see here that our token is no longer the family's and withdraw it. The answer stays a success:
+ * to the client it is the same as being issued a token that is revoked a moment later.
  */
 export async function withdrawIfRevoked(deps: TokenDeps, familyId: string, accessHash: string): Promise<void> {
-  if (await isFamilyRevoked(deps.db, familyId)) await deps.accessTokens.revoke(accessHash)
+  if (!(await isCurrentFamilyAccess(deps.db, familyId, accessHash))) await deps.accessTokens.revoke(accessHash)
 }
 
 /** Revokes a grant: D1 first (so no refresh can succeed), then its live tokens in KV. */

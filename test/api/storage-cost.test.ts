@@ -1,15 +1,15 @@
 // What the bearer check costs in storage (issue 6): one KV read and no D1 query. The API's reads
 // add only their own round trip, which also checks that the token's user still exists and is
 // active (issue 9): a join in the one query, or one more statement in the route's batch. A refused
-// token costs the KV read alone. And what a refresh costs: the calls README "Performance" counts,
+// token costs the KV read alone. And what a refresh costs: the calls docs/performance.md counts,
 // so a change that adds a round trip shows here.
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { callWith } from '../helpers/faults'
-import { basicAuth, read } from '../helpers/http'
+import { basicAuth, call, ORIGIN, read } from '../helpers/http'
 import { grant, passwordSetup, passwordToken } from '../helpers/grants'
 import { recordingD1, recordingKV } from '../helpers/recording'
-import { unique } from '../helpers/seed'
+import { PASSWORD, unique } from '../helpers/seed'
 
 async function recorded(path: string, token: string) {
   const { DB, calls: d1 } = recordingD1()
@@ -26,6 +26,28 @@ const ACTIVE_FLAG = /^select "is_active" from "users" where "users"\."id" = \?$/
 describe('storage per bearer-protected request', () => {
   it('GET /users/<pk>/: one KV get for the token, then one select joining the token user to the user asked for', async () => {
     const { user, token } = await grant('password', { scope: 'read groups' })
+    expect(await recorded(`/users/${user.id}/`, token)).toEqual({
+      status: 200,
+      kv: ['get access:'],
+      sql: [expect.stringMatching(USER_SEEN_BY)],
+      runs: 1,
+      batches: [],
+    })
+  })
+
+  it('GET /users/<pk>/ with a JWT access token (RFC 9068): the same KV get (its record) and the same one select', async () => {
+    // A JWT comes from a grant for a resource that wants one; naming the built-in API too puts it in `aud`.
+    const resource = `https://${unique('jwt').toLowerCase()}.example/`
+    await env.DB.prepare("insert into resources (uri, token_format) values (?, 'jwt')").bind(resource).run()
+    const { app, user } = await passwordSetup()
+    const form = new URLSearchParams({ grant_type: 'password', username: user.username, password: PASSWORD })
+    for (const uri of [resource, `${ORIGIN}/`]) form.append('resource', uri)
+    const issued = await read(
+      await call('/o/token/', { basic: [app.clientId, app.clientSecret!], form: form.toString() }),
+    )
+    const token = issued.body.access_token as string
+    expect(token.split('.')).toHaveLength(3)
+    // The signature is checked first, then the record: a revoked JWT is refused here at once.
     expect(await recorded(`/users/${user.id}/`, token)).toEqual({
       status: 200,
       kv: ['get access:'],
@@ -120,7 +142,7 @@ describe('storage per bearer-protected request', () => {
 })
 
 describe('storage per refresh', () => {
-  it('POST /o/token/ refresh_token: 2 D1 statements and 1 batch, 4 KV calls', async () => {
+  it('POST /o/token/ refresh_token: 1 D1 batch (of 4) and 1 statement, 3 KV writes, no KV read', async () => {
     const setup = await passwordSetup()
     const first = (await passwordToken(setup)).body
     const { DB, calls: d1 } = recordingD1()
@@ -137,21 +159,30 @@ describe('storage per refresh', () => {
     )
     expect({ status: res.status, kv, sql: [...d1.sql], runs: d1.runs, batches: d1.batches }).toEqual({
       status: 200,
-      // The refresh record, the old access token's delete, the new pair (src/tokens/service.ts).
-      kv: ['get refresh:', 'delete access:', 'put refresh:', 'put access:'],
+      // No KV read: D1 finds the grant by the token's digest. Then the old access token's delete,
+      // then the new pair (src/tokens/service.ts).
+      kv: ['delete access:', 'put refresh:', 'put access:'],
       sql: [
+        // One batch, one transaction: the client's row, the grant the token is current (or previous)
+        // in with its user, the registered resources it names (RFC 8707; none here), and the
+        // rotation, conditional on all that and on the client's credential.
         expect.stringMatching(/^select .* from "applications" where "applications"\."client_id" = \?$/),
-        // One batch: the grant as it is with whether its user is active, and its rotation,
-        // conditional on that.
         expect.stringMatching(
-          /^select .* from "token_families" left join "users" on "users"\."id" = "token_families"\."user_id" where "token_families"\."id" = \?$/,
+          /^select .* from "token_families" left join "users" on "users"\."id" = "token_families"\."user_id" where \("token_families"\."refresh_hash" = \? or "token_families"\."previous_refresh_hash" = \?\)$/,
         ),
-        expect.stringMatching(/^update "token_families" set .* where \(.*"token_families"\."refresh_hash" = \?.*\)$/),
-        // After storing: was the grant revoked meanwhile by a concurrent replay?
-        expect.stringMatching(/^select "revoked_at" from "token_families" where "token_families"\."id" = \?$/),
+        expect.stringMatching(
+          /^select .* from "resources" where instr\(' ' \|\| coalesce\(\(\(select "resources" from "token_families" where .*\)\), ''\) .*\) > 0$/,
+        ),
+        expect.stringMatching(
+          /^update "token_families" set .* where \("token_families"\."refresh_hash" = \? and "token_families"\."application_id" = \(select "id" from "applications" where .*"applications"\."client_secret_hash" = \?.*\).*\)$/,
+        ),
+        // After storing: is our access token still the grant's (no concurrent revocation or retry)?
+        expect.stringMatching(
+          /^select "revoked_at", "access_hash" from "token_families" where "token_families"\."id" = \?$/,
+        ),
       ],
-      runs: 2,
-      batches: [2],
+      runs: 1,
+      batches: [4],
     })
   })
 })

@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest'
 import { call, ORIGIN, read } from '../helpers/http'
 import { callWith } from '../helpers/faults'
 import { assertionForm, clientKey, jwtClient, signAssertion } from '../helpers/client-assertion'
+import { storageSnapshot } from '../helpers/fuzz'
+import { createUser, PASSWORD, type TestApp } from '../helpers/seed'
 
 const CC = { grant_type: 'client_credentials' }
 const token = (form: Record<string, string>, headers?: Record<string, string>) =>
@@ -223,5 +225,63 @@ describe('keys from jwks_uri', () => {
     const before = await env.DB.prepare('select count(*) as n from client_assertions').first<number>('n')
     await token({ ...CC, ...assertionForm(await signAssertion(app.clientId, key)) })
     expect(await env.DB.prepare('select count(*) as n from client_assertions').first<number>('n')).toBe(before! + 1)
+  })
+})
+
+// The refresh grant reads the client's row in its own D1 batch when the client uses a secret or
+// none; a private_key_jwt client must still be authenticated by its assertion, and never by less.
+describe('private_key_jwt and the refresh grant', () => {
+  /** A private_key_jwt client of the password grant, and a grant it holds. */
+  async function grantedToJwtClient() {
+    const key = await clientKey()
+    const app = await jwtClient(key, { authorizationGrantType: 'password' })
+    const user = await createUser()
+    const first = await token({
+      grant_type: 'password',
+      username: user.username,
+      password: PASSWORD,
+      ...assertionForm(await signAssertion(app.clientId, key)),
+    })
+    expect(first.status).toBe(200)
+    return { key, app, first: first.body as { access_token: string; refresh_token: string } }
+  }
+  const usersStatus = async (t: string) => (await call('/users/', { token: t })).status
+
+  it('a refresh with the client’s assertion rotates: the new tokens work, the old ones stop', async () => {
+    const { key, app, first } = await grantedToJwtClient()
+    const assertion = assertionForm(await signAssertion(app.clientId, key))
+    const next = await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token, ...assertion })
+    expect(next.status).toBe(200)
+    expect(next.body).toEqual({
+      access_token: expect.any(String),
+      token_type: 'Bearer',
+      expires_in: 36000,
+      refresh_token: expect.any(String),
+      scope: 'read write groups',
+    })
+    expect(await usersStatus(next.body.access_token)).toBe(200)
+    expect(await usersStatus(first.access_token)).toBe(401)
+  })
+
+  it.each([
+    ['client_id alone', (app: TestApp) => ({ client_id: app.clientId })],
+    ['a client_secret', (app: TestApp) => ({ client_id: app.clientId, client_secret: 'guess' })],
+    ['a replayed assertion', (_: TestApp, used: string) => assertionForm(used)],
+  ])('%s is invalid_client and changes nothing; the refresh token still works', async (_, creds) => {
+    const { key, app, first } = await grantedToJwtClient()
+    const used = await signAssertion(app.clientId, key)
+    const spent = await token({ grant_type: 'client_credentials', ...assertionForm(used) })
+    expect(spent.status).toBe(400)
+    const before = await storageSnapshot()
+    const refused = await token({
+      grant_type: 'refresh_token',
+      refresh_token: first.refresh_token,
+      ...creds(app, used),
+    })
+    expect({ status: refused.status, body: refused.body }).toEqual({ status: 401, body: INVALID_CLIENT })
+    expect(await storageSnapshot()).toEqual(before)
+    const assertion = assertionForm(await signAssertion(app.clientId, key))
+    const next = await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token, ...assertion })
+    expect(next.status).toBe(200)
   })
 })

@@ -2,8 +2,9 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { call } from '../helpers/http'
-import { grant, refresh } from '../helpers/grants'
+import { grant, passwordSetup, passwordToken, refresh } from '../helpers/grants'
 import { createApplication } from '../helpers/seed'
+import { storageSnapshot } from '../helpers/fuzz'
 import { sha256Hex } from '../../src/crypto/token'
 
 const usersStatus = async (token: string) => (await call('/users/', { token })).status
@@ -78,6 +79,31 @@ describe('refresh_token grant', () => {
     expect((await refresh(app, first.refresh_token)).status).toBe(200)
   })
 
+  // The rotation runs in the same D1 batch as the client's row: it must not move for a caller who
+  // holds the refresh token but not the client's secret, nor for a client no longer allowed the grant.
+  it('a live refresh token with a wrong client secret is invalid_client and rotates nothing', async () => {
+    const { app, tokens: first } = await grant('password')
+    const refused = await refresh({ ...app, clientSecret: 'not-the-secret' }, first.refresh_token)
+    expect(refused.status).toBe(401)
+    expect(refused.body).toEqual({ error: 'invalid_client' })
+    expect(await usersStatus(first.access_token)).toBe(200)
+    expect((await refresh(app, first.refresh_token)).status).toBe(200)
+  })
+
+  it('a client switched to client_credentials behind the server’s back is unauthorized_client and rotates nothing', async () => {
+    const { app, tokens: first } = await grant('password')
+    const kind = (type: string) =>
+      env.DB.prepare('update applications set authorization_grant_type = ? where client_id = ?')
+        .bind(type, app.clientId)
+        .run()
+    await kind('client-credentials')
+    const refused = await refresh(app, first.refresh_token)
+    expect(refused.status).toBe(400)
+    expect(refused.body).toEqual({ error: 'unauthorized_client' })
+    await kind('password')
+    expect((await refresh(app, first.refresh_token)).status).toBe(200)
+  })
+
   it.each([
     ['an unknown refresh token', { refresh_token: 'not-a-token' }, { error: 'invalid_grant' }],
     [
@@ -94,9 +120,13 @@ describe('refresh_token grant', () => {
 
   it('an expired refresh token is invalid_grant', async () => {
     const { app, tokens: first } = await grant('password')
-    const key = `refresh:${sha256Hex(first.refresh_token)}`
-    const record = JSON.parse((await env.TOKENS.get(key))!)
-    await env.TOKENS.put(key, JSON.stringify({ ...record, exp: record.iat - 1 }))
+    // Time expires both the KV record and the family row (which alone decides when the batch rotates).
+    const hash = sha256Hex(first.refresh_token)
+    const record = JSON.parse((await env.TOKENS.get(`refresh:${hash}`))!)
+    await env.TOKENS.put(`refresh:${hash}`, JSON.stringify({ ...record, exp: record.iat - 1 }))
+    await env.DB.prepare('update token_families set expires_at = ? where refresh_hash = ?')
+      .bind(record.iat - 1, hash)
+      .run()
     const res = await refresh(app, first.refresh_token)
     expect(res.status).toBe(400)
     expect(res.body).toEqual({ error: 'invalid_grant' })
@@ -169,5 +199,72 @@ describe('refresh_token grant for a user deactivated or deleted behind the serve
     await setActive(user.id, false)
     await setActive(user.id, true)
     expect((await refresh(app, first.refresh_token)).status).toBe(200)
+  })
+})
+
+// The refresh's one D1 batch reads the grant's registered resources (RFC 8707) itself: the new
+// access token is made as they ask, and a resource gone since the grant changes nothing.
+describe('refresh_token grant and the grant’s resources', () => {
+  /** A resource registered as the admin CLI does (plain SQL), its URI. */
+  async function registerResource(tokenFormat: 'opaque' | 'jwt', lifetime: number | null = null) {
+    const uri = `https://${sha256Hex(crypto.randomUUID()).slice(0, 12)}.example/mcp`
+    await env.DB.prepare('insert into resources (uri, token_format, access_token_expire_seconds) values (?, ?, ?)')
+      .bind(uri, tokenFormat, lifetime)
+      .run()
+    return uri
+  }
+  const claims = (jwt: string) => JSON.parse(atob(jwt.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')))
+
+  it('a grant for a JWT resource with its own lifetime refreshes to a JWT for it, with that lifetime', async () => {
+    const uri = await registerResource('jwt', 600)
+    const setup = await passwordSetup()
+    const { app } = setup
+    const first = (await passwordToken(setup, { resource: uri })).body
+    const next = await refresh(app, first.refresh_token)
+    expect(next.status).toBe(200)
+    expect(next.body).toEqual({
+      access_token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
+      token_type: 'Bearer',
+      expires_in: 600,
+      refresh_token: expect.any(String),
+      scope: 'read write groups',
+    })
+    expect(claims(next.body.access_token)).toMatchObject({ aud: [uri], scope: 'read write groups' })
+    // Refreshed again: the grant still has its resource (the refresh record keeps the grant's).
+    const again = await refresh(app, next.body.refresh_token)
+    expect(claims(again.body.access_token).aud).toEqual([uri])
+  })
+
+  it('a grant whose resource was deleted is invalid_target, and the refusal changes nothing', async () => {
+    const uri = await registerResource('opaque')
+    const setup = await passwordSetup()
+    const first = (await passwordToken(setup, { resource: uri })).body
+    await env.DB.prepare('delete from resources where uri = ?').bind(uri).run()
+    const before = await storageSnapshot()
+    const res = await refresh(setup.app, first.refresh_token)
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 400,
+      body: { error: 'invalid_target', error_description: 'The resource is unknown or not allowed.' },
+    })
+    expect(await storageSnapshot()).toEqual(before)
+    // The refresh token is still the grant's current one (not a used one, whose reuse would revoke
+    // the grant): with the resource registered again, it refreshes as before.
+    await env.DB.prepare("insert into resources (uri, token_format) values (?, 'opaque')").bind(uri).run()
+    const again = await refresh(setup.app, first.refresh_token)
+    expect(again.status).toBe(200)
+  })
+})
+
+describe('refresh_token grant and a self-registered client', () => {
+  it('a refresh in the one D1 batch notes the client’s use, as every other client authentication does', async () => {
+    const old = Math.floor(Date.now() / 1000) - 40 * 86_400
+    const { app, tokens: first } = await grant('password', { app: { registration: 'dynamic', lastUsedAt: old } })
+    await env.DB.prepare('update applications set last_used_at = ? where id = ?').bind(old, app.id).run()
+    expect((await refresh(app, first.refresh_token)).status).toBe(200)
+    const row = await env.DB.prepare('select last_used_at from applications where id = ?')
+      .bind(app.id)
+      .first<{ last_used_at: number }>()
+    // The unused-client cleanup (UNUSED_CLIENT_DAYS) reads this: a client that refreshes is in use.
+    expect(row!.last_used_at).toBeGreaterThan(old + 39 * 86_400)
   })
 })
