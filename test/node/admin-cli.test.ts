@@ -526,16 +526,17 @@ describe('admin CLI', { timeout: 240_000 }, () => {
 
   it('--password-stdin takes one line without its line ending, and the validators still apply', async () => {
     const username = `stdin-${suffix}`
-    const run = await spawnAdmin(['--json', 'createuser', '--username', username, '--password-stdin'], {
-      stdin: 'amber cobalt meadow\r\n',
-    })
+    // Two processes at once: a new user's password, and a weak one refused for a user that exists.
+    const [run, weak] = await Promise.all([
+      spawnAdmin(['--json', 'createuser', '--username', username, '--password-stdin'], {
+        stdin: 'amber cobalt meadow\r\n',
+      }),
+      spawnAdmin(['--json', 'changepassword', '--username', admin1, '--password-stdin'], { stdin: '12345678901\n' }),
+    ])
     expect(run).toEqual({
       code: 0,
       stdout: expect.stringMatching(/^\{"id":\d+,"username":"stdin-[0-9a-z]+"\}\n$/),
       stderr: '',
-    })
-    const weak = await spawnAdmin(['--json', 'changepassword', '--username', username, '--password-stdin'], {
-      stdin: '12345678901\n',
     })
     expect(weak).toEqual({ code: 2, stdout: '', stderr: 'error: --password: This password is entirely numeric.\n' })
     const app = await adminJson(
