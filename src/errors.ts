@@ -101,7 +101,6 @@ export class BodyTooLarge extends Error {
 /** How an error no surface expected is answered: 503 (retry) when storage failed, else 500. */
 export type ServerFailure = { unavailable: boolean; status: 500 | 503; headers: Record<string, string> }
 
-/** Logs an error no surface expected (its class only) and says how to answer it; each surface words the body. */
 /**
  * The deployment is misconfigured (a secret missing or unusable): a 500 whose `event` and `reason`
  * are logged as they are, so they must name what is wrong and never hold key material or input.
@@ -116,6 +115,10 @@ export class ConfigurationError extends Error {
   }
 }
 
+/**
+ * Logs an error no surface expected (its class only; a ConfigurationError with its reason) and says
+ * how to answer it; each surface words the body.
+ */
 export function serverFailure(c: Context<AppEnv>, err: Error): ServerFailure {
   if (err instanceof ConfigurationError) {
     log(c, 'error', { event: err.event, reason: err.reason })

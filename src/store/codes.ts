@@ -1,5 +1,5 @@
 /** @module Authorization codes in D1, stored by digest and spent atomically. */
-import { and, eq, isNull, sql } from 'drizzle-orm'
+import { and, eq, isNull } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { authorizationCodes } from '../db/schema'
 import type { Clock } from '../clock'
@@ -25,21 +25,43 @@ export async function burnCode(db: Db, codeHash: string, clock: Clock): Promise<
 /**
  * Spends a code and creates the grant its tokens belong to, in one D1 transaction: of any number
  * of concurrent callers exactly one succeeds, and from the moment the code is spent a replay finds
- * the grant to revoke. False if the code was spent already. (The insert is SQL: drizzle cannot
- * write an INSERT … SELECT guarded by the UPDATE before it.)
+ * the grant to revoke. False if the code was spent already. (Raw SQL: drizzle cannot batch an
+ * INSERT … SELECT guarded by the UPDATE before it.)
  */
-export async function spendCodeIntoFamily(db: Db, codeHash: string, family: NewFamily, clock: Clock): Promise<boolean> {
-  const [spent] = await db.batch([
-    spend(db, codeHash, family.id, clock),
+export async function spendCodeIntoFamily(
+  db: Db,
+  codeHash: string,
+  family: NewFamily,
+  clock: Clock,
+): Promise<boolean> {
+  // drizzle's own D1 client (the request's, behind the storage guard): drizzle cannot batch raw SQL.
+  const d1 = db.$client
+  const [spent] = await d1.batch([
+    d1
+      .prepare('update authorization_codes set used_at = ?, family_id = ? where code_hash = ? and used_at is null')
+      .bind(clock.now(), family.id, codeHash),
     // Inserts only if the update above just recorded this family on the code.
-    db.run(sql`insert into token_families
-        (id, application_id, user_id, scope, refresh_hash, access_hash, auth_time, resources, expires_at)
-      select ${family.id}, ${family.applicationId}, ${family.userId ?? null}, ${family.scope},
-        ${family.refreshHash ?? null}, ${family.accessHash ?? null}, ${family.authTime ?? null},
-        ${family.resources ?? null}, ${family.expiresAt}
-      from authorization_codes where code_hash = ${codeHash} and family_id = ${family.id}`),
+    d1
+      .prepare(
+        `insert into token_families
+           (id, application_id, user_id, scope, refresh_hash, access_hash, auth_time, resources, expires_at)
+         select ?, ?, ?, ?, ?, ?, ?, ?, ? from authorization_codes where code_hash = ? and family_id = ?`,
+      )
+      .bind(
+        family.id,
+        family.applicationId,
+        family.userId ?? null,
+        family.scope,
+        family.refreshHash ?? null,
+        family.accessHash ?? null,
+        family.authTime ?? null,
+        family.resources ?? null,
+        family.expiresAt,
+        codeHash,
+        family.id,
+      ),
   ])
-  return (spent as D1Result).meta.changes === 1
+  return spent!.meta.changes === 1
 }
 
 export function findCode(db: Db, codeHash: string): Promise<AuthorizationCode | undefined> {
