@@ -78,6 +78,9 @@ async function main(argv: string[], io: CliIo): Promise<void> {
   }
   if (opts.remote && opts['persist-to'] !== undefined)
     throw new UsageError('--persist-to selects a local state: not with --remote')
+  // D1 cannot store a NUL in a text, and the SQL text `--print-sql` and `--remote` write has no way to hold one.
+  if ([...positionals, ...Object.values(opts)].some((v) => typeof v === 'string' && v.includes('\0')))
+    throw new UsageError('values must not contain NUL characters')
   const [command, ...rest] = positionals
   const target: Target = { remote: opts.remote === true, persistTo: opts['persist-to'] }
   // The command, its options and the input it can check alone, before a password is asked for.

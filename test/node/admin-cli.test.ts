@@ -423,11 +423,22 @@ describe('admin CLI', { timeout: 240_000 }, () => {
     ],
     [['createuser', '--username', `pw-${suffix}`], /^error: --password or --password-stdin is required$/],
     [['frobnicate'], /^error: unknown command "frobnicate"/],
+    [['creategroup', 'nul\0name'], /^error: values must not contain NUL characters$/],
   ])('refuses %j: non-zero exit, one line on stderr, nothing on stdout', async (args, message) => {
     const run = await admin(['--json', ...args])
     expect(run.code).toBe(2)
     expect(run.stdout).toBe('')
     expect(run.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(message)])
+  })
+
+  it('of concurrent creations of one name, exactly one succeeds; the others are refused as taken', async () => {
+    const name = `raced ${suffix}`
+    const runs = await Promise.all(Array.from({ length: 4 }, () => admin(['--json', 'creategroup', name])))
+    expect(runs.map((r) => r.code).sort()).toEqual([0, 2, 2, 2])
+    expect(runs.filter((r) => r.code === 2).map((r) => r.stderr)).toEqual(
+      Array(3).fill(`error: a group named "${name}" already exists\n`),
+    )
+    expect(await d1(`select count(*) as n from groups where name = '${name}'`)).toEqual([[{ n: 1 }]])
   })
 
   it('writes nothing for a refused password', async () => {
