@@ -19,6 +19,7 @@ import { addMemberStatement, insertGroupUnlessTakenStatement } from '../../src/s
 import { insertUserUnlessTakenStatement, replacePasswordStatements, type User } from '../../src/store/users'
 import { type Command, firstRow, type Job, type Options, optional, required, type Write } from './action'
 import { groupNamed, MANAGE_COMMANDS, userNamed } from './manage'
+import type { Runner } from './runner'
 import { UsageError } from './sql'
 import { RESOURCE_COMMANDS } from './resources'
 import { REGISTRATION_COMMANDS } from './registration'
@@ -51,7 +52,7 @@ function newPassword(owner: PasswordOwner, password: string): string {
 
 const createUser =
   (superuser: boolean) =>
-  async (runner: Parameters<Command['action']>[0], opts: Options): Promise<Write> => {
+  async (runner: Runner, opts: Options): Promise<Write> => {
     const fields = newUserFields(opts, superuser)
     const password = await hashPassword(newPassword(fields, required(opts, 'password')))
     const staff = superuser || opts.staff === true
