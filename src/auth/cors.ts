@@ -16,14 +16,11 @@
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
-import { anyApplicationListsOrigin, type Application, findApplication } from '../store/applications'
+import { allowedOriginList, anyApplicationListsOrigin, type Application, findApplication } from '../store/applications'
 import type { AccessTokenInfo } from '../store/tokens'
 
 /** A serialized origin: scheme, host and optional port, nothing else ("null" is never allowed). */
 const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?:\/\/\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$/
-
-/** The origins an application lists (space-separated; any whitespace accepted). */
-const allowedOriginList = (value: string) => value.split(/\s+/).filter(Boolean)
 
 const anyApplicationAllows = (c: Context<AppEnv>, origin: string) => anyApplicationListsOrigin(c.get('db'), origin)
 
@@ -31,7 +28,7 @@ async function requestAllows(c: Context<AppEnv>, origin: string): Promise<boolea
   const client = c.get('client') as Application | undefined
   const auth = c.get('auth') as AccessTokenInfo | undefined
   const app = client ?? (auth ? await findApplication(c.get('db'), auth.applicationId) : undefined)
-  if (app) return allowedOriginList(app.allowedOrigins).includes(origin)
+  if (app) return allowedOriginList(app).includes(origin)
   return !client && !auth && anyApplicationAllows(c, origin)
 }
 

@@ -18,7 +18,7 @@ import { newId } from './opaque'
 /** RFC 9068 §2.1: the `typ` header of a JWT access token. */
 export const AT_JWT_TYPE = 'at+jwt'
 
-// The verifier for a key set, made once per key set (signingKeysFor keeps one per isolate): making
+// The verifier for a key set, made once per key set (signingKeys keeps one per isolate): making
 // it per request imported the RSA public key again on every bearer check.
 const verifiers = new WeakMap<SigningKeys, ReturnType<typeof createLocalJWKSet>>()
 function verifierFor(keys: SigningKeys) {
