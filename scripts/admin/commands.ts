@@ -7,7 +7,7 @@
  * concurrent writer, and the SQL pasted twice inserts once. Also the table of every command.
  */
 import { hashPassword } from '../../src/crypto/password'
-import { newSecret, randomToken } from '../../src/crypto/token'
+import { newClientId, newSecret } from '../../src/crypto/token'
 import { normalizeUsername, usernameProblem } from '../../src/accounts/users'
 import { type PasswordOwner, passwordProblems } from '../../src/accounts/passwords'
 import { isValidEmail } from '../../src/accounts/email'
@@ -139,7 +139,7 @@ const createApp: Command['action'] = async (runner, opts) => {
     throw new UsageError(`--${APP_FLAGS[field]}: ${messages[0]}${hint}`)
   }
   const owner = optional(opts, 'owner') ? await userNamed(runner, { username: opts.owner }) : undefined
-  const clientId = randomToken(24)
+  const clientId = newClientId()
   const secret = fields.clientType === 'confidential' ? newSecret() : null
   const values = { ...fields, clientId, clientSecretHash: secret?.hash ?? null, userId: owner?.id ?? null }
   return {

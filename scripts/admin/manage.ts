@@ -9,19 +9,16 @@ import { normalizeUsername } from '../../src/accounts/users'
 import { type User, userByUsername } from '../../src/store/users'
 import { findApplicationByClientId, listApplicationsOf } from '../../src/store/applications'
 import {
-  deleteApplicationById,
-  deleteGroupById,
   deleteMembership,
-  deleteUserById,
   selectApplications,
   selectGroupByName,
   selectGroups,
   selectLiveGrants,
   selectMemberships,
   selectUsers,
-  setUserActive,
-  setUserFlags,
 } from '../../src/store/admin-queries'
+import { deleteGroupStatement, deleteUserStatement, updateUserStatement } from '../../src/store/admin-accounts'
+import { deleteApplicationStatement } from '../../src/store/admin-oauth'
 import { planRevokeAll, type RevokeAllPlan } from '../../src/tokens/revoke-all'
 import type { BatchItem } from 'drizzle-orm/batch'
 import { type Action, type Answer, type Command, type Options, required, type Write } from './action'
@@ -137,7 +134,7 @@ const setActive =
   (active: boolean): Action =>
   async (runner, opts) => {
     const user = await userNamed(runner, opts)
-    const change = [setUserActive(runner.db, user.id, active)]
+    const change = [updateUserStatement(runner.db, user.id, { isActive: active })]
     // Deactivation ends the user's grants and sessions in the same batch (the admin site does the same).
     const plans = active ? [] : [planRevokeAll(runner.deps, { userId: user.id, endSessionsOf: user.id })]
     return withRevocation(plans, change, () => ({ username: user.username, is_active: active }))
@@ -152,7 +149,7 @@ const deleteUser: Action = async (runner, opts) => {
     planRevokeAll(runner.deps, { userId: user.id, endSessionsOf: user.id }),
     ...owned.map((a) => planRevokeAll(runner.deps, { applicationId: a.id })),
   ]
-  return withRevocation(plans, [deleteUserById(runner.db, user.id)], () => ({
+  return withRevocation(plans, [deleteUserStatement(runner.db, user.id)], () => ({
     username: user.username,
     deleted: true,
   }))
@@ -163,7 +160,7 @@ const deleteApp: Action = async (runner, opts) => {
   // client_credentials tokens have no grant row: the bearer check reads the application, gone.
   return withRevocation(
     [planRevokeAll(runner.deps, { applicationId: app.id })],
-    [deleteApplicationById(runner.db, app.id)],
+    [deleteApplicationStatement(runner.db, app.id)],
     () => ({ client_id: app.clientId, deleted: true }),
   )
 }
@@ -173,7 +170,7 @@ const deleteGroup: Action = async (runner, opts) => {
   // As the admin site: what hangs off a group (its members' grants) ends with it.
   return withRevocation(
     [planRevokeAll(runner.deps, { membersOf: group.id })],
-    [deleteGroupById(runner.db, group.id)],
+    [deleteGroupStatement(runner.db, group.id)],
     () => ({ group: group.name, deleted: true }),
   )
 }
@@ -213,7 +210,7 @@ const setStaff: Action = async (runner, opts) => {
         : { isStaff: false, isSuperuser: false }
   const after = { isStaff: user.isStaff, isSuperuser: user.isSuperuser, ...flags }
   return {
-    statements: [setUserFlags(runner.db, user.id, flags)],
+    statements: [updateUserStatement(runner.db, user.id, flags)],
     answer: async () => ({ username: user.username, is_staff: after.isStaff, is_superuser: after.isSuperuser }),
   }
 }

@@ -10,6 +10,24 @@ export function randomToken(bytes = 32): string {
   return encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(bytes)))
 }
 
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
+
+/**
+ * A new client_id: 40 letters and digits (~238 bits), as DOT's generator makes them. Not base64url:
+ * an id that starts with "-" reads as an option to the admin CLI (`--client-id -x…` is refused by
+ * its argument parser) and to other command lines it is pasted into.
+ */
+export function newClientId(length = 40): string {
+  let id = ''
+  while (id.length < length) {
+    for (const byte of crypto.getRandomValues(new Uint8Array(length))) {
+      // 248 = 4 × 62: bytes above it are dropped, so every character is equally likely.
+      if (byte < 248 && id.length < length) id += ALPHANUMERIC[byte % 62]
+    }
+  }
+  return id
+}
+
 /**
  * SHA-256 of a string (UTF-8), lower-case hex. Tokens and secrets are stored under this, never as
  * is. node:crypto's native hash (the `nodejs_compat` flag): the pure-JS one was ~3% of a refresh's

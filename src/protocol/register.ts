@@ -14,7 +14,7 @@ import { NO_STORE, OAuthError } from '../errors'
 import { log } from '../log'
 import { systemClock } from '../clock'
 import { safeEqual } from '../crypto/compare'
-import { newSecret, randomToken, sha256Hex } from '../crypto/token'
+import { newClientId, newSecret, sha256Hex } from '../crypto/token'
 import { readText } from '../http/body'
 import { BearerRefused, readBearerToken } from '../auth/bearer'
 import { clientIp } from '../auth/rate-limit'
@@ -154,7 +154,7 @@ registerRoutes.post('/o/register/', async function registrationEndpoint(c) {
   const registrationToken = newSecret()
   const app = await insertApplication(c.get('db'), {
     ...fields,
-    clientId: randomToken(24),
+    clientId: newClientId(),
     clientSecretHash: secret?.hash ?? null,
     registration: 'dynamic',
     registrationTokenHash: registrationToken.hash,

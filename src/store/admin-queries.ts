@@ -100,23 +100,6 @@ export function selectLiveGrants(db: Db, clock: Clock, filter: { userId?: number
     .orderBy(asc(tokenFamilies.created), asc(tokenFamilies.id))
 }
 
-/** Sets a user's `is_active` (deactivation revokes their grants in the same batch: revoke-all.ts). */
-export const setUserActive = (db: Db, userId: number, active: boolean) =>
-  db.update(users).set({ isActive: active }).where(eq(users.id, userId))
-
-/** Sets a user's `is_staff` and/or `is_superuser`. */
-export const setUserFlags = (db: Db, userId: number, flags: { isStaff?: boolean; isSuperuser?: boolean }) =>
-  db.update(users).set(flags).where(eq(users.id, userId))
-
-/** Deletes a user; memberships, sessions, codes, grants and owned applications go by cascade. */
-export const deleteUserById = (db: Db, userId: number) => db.delete(users).where(eq(users.id, userId))
-
-/** Deletes an application; its codes and grants go by cascade. */
-export const deleteApplicationById = (db: Db, id: number) => db.delete(applications).where(eq(applications.id, id))
-
-/** Deletes a group; its memberships go by cascade. */
-export const deleteGroupById = (db: Db, id: number) => db.delete(groups).where(eq(groups.id, id))
-
 /** Ends one membership; returns the row if there was one. */
 export const deleteMembership = (db: Db, userId: number, groupId: number) =>
   db

@@ -8,7 +8,7 @@
 import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../env'
 import { log } from '../log'
-import { randomToken, sha256Hex } from '../crypto/token'
+import { newClientId, randomToken, sha256Hex } from '../crypto/token'
 import { loadSession, requireLogin, signedIn } from './session'
 import { methodNotAllowed, renderError } from './views/error'
 import { readPostedForm, refuseForgedForm } from './form'
@@ -124,7 +124,7 @@ async function register(c: Context<AppEnv>) {
   const credentials = fields.clientType === 'confidential' ? newSecret() : null
   const app = await insertApplication(c.get('db'), {
     ...fields,
-    clientId: randomToken(24),
+    clientId: newClientId(),
     clientSecretHash: credentials?.clientSecretHash ?? null,
     userId: session.user.id,
   })

@@ -214,7 +214,7 @@ describe('admin CLI', { timeout: 240_000 }, () => {
       admin1,
     )
     expect(password).toEqual({
-      client_id: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/),
+      client_id: expect.stringMatching(/^[A-Za-z0-9]{40}$/),
       client_secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
     })
     const spa = await adminJson(

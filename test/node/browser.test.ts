@@ -115,7 +115,7 @@ describe('in a real browser', () => {
     await expect.poll(() => page.locator('h1').textContent()).toBe('tutorial')
     credentials.clientId = (await page.locator('#client-id').textContent())!.trim()
     credentials.secret = (await page.locator('#client-secret').textContent())!.trim()
-    expect(credentials.clientId).toMatch(/^[A-Za-z0-9_-]{32}$/)
+    expect(credentials.clientId).toMatch(/^[A-Za-z0-9]{40}$/)
     expect(credentials.secret).toMatch(/^[A-Za-z0-9_-]{43}$/)
     await shoot('05-application-created')
   })

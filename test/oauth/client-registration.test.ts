@@ -33,7 +33,7 @@ describe('POST /o/register/ (RFC 7591)', () => {
     expect(res.status).toBe(201)
     expect(res.headers.get('cache-control')).toBe('no-store')
     expect(res.body).toEqual({
-      client_id: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/),
+      client_id: expect.stringMatching(/^[A-Za-z0-9]{40}$/),
       client_secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       client_secret_expires_at: 0,
       client_id_issued_at: expect.any(Number),

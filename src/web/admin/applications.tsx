@@ -7,7 +7,7 @@
 import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../../env'
 import { log } from '../../log'
-import { randomToken, sha256Hex } from '../../crypto/token'
+import { newClientId, randomToken, sha256Hex } from '../../crypto/token'
 import { readApplicationForm } from '../../oauth/application-form'
 import type { Application, Registration } from '../../store/applications'
 import { readSettings } from '../../config'
@@ -138,7 +138,7 @@ adminApplicationRoutes.post(`${BASE}/:id/`, async (c) => {
       400,
     )
   const credentials = fields.clientType === 'confidential' ? newSecret() : null
-  const clientId = randomToken(24)
+  const clientId = newClientId()
   const [[app]] = await db.batch([
     insertApplicationStatement(db, { ...fields, clientId, clientSecretHash: credentials?.clientSecretHash ?? null }),
     logAdminAction(db, {
