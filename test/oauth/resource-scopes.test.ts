@@ -14,7 +14,7 @@ import { passwordSetup, passwordToken, postAs, refresh } from '../helpers/grants
 import { call, ORIGIN, read } from '../helpers/http'
 import { createApplication, createResource, createUser, db, type TestApp } from '../helpers/seed'
 import { findApplicationByClientId } from '../../src/store/applications'
-import { type FetcherLike, requireAccessToken } from '../../src/resource-server'
+import { type FetcherLike, type RequireAccessTokenOptions, requireAccessToken } from '../../src/resource-server'
 import { storageSnapshot } from '../helpers/fuzz'
 
 const API = `${ORIGIN}/`
@@ -388,5 +388,44 @@ describe('the resource-server kit with a custom scope, this server as its issuer
     const refused = await call('files:read')
     expect(refused.status).toBe(403)
     expect(refused.headers.get('WWW-Authenticate')).toMatch(/^Bearer error="insufficient_scope", .*scope="mcp:tools"/)
+  })
+
+  // Attacker review: under open registration (RFC 7591) anyone makes a client_credentials client and
+  // gets a token for any resource with all its scopes, no user consenting; a resource whose tools act
+  // for a user (the MCP example's) must not take it unless it says it serves clients on their own.
+  it('refuses a token that acts for no user (client_credentials of a self-registered client) unless told', async () => {
+    const uri = await createResource({ scopes: MCP_SCOPES, tokenFormat: 'jwt' })
+    const registered = await read(
+      await call('/o/register/', {
+        json: { grant_types: ['client_credentials'] },
+        headers: { 'CF-Connecting-IP': '203.0.113.77' },
+      }),
+    )
+    expect(registered.status).toBe(201)
+    const issued = await read(
+      await call('/o/token/', {
+        basic: [registered.body.client_id, registered.body.client_secret],
+        form: { grant_type: 'client_credentials', resource: uri },
+      }),
+    )
+    expect(issued.body.scope).toBe(MCP_SCOPES)
+    const protectedBy = (extra: Partial<RequireAccessTokenOptions>) =>
+      new Hono().all(
+        '/mcp',
+        requireAccessToken({ issuer: ORIGIN, audience: uri, scopes: ['mcp:tools'], fetcher: thisServer, ...extra }),
+        (c) => c.json({ subject: c.get('accessToken').subject }),
+      )
+    const ask = (app: Hono) =>
+      app.request(uri, { method: 'POST', headers: { Authorization: `Bearer ${issued.body.access_token}` } })
+    const refused = await ask(protectedBy({}))
+    expect({ status: refused.status, body: await refused.json() }).toEqual({
+      status: 401,
+      body: { error: 'invalid_token', error_description: 'The access token acts for no user.' },
+    })
+    const taken = await ask(protectedBy({ acceptClientTokens: true }))
+    expect({ status: taken.status, body: await taken.json() }).toEqual({
+      status: 200,
+      body: { subject: registered.body.client_id },
+    })
   })
 })
