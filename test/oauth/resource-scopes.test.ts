@@ -217,6 +217,40 @@ describe('the client’s registered scope (RFC 7591 §2)', () => {
     expect((await refresh(setup.app, first.body.refresh_token, { scope: 'read' })).body).toEqual(tokenBody('read'))
   })
 
+  // Attacker review: the refresh that asks for no scope (the one D1 batch's fast path, and the classic
+  // path when `resource` is sent) handed out the grant's whole scope past a narrowed registration.
+  it('a registration narrowed later: a refresh without scope gets the grant’s scope within it', async () => {
+    const setup = { app: await registeredWith('read write'), user: await createUser() }
+    const first = await passwordToken(setup)
+    expect(first.body.scope).toBe('read write')
+    await env.DB.prepare('update applications set client_metadata = ? where id = ?')
+      .bind(JSON.stringify({ redirect_uris: [REDIRECT], scope: 'read' }), setup.app.id)
+      .run()
+    const fast = await refresh(setup.app, first.body.refresh_token)
+    expect({ status: fast.status, body: fast.body }).toEqual({ status: 200, body: tokenBody('read') })
+    const classic = await refresh(setup.app, fast.body.refresh_token, { resource: API })
+    expect({ status: classic.status, body: classic.body }).toEqual({ status: 200, body: tokenBody('read') })
+    const introspected = await read(
+      await call('/o/introspect/', {
+        basic: [setup.app.clientId, setup.app.clientSecret!],
+        form: { token: classic.body.access_token },
+      }),
+    )
+    expect(introspected.body.scope).toBe('read')
+  })
+
+  it('a registration narrowed to none of the grant’s scopes: a refresh without scope is invalid_scope, nothing changes', async () => {
+    const setup = { app: await registeredWith('read write'), user: await createUser() }
+    const first = await passwordToken(setup, { scope: 'write' })
+    await env.DB.prepare('update applications set client_metadata = ? where id = ?')
+      .bind(JSON.stringify({ redirect_uris: [REDIRECT], scope: 'read' }), setup.app.id)
+      .run()
+    const before = await storageSnapshot()
+    const refused = await refresh(setup.app, first.body.refresh_token)
+    expect({ status: refused.status, body: refused.body }).toEqual({ status: 400, body: { error: 'invalid_scope' } })
+    expect(await storageSnapshot()).toEqual(before)
+  })
+
   it('at authorize: beyond the registered scope is the invalid_scope redirect, no code stored', async () => {
     const uri = await createResource({ scopes: MCP_SCOPES })
     const app = await registeredWith('mcp:tools', {
