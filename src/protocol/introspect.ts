@@ -3,7 +3,8 @@
  * form → caller authentication → `token` present → lookup.
  *
  * Who may ask: a confidential client, by its credentials, or anyone holding a bearer token with
- * the `introspection` scope (which only the client_credentials grant hands out). Either may ask
+ * the `introspection` scope (which only the client_credentials grant hands out), unless that token
+ * was asked for other resources only (RFC 8707). Either may ask
  * about any client's access tokens: that is what resource servers need (§1), as in DOT (step 128).
  * A public client cannot authenticate, so it may not introspect (§4).
  *
@@ -29,7 +30,9 @@ import type { AccessTokenInfo } from '../store/tokens'
  */
 async function authenticateCaller(c: Context<AppEnv>, form: URLSearchParams): Promise<void> {
   if (readBearerToken(c.req.header('Authorization')) !== null) {
-    const info = await authenticateBearer(c)
+    // RFC 8707: a token asked for other resources only is theirs; taken here, any of them could
+    // replay a client's `introspection` token to read every token's owner and scope.
+    const info = await authenticateBearer(c, apiResourceUri(c))
     c.set('auth', info)
     if (!scopeSet(info.scope).has('introspection')) {
       const description = 'The access token lacks the introspection scope.'

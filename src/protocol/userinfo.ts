@@ -10,6 +10,7 @@ import { findUser, type User } from '../store/users'
 import { bearerAuth, BearerRefused } from '../auth/bearer'
 import { requireScopes } from '../auth/scopes'
 import { scopeSet } from '../oauth/scopes'
+import { apiResourceUri } from '../oauth/resources'
 
 /** The claims `scope` releases about `user`; empty values are left out rather than sent blank. */
 function userClaims(user: User, scope: string): Record<string, string | boolean> {
@@ -45,13 +46,26 @@ const INVALID = 'The access token is invalid.'
 
 export const userinfoRoutes = new Hono<AppEnv>()
 
+/**
+ * RFC 8707 §2 / RFC 9068 §4: a token asked for other resources only (`resource`) is theirs; taken
+ * here, any such resource server could replay it to read what the user gave the client. The
+ * endpoint is this server's, as the built-in API is: tokens without `aud`, or naming that API, pass.
+ */
+const thisServersToken = bearerAuth({ audience: apiResourceUri })
+
 // §5.3.1: the endpoint MUST support GET and POST.
-userinfoRoutes.on(['GET', 'POST'], '/o/userinfo/', bearerAuth(), requireScopes('openid'), async function userinfo(c) {
-  const { userId, scope } = c.get('auth')
-  const user = userId === null ? undefined : await findUser(c.get('db'), userId)
-  // A token of a deleted or deactivated user no longer describes anyone.
-  if (!user?.isActive) throw new BearerRefused(401, { code: 'invalid_token', description: INVALID })
-  return c.json(userClaims(user, scope), 200, NO_STORE)
-})
+userinfoRoutes.on(
+  ['GET', 'POST'],
+  '/o/userinfo/',
+  thisServersToken,
+  requireScopes('openid'),
+  async function userinfo(c) {
+    const { userId, scope } = c.get('auth')
+    const user = userId === null ? undefined : await findUser(c.get('db'), userId)
+    // A token of a deleted or deactivated user no longer describes anyone.
+    if (!user?.isActive) throw new BearerRefused(401, { code: 'invalid_token', description: INVALID })
+    return c.json(userClaims(user, scope), 200, NO_STORE)
+  },
+)
 
 userinfoRoutes.all('/o/userinfo/', (c) => c.body(null, 405, { Allow: 'GET, POST' }))

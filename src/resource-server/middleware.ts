@@ -45,6 +45,12 @@ export type RequireAccessTokenOptions = ResourceMetadataOptions & {
   introspection?: IntrospectionOptions
   /** Leeway for `exp`/`iat`, in seconds (default 0). */
   clockToleranceSeconds?: number
+  /**
+   * Take tokens that act for no user (the client credentials grant: a client on its own behalf).
+   * Default false: anyone able to register a client (RFC 7591 open registration, or the application
+   * pages) gets such a token for any resource with all its scopes, no user ever consenting.
+   */
+  acceptClientTokens?: boolean
 }
 
 /** RFC 9068 §4: asymmetric signatures only (a JWKS publishes public keys; `none` and HMAC are refused). */
@@ -55,6 +61,7 @@ const REQUIRED_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti']
 const INVALID = 'The access token is invalid.'
 const EXPIRED = 'The access token has expired.'
 const OTHER_AUDIENCE = 'The access token is not meant for this resource.'
+const NO_USER = 'The access token acts for no user.'
 const invalidToken = (description = INVALID) => new AccessTokenRefused(401, 'invalid_token', description)
 
 const scopeList = (scope: unknown): string[] => (typeof scope === 'string' ? scope.split(' ').filter(Boolean) : [])
@@ -83,6 +90,13 @@ function issuerState(options: () => RequireAccessTokenOptions) {
   }
   return { keys: issuerKeys(jwksUri, fetcher), introspectionEndpoint }
 }
+
+/**
+ * Whether a token acts for the client alone: RFC 9068 §2.2 makes a client credentials JWT's `sub`
+ * the client's identifier, and introspection (RFC 7662 §2.2) names no `sub` for it.
+ */
+const actsForNoUser = (token: VerifiedAccessToken): boolean =>
+  token.subject === undefined || token.subject === token.clientId
 
 async function verifyJwt(token: string, keys: KeyResolver, o: RequireAccessTokenOptions): Promise<VerifiedAccessToken> {
   try {
@@ -171,6 +185,7 @@ export function requireAccessToken<Bindings extends object = object>(
       else if (o.introspection)
         verified = await verifyOpaque(token, o.introspection, await state.introspectionEndpoint(o.introspection), o)
       else throw invalidToken()
+      if (!o.acceptClientTokens && actsForNoUser(verified)) throw invalidToken(NO_USER)
       const missing = (o.scopes ?? []).filter((s) => !verified.scopes.includes(s))
       if (missing.length) {
         const description = 'The access token lacks a scope this resource needs.'

@@ -7,6 +7,7 @@
 import { newSecret, randomToken, sha256Hex } from '../crypto/token'
 import { OAuthError } from '../errors'
 import { isSubset } from '../oauth/scopes'
+import { registeredScopes } from '../oauth/client-metadata'
 import {
   type AccessTarget,
   accessTarget,
@@ -335,11 +336,12 @@ async function storeRotation(
   targetOf: TargetOf,
 ): Promise<TokenResponse> {
   const { accessTokens } = deps
-  const granted = request.scope ?? family.scope
   const owner = family.userId === null ? null : { userId: family.userId, username: family.username ?? '' }
+  let granted: string
   let target: AccessTarget
   let at: MintedAccessToken
   try {
+    granted = request.scope ?? grantScopeWithinRegistration(family.scope, app)
     target = await targetOf(family)
     const grant = { owner, scope: granted, familyId: family.id, target, authTime: family.authTime }
     at = await newAccessToken(deps, app, grant, pair.access)
@@ -368,6 +370,20 @@ async function storeRotation(
   }
   await withdrawIfRevoked(deps, family.id, at.hash)
   return tokenResponse(at.token, target.expiresIn, granted, pair.refresh.token)
+}
+
+/**
+ * A refresh without `scope` gets the grant's scope (RFC 6749 §6), within what the client registers
+ * now (RFC 7591 §2: the scopes it "can use when requesting access tokens"), which it may have
+ * narrowed since the grant (RFC 7592 `PUT`, or its metadata document); none left is `invalid_scope`.
+ * A `scope` asked for was checked against the registration already (checkScopes).
+ */
+function grantScopeWithinRegistration(scope: string, app: Application): string {
+  const registered = registeredScopes(app)
+  if (registered === null) return scope
+  const kept = scope.split(' ').filter((name) => registered.has(name))
+  if (kept.length === 0) throw new OAuthError('invalid_scope')
+  return kept.join(' ')
 }
 
 /** Moves a family back to the rotation columns it had before `pair`, so the client's token works again. */

@@ -3,7 +3,7 @@ import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { call, ORIGIN, read } from '../helpers/http'
 import { clientCredentialsGrant, codeGrant, grant, postAs, refresh, type Granted } from '../helpers/grants'
-import { createApplication } from '../helpers/seed'
+import { createApplication, createResource } from '../helpers/seed'
 import { sha256Hex } from '../../src/crypto/token'
 
 const INACTIVE = { active: false }
@@ -172,6 +172,28 @@ describe('introspection refusals', () => {
     })
     expect(res.headers.get('www-authenticate')).toBe(
       'Bearer realm="api", error="insufficient_scope", error_description="The access token lacks the introspection scope.", scope="introspection"',
+    )
+  })
+
+  // RFC 8707: a token asked for another resource is that resource's; with `introspection` in it,
+  // that resource server could otherwise replay it here and read any token's owner and scope.
+  it('a bearer token with introspection but for another resource (RFC 8707) → 401 invalid_token', async () => {
+    const uri = await createResource({ scopes: 'mcp:tools' })
+    const { app, token: asked } = await clientCredentialsGrant()
+    const caller = await read(
+      await call('/o/token/', {
+        basic: [app.clientId, app.clientSecret!],
+        form: { grant_type: 'client_credentials', scope: 'introspection mcp:tools', resource: uri },
+      }),
+    )
+    expect(caller.body.scope).toBe('introspection mcp:tools')
+    const res = await read(await call('/o/introspect/', { token: caller.body.access_token, form: { token: asked } }))
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 401,
+      body: { error: 'invalid_token', error_description: 'The access token is for another resource.' },
+    })
+    expect(res.headers.get('www-authenticate')).toBe(
+      'Bearer realm="api", error="invalid_token", error_description="The access token is for another resource."',
     )
   })
 

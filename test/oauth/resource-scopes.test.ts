@@ -14,7 +14,7 @@ import { passwordSetup, passwordToken, postAs, refresh } from '../helpers/grants
 import { call, ORIGIN, read } from '../helpers/http'
 import { createApplication, createResource, createUser, db, type TestApp } from '../helpers/seed'
 import { findApplicationByClientId } from '../../src/store/applications'
-import { type FetcherLike, requireAccessToken } from '../../src/resource-server'
+import { type FetcherLike, type RequireAccessTokenOptions, requireAccessToken } from '../../src/resource-server'
 import { storageSnapshot } from '../helpers/fuzz'
 
 const API = `${ORIGIN}/`
@@ -217,6 +217,40 @@ describe('the client’s registered scope (RFC 7591 §2)', () => {
     expect((await refresh(setup.app, first.body.refresh_token, { scope: 'read' })).body).toEqual(tokenBody('read'))
   })
 
+  // Attacker review: the refresh that asks for no scope (the one D1 batch's fast path, and the classic
+  // path when `resource` is sent) handed out the grant's whole scope past a narrowed registration.
+  it('a registration narrowed later: a refresh without scope gets the grant’s scope within it', async () => {
+    const setup = { app: await registeredWith('read write'), user: await createUser() }
+    const first = await passwordToken(setup)
+    expect(first.body.scope).toBe('read write')
+    await env.DB.prepare('update applications set client_metadata = ? where id = ?')
+      .bind(JSON.stringify({ redirect_uris: [REDIRECT], scope: 'read' }), setup.app.id)
+      .run()
+    const fast = await refresh(setup.app, first.body.refresh_token)
+    expect({ status: fast.status, body: fast.body }).toEqual({ status: 200, body: tokenBody('read') })
+    const classic = await refresh(setup.app, fast.body.refresh_token, { resource: API })
+    expect({ status: classic.status, body: classic.body }).toEqual({ status: 200, body: tokenBody('read') })
+    const introspected = await read(
+      await call('/o/introspect/', {
+        basic: [setup.app.clientId, setup.app.clientSecret!],
+        form: { token: classic.body.access_token },
+      }),
+    )
+    expect(introspected.body.scope).toBe('read')
+  })
+
+  it('a registration narrowed to none of the grant’s scopes: a refresh without scope is invalid_scope, nothing changes', async () => {
+    const setup = { app: await registeredWith('read write'), user: await createUser() }
+    const first = await passwordToken(setup, { scope: 'write' })
+    await env.DB.prepare('update applications set client_metadata = ? where id = ?')
+      .bind(JSON.stringify({ redirect_uris: [REDIRECT], scope: 'read' }), setup.app.id)
+      .run()
+    const before = await storageSnapshot()
+    const refused = await refresh(setup.app, first.body.refresh_token)
+    expect({ status: refused.status, body: refused.body }).toEqual({ status: 400, body: { error: 'invalid_scope' } })
+    expect(await storageSnapshot()).toEqual(before)
+  })
+
   it('at authorize: beyond the registered scope is the invalid_scope redirect, no code stored', async () => {
     const uri = await createResource({ scopes: MCP_SCOPES })
     const app = await registeredWith('mcp:tools', {
@@ -388,5 +422,44 @@ describe('the resource-server kit with a custom scope, this server as its issuer
     const refused = await call('files:read')
     expect(refused.status).toBe(403)
     expect(refused.headers.get('WWW-Authenticate')).toMatch(/^Bearer error="insufficient_scope", .*scope="mcp:tools"/)
+  })
+
+  // Attacker review: under open registration (RFC 7591) anyone makes a client_credentials client and
+  // gets a token for any resource with all its scopes, no user consenting; a resource whose tools act
+  // for a user (the MCP example's) must not take it unless it says it serves clients on their own.
+  it('refuses a token that acts for no user (client_credentials of a self-registered client) unless told', async () => {
+    const uri = await createResource({ scopes: MCP_SCOPES, tokenFormat: 'jwt' })
+    const registered = await read(
+      await call('/o/register/', {
+        json: { grant_types: ['client_credentials'] },
+        headers: { 'CF-Connecting-IP': '203.0.113.77' },
+      }),
+    )
+    expect(registered.status).toBe(201)
+    const issued = await read(
+      await call('/o/token/', {
+        basic: [registered.body.client_id, registered.body.client_secret],
+        form: { grant_type: 'client_credentials', resource: uri },
+      }),
+    )
+    expect(issued.body.scope).toBe(MCP_SCOPES)
+    const protectedBy = (extra: Partial<RequireAccessTokenOptions>) =>
+      new Hono().all(
+        '/mcp',
+        requireAccessToken({ issuer: ORIGIN, audience: uri, scopes: ['mcp:tools'], fetcher: thisServer, ...extra }),
+        (c) => c.json({ subject: c.get('accessToken').subject }),
+      )
+    const ask = (app: Hono) =>
+      app.request(uri, { method: 'POST', headers: { Authorization: `Bearer ${issued.body.access_token}` } })
+    const refused = await ask(protectedBy({}))
+    expect({ status: refused.status, body: await refused.json() }).toEqual({
+      status: 401,
+      body: { error: 'invalid_token', error_description: 'The access token acts for no user.' },
+    })
+    const taken = await ask(protectedBy({ acceptClientTokens: true }))
+    expect({ status: taken.status, body: await taken.json() }).toEqual({
+      status: 200,
+      body: { subject: registered.body.client_id },
+    })
   })
 })

@@ -7,7 +7,7 @@ import { sha256Hex } from '../../src/crypto/token'
 import { callWith } from '../helpers/faults'
 import { call, read } from '../helpers/http'
 import { grant, passwordSetup, passwordToken, refresh } from '../helpers/grants'
-import type { TestApp } from '../helpers/seed'
+import { createApplication, type TestApp } from '../helpers/seed'
 
 const GRACE = { REFRESH_TOKEN_GRACE_SECONDS: '30' }
 const usersStatus = async (token: string) => (await call('/users/', { token })).status
@@ -18,7 +18,8 @@ async function refreshInGrace(app: TestApp, refreshToken: string) {
     grant_type: 'refresh_token',
     refresh_token: refreshToken,
     client_id: app.clientId,
-    client_secret: app.clientSecret!,
+    // A public client sends its client_id alone.
+    ...(app.clientSecret !== null && { client_secret: app.clientSecret }),
   }
   const res = await callWith(GRACE, '/o/token/', {
     method: 'POST',
@@ -109,6 +110,49 @@ describe('refresh retry grace window', () => {
     const next = await refreshInGrace(app, live.body.refresh_token)
     expect(next.status).toBe(200)
     expect(await usersStatus(next.body.access_token)).toBe(200)
+  })
+})
+
+// Attacker review: the window loosens single use for the token's own client only, for a live grant only.
+describe('refresh retry grace window against a stolen token', () => {
+  it.each(['confidential', 'public'] as const)(
+    'another (%s) client retrying the rotated-out token within the window: invalid_grant; nothing rotates or ends',
+    async (clientType) => {
+      const { app, first, lost } = await lostAnswer()
+      const other = await createApplication({ clientType })
+      expect((await refreshInGrace(other, first.refresh_token)).body).toEqual({ error: 'invalid_grant' })
+      expect(await usersStatus(lost.access_token)).toBe(200)
+      // The grant is untouched: its own client's retry still gets the window.
+      const retry = await refreshInGrace(app, first.refresh_token)
+      expect(retry.status).toBe(200)
+      expect(await usersStatus(retry.body.access_token)).toBe(200)
+    },
+  )
+
+  it('after the client revoked the grant (RFC 7009), a retry within the window gets nothing', async () => {
+    const { app, first, lost } = await lostAnswer()
+    const revoked = await call('/o/revoke_token/', {
+      basic: [app.clientId, app.clientSecret!],
+      form: { token: lost.refresh_token },
+    })
+    expect(revoked.status).toBe(200)
+    expect((await refreshInGrace(app, first.refresh_token)).body).toEqual({ error: 'invalid_grant' })
+    expect(await usersStatus(lost.access_token)).toBe(401)
+  })
+
+  it('after the user was deactivated (plain SQL), a retry within the window gets nothing and ends the grant', async () => {
+    const { app, first, lost } = await lostAnswer()
+    const family = sha256Hex(lost.refresh_token)
+    await env.DB.prepare(
+      'update users set is_active = 0 where id = (select user_id from token_families where refresh_hash = ?)',
+    )
+      .bind(family)
+      .run()
+    expect((await refreshInGrace(app, first.refresh_token)).body).toEqual({ error: 'invalid_grant' })
+    const row = await env.DB.prepare('select revoked_at from token_families where refresh_hash = ?')
+      .bind(family)
+      .first<{ revoked_at: number | null }>()
+    expect(row?.revoked_at).toEqual(expect.any(Number))
   })
 })
 

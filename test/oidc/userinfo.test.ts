@@ -3,6 +3,8 @@ import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { call, read } from '../helpers/http'
 import { codeGrant, userToken } from '../helpers/grants'
+import { authorizationCodeFlow } from '../helpers/flows'
+import { createResource } from '../helpers/seed'
 
 const PERSON = { firstName: 'Alice', lastName: 'Liddell', email: 'alice@example.com' }
 
@@ -93,6 +95,29 @@ describe('GET /o/userinfo/', () => {
     expect(res.status).toBe(401)
     expect(res.body).toEqual({ error: 'invalid_token', error_description: 'The access token is invalid.' })
   })
+
+  // RFC 8707 §2 / RFC 9068 §4: a token requested for another resource is that resource's, which
+  // could otherwise replay it here and read the profile and email the user gave the client.
+  it.each(['opaque', 'jwt'] as const)(
+    'an %s token for another resource (RFC 8707), though it has openid profile email → 401 invalid_token',
+    async (tokenFormat) => {
+      const uri = await createResource({ scopes: 'mcp:tools', tokenFormat })
+      const flow = await authorizationCodeFlow({
+        scope: 'openid profile email mcp:tools',
+        user: PERSON,
+        extraParams: { resource: uri },
+      })
+      expect(flow.tokens.scope).toBe('openid profile email mcp:tools')
+      const res = await read(await call('/o/userinfo/', { token: flow.tokens.access_token }))
+      expect({ status: res.status, body: res.body }).toEqual({
+        status: 401,
+        body: { error: 'invalid_token', error_description: 'The access token is for another resource.' },
+      })
+      expect(res.headers.get('www-authenticate')).toBe(
+        'Bearer realm="api", error="invalid_token", error_description="The access token is for another resource."',
+      )
+    },
+  )
 
   it.each(['PUT', 'DELETE'])('%s → 405 with Allow: GET, POST', async (method) => {
     const { tokens } = await codeGrant({ scope: 'openid' })

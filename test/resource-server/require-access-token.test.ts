@@ -167,6 +167,12 @@ describe('JWT access tokens (RFC 9068)', () => {
     })
   })
 
+  it('acting for no user, with acceptClientTokens: passes', async () => {
+    const res = await call(protectedApp({ acceptClientTokens: true }), `Bearer ${await jwt({ sub: 'client-1' })}`)
+    expect(res.status).toBe(200)
+    expect(await res.json()).toMatchObject({ format: 'jwt', subject: 'client-1', clientId: 'client-1' })
+  })
+
   it('no credentials: 401 with a bare challenge pointing at the metadata (RFC 6750 §3.1, RFC 9728 §5.1)', async () => {
     await expectRefused(await call(protectedApp()), 401, `Bearer resource_metadata="${METADATA_URL}"`, {
       error: 'invalid_request',
@@ -193,6 +199,11 @@ describe('JWT access tokens (RFC 9068)', () => {
       'The access token is not meant for this resource.',
     ],
     ['from another issuer', () => jwt({ iss: 'https://evil.example.com' }), INVALID],
+    [
+      'acting for no user (client_credentials: sub is the client_id, RFC 9068 §2.2)',
+      () => jwt({ sub: 'client-1' }),
+      'The access token acts for no user.',
+    ],
     ['typ JWT, not at+jwt (an id_token, §4)', () => jwt({}, { typ: 'JWT' }), INVALID],
     ['signed by a key not in the JWKS, under its kid', () => jwt({}, { key: stranger }), INVALID],
     [
@@ -346,10 +357,34 @@ describe('opaque tokens, introspected through a Service Binding (RFC 7662)', () 
     ['with no audience at all', active({ aud: undefined }), 'The access token is not meant for this resource.'],
     ['from another issuer', active({ iss: 'https://evil.example.com' }), 'The access token is invalid.'],
     ['past its exp', active({ exp: 1 }), 'The access token has expired.'],
+    [
+      'acting for no user (client_credentials: no sub)',
+      active({ username: undefined, sub: undefined }),
+      'The access token acts for no user.',
+    ],
   ])('%s: 401 invalid_token', async (_, answer, description) => {
     introspectionAnswer = { status: 200, body: answer }
     const { challenge, body } = invalid(description)
     await expectRefused(await call(app(), `Bearer ${OPAQUE}`), 401, challenge, body)
+  })
+
+  it('acting for no user, with acceptClientTokens: passes, the client its subject-less caller', async () => {
+    introspectionAnswer = { status: 200, body: active({ username: undefined, sub: undefined }) }
+    const res = await call(
+      protectedApp({
+        fetcher: undefined,
+        introspection: { service: authServer, ...INTROSPECTION },
+        acceptClientTokens: true,
+      }),
+      `Bearer ${OPAQUE}`,
+    )
+    expect(res.status).toBe(200)
+    const body = (await res.json()) as Record<string, unknown>
+    expect({ format: body.format, subject: body.subject, clientId: body.clientId }).toEqual({
+      format: 'opaque',
+      subject: undefined,
+      clientId: 'client-1',
+    })
   })
 
   it('a scope missing: 403 insufficient_scope', async () => {
