@@ -310,7 +310,7 @@ describe('an MCP client against the example server', () => {
     // registration_access_token and registration_client_uri: it never manages its registration.)
     const registered = provider.clientInformation()!
     expect(registered).toEqual({
-      client_id: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/),
+      client_id: expect.stringMatching(/^[A-Za-z0-9]{40}$/),
       client_id_issued_at: expect.any(Number),
       redirect_uris: [redirectUrl],
       token_endpoint_auth_method: 'none',
