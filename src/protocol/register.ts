@@ -102,6 +102,24 @@ const metadataOptions = (c: Context<AppEnv>) => ({
   authMethods: AUTH_METHODS,
 })
 
+/**
+ * The metadata checked (readClientMetadata), and one rule of this endpoint: client_credentials only
+ * for a registration an operator vouched for with an initial access token. Its tokens act for no
+ * user and get every scope of any resource named (RFC 6749 §4.4), with nobody consenting; under the
+ * open policy anyone could mint them, and a resource server that checks only `aud` and `scope`
+ * (RFC 9068 §4) would take them as a user's.
+ */
+function readRegistration(c: Context<AppEnv>, body: unknown) {
+  const read = readClientMetadata(body, metadataOptions(c))
+  if (read.fields.authorizationGrantType === 'client-credentials' && registrationPolicy(c) !== 'initial-access-token') {
+    throw new OAuthError(
+      'invalid_client_metadata',
+      'client_credentials is offered only to clients registered with an initial access token.',
+    )
+  }
+  return read
+}
+
 const configurationUri = (c: Context<AppEnv>, clientId: string) =>
   `${issuerUrl(c)}/o/register/${encodeURIComponent(clientId)}/`
 
@@ -149,7 +167,7 @@ registerRoutes.use('/o/register/', registrationCors(['POST']))
 
 registerRoutes.post('/o/register/', async function registrationEndpoint(c) {
   await admitRegistration(c)
-  const { fields } = readClientMetadata(await readJson(c), metadataOptions(c))
+  const { fields } = readRegistration(c, await readJson(c))
   const secret = usesSecret(fields.tokenEndpointAuthMethod!) ? newSecret() : null
   const registrationToken = newSecret()
   const app = await insertApplication(c.get('db'), {
@@ -205,7 +223,7 @@ registerRoutes.put(CONFIGURATION, async function updateClientConfiguration(c) {
       safeEqual(sha256Hex(sent.client_secret), app.clientSecretHash)
     if (!matches) throw new OAuthError('invalid_client_metadata', 'client_secret is not the current secret.')
   }
-  const { fields } = readClientMetadata(body, metadataOptions(c))
+  const { fields } = readRegistration(c, body)
   const needsSecret = usesSecret(fields.tokenEndpointAuthMethod!)
   // A secret is kept across updates; one is made when the client starts needing it, dropped when it stops.
   const secret = needsSecret && !app.clientSecretHash ? newSecret() : null

@@ -3,7 +3,7 @@ import { env } from 'cloudflare:workers'
 import { createDb } from '../../src/db/client'
 import { applications, groups, userGroups, users } from '../../src/db/schema'
 import { hashPassword } from '../../src/crypto/password'
-import { randomToken, sha256Hex } from '../../src/crypto/token'
+import { newClientId, randomToken, sha256Hex } from '../../src/crypto/token'
 import { rememberSecret } from './secrets'
 
 export const db = () => createDb(env.DB)
@@ -42,7 +42,7 @@ export async function createApplication(overrides: Partial<typeof applications.$
   const app = await db()
     .insert(applications)
     .values({
-      clientId: randomToken(24),
+      clientId: newClientId(),
       clientSecretHash: clientSecret && sha256Hex(clientSecret),
       name: unique('app'),
       clientType: 'confidential',

@@ -11,6 +11,7 @@ import { db, type TestApp } from '../helpers/seed'
 import { rememberSecret } from '../helpers/secrets'
 import { sha256Hex } from '../../src/crypto/token'
 import { findApplicationByClientId } from '../../src/store/applications'
+import { applications } from '../../src/db/schema'
 import { REGISTRATIONS_PER_WINDOW } from '../../src/protocol/register'
 
 let address = 0
@@ -23,6 +24,21 @@ function register(json: unknown, headers: Record<string, string> = {}) {
 
 const manage = (method: string, uri: string, token: string, json?: unknown) =>
   call(new URL(uri).pathname, { method, token, json }).then(read)
+
+/** A registration under the initial-access-token policy, with a live token an operator issued. */
+async function registerVouched(json: unknown) {
+  const token = `iat-${crypto.randomUUID()}`
+  rememberSecret(token)
+  await env.DB.prepare('insert into initial_access_tokens (token_hash, expires_at) values (?, ?)')
+    .bind(sha256Hex(token), Math.floor(Date.now() / 1000) + 600)
+    .run()
+  const res = await callWith({ CLIENT_REGISTRATION: 'initial-access-token' }, '/o/register/', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}`, 'CF-Connecting-IP': nextIp() },
+    body: JSON.stringify(json),
+  })
+  return read(res)
+}
 
 const tokenAt = (form: Record<string, string>, basic?: [string, string]) =>
   call('/o/token/', { form, basic }).then(read)
@@ -71,11 +87,19 @@ describe('POST /o/register/ (RFC 7591)', () => {
     expect(tokens.scope).toBe('read')
   })
 
-  it('a client_credentials client authenticates with the secret it was given', async () => {
-    const res = await register({
-      grant_types: ['client_credentials'],
-      token_endpoint_auth_method: 'client_secret_post',
+  it('client_credentials only with an initial access token: open registration cannot mint user-less tokens', async () => {
+    const json = { grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post' }
+    const applicationsBefore = await db().$count(applications)
+    const open = await register(json)
+    expect({ status: open.status, body: open.body }).toEqual({
+      status: 400,
+      body: {
+        error: 'invalid_client_metadata',
+        error_description: 'client_credentials is offered only to clients registered with an initial access token.',
+      },
     })
+    expect(await db().$count(applications)).toBe(applicationsBefore)
+    const res = await registerVouched(json)
     expect(res.status).toBe(201)
     expect(res.body).toMatchObject({ grant_types: ['client_credentials'], response_types: [], redirect_uris: [] })
     const { client_id, client_secret } = res.body
@@ -451,8 +475,9 @@ describe('CORS: browser-based clients register and manage themselves from any or
   it('the 429 of the per-address limit is readable, with its Retry-After exposed', async () => {
     const ip = `203.0.113.77-${Date.now()}`
     const headers = { Origin: INSPECTOR, 'CF-Connecting-IP': ip }
-    for (let i = 0; i < REGISTRATIONS_PER_WINDOW; i++) await register({ grant_types: ['client_credentials'] }, headers)
-    const refused = await register({ grant_types: ['client_credentials'] }, headers)
+    const json = { redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' }
+    for (let i = 0; i < REGISTRATIONS_PER_WINDOW; i++) await register(json, headers)
+    const refused = await register(json, headers)
     expect([refused.status, corsHeaders(refused.headers)]).toEqual([429, READABLE])
     expect(refused.headers.get('retry-after')).toMatch(/^[0-9]+$/)
   })
@@ -465,7 +490,7 @@ describe('discovery', () => {
   })
 
   it('a registered secret works with Basic', async () => {
-    const res = await register({ grant_types: ['client_credentials'] })
+    const res = await registerVouched({ grant_types: ['client_credentials'] })
     const ok = await call('/o/token/', {
       form: { grant_type: 'client_credentials' },
       headers: { Authorization: basicAuth(res.body.client_id, res.body.client_secret) },

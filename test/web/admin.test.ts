@@ -565,7 +565,7 @@ describe('clients that registered themselves (RFC 7591, Client ID Metadata Docum
     const manual = await createApplication({ name: `${tag} manual` })
     const registered = await read(
       await call('/o/register/', {
-        json: { client_name: `${tag} dynamic`, grant_types: ['client_credentials'] },
+        json: { client_name: `${tag} dynamic`, redirect_uris: ['https://selfreg.example/cb'] },
         headers: { 'CF-Connecting-IP': '192.0.2.71' },
       }),
     )
@@ -599,7 +599,7 @@ describe('clients that registered themselves (RFC 7591, Client ID Metadata Docum
     const all = await list({ q: tag })
     expect(rowsOf(all.html)).toEqual([
       [`${tag} manual`, manual.clientId, 'none', 'Confidential', 'Resource owner password-based', 'Manual'],
-      [`${tag} dynamic`, dynamic.clientId, 'none', 'Confidential', 'Client credentials', 'Dynamic'],
+      [`${tag} dynamic`, dynamic.clientId, 'none', 'Confidential', 'Authorization code', 'Dynamic'],
       [`${tag} document`, documentClient.clientId, 'none', 'Public', 'Authorization code', 'Metadata document'],
     ])
     // The two that registered themselves carry the marker; the one a person made does not.
