@@ -101,8 +101,29 @@ export class BodyTooLarge extends Error {
 /** How an error no surface expected is answered: 503 (retry) when storage failed, else 500. */
 export type ServerFailure = { unavailable: boolean; status: 500 | 503; headers: Record<string, string> }
 
-/** Logs an error no surface expected (its class only) and says how to answer it; each surface words the body. */
+/**
+ * The deployment is misconfigured (a secret missing or unusable): a 500 whose `event` and `reason`
+ * are logged as they are, so they must name what is wrong and never hold key material or input.
+ */
+export class ConfigurationError extends Error {
+  constructor(
+    readonly event: string,
+    readonly reason: string,
+  ) {
+    super(reason)
+    this.name = 'ConfigurationError'
+  }
+}
+
+/**
+ * Logs an error no surface expected (its class only; a ConfigurationError with its reason) and says
+ * how to answer it; each surface words the body.
+ */
 export function serverFailure(c: Context<AppEnv>, err: Error): ServerFailure {
+  if (err instanceof ConfigurationError) {
+    log(c, 'error', { event: err.event, reason: err.reason })
+    return { unavailable: false, status: 500, headers: {} }
+  }
   const unavailable = isStorageFailure(err)
   // Log the error's class only: a message from a binding may echo a statement's parameters.
   log(c, 'error', { event: unavailable ? 'storage_unavailable' : 'unhandled_error', error: err.name })

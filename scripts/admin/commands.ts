@@ -1,28 +1,28 @@
 /**
- * @module The admin commands. Each validates its input with the modules the API and the pages use
- * (username and email rules, the application form), then plans one guarded write (plan.ts).
+ * @module The admin commands that create: users, groups, memberships, applications, and the
+ * cleanup. Each validates its input with the modules the API and the pages use (username and email
+ * rules, Django's password validators, the application form), then returns the store layer's
+ * statements (src/store/) for one batch. An insert that must not duplicate a name is the store's
+ * `… on conflict do nothing`: the unique index refuses a duplicate atomically, even from a
+ * concurrent writer, and the SQL pasted twice inserts once. Also the table of every command.
  */
 import { hashPassword } from '../../src/crypto/password'
-import { randomToken, sha256Hex } from '../../src/crypto/token'
+import { newSecret, randomToken } from '../../src/crypto/token'
 import { normalizeUsername, usernameProblem } from '../../src/accounts/users'
 import { type PasswordOwner, passwordProblems } from '../../src/accounts/passwords'
-import { isValidEmail } from '../../src/api/fields'
+import { isValidEmail } from '../../src/accounts/email'
 import { type FieldErrors, readApplicationForm } from '../../src/oauth/application-form'
 import { CLIENT_TYPES, GRANT_TYPES } from '../../src/store/applications'
-import { CLEANUP_BATCH, cleanupStatements } from '../../src/store/cleanup'
-import { type Guard, holds, insertedRow, type Plan } from './plan'
-import { ACTIONS } from './manage'
-import { bool, str, UsageError } from './sql'
+import { insertApplicationStatement } from '../../src/store/admin-oauth'
+import { cleanupStatements, runCleanup } from '../../src/store/cleanup'
+import { addMemberStatement, insertGroupUnlessTakenStatement } from '../../src/store/groups'
+import { insertUserUnlessTakenStatement, replacePasswordStatements, type User } from '../../src/store/users'
+import { type Command, firstRow, type Job, type Options, optional, required, type Write } from './action'
+import { groupNamed, MANAGE_COMMANDS, userNamed } from './manage'
+import type { Runner } from './runner'
+import { UsageError } from './sql'
 import { RESOURCE_COMMANDS } from './resources'
 import { REGISTRATION_COMMANDS } from './registration'
-
-type Options = Record<string, string | boolean | undefined>
-
-const required = (opts: Options, name: string): string => {
-  const value = opts[name]
-  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`)
-  return value
-}
 
 /**
  * A required username option, NFKC-normalised as the API, sign-in and the password grant take it
@@ -30,47 +30,17 @@ const required = (opts: Options, name: string): string => {
  */
 const usernameOption = (opts: Options, name: string): string => normalizeUsername(required(opts, name))
 
-const optional = (opts: Options, name: string): string => {
-  const value = opts[name]
-  return typeof value === 'string' ? value : ''
-}
-
 /** Django's auth.Group.name max_length. */
 const GROUP_NAME_MAX_LENGTH = 150
 
-const userByName = (username: string) => `select 1 from users where username = ${str(username)}`
-const groupByName = (name: string) => `select 1 from groups where name = ${str(name)}`
-const userExists = (username: string): Guard => ({
-  select: userByName(username),
-  expect: true,
-  message: `no user named "${username}"`,
-})
-
-async function createUser(opts: Options, superuser: boolean): Promise<Plan> {
+/** The new user's fields but the password, checked. */
+function newUserFields(opts: Options, superuser: boolean) {
   const username = usernameOption(opts, 'username')
   const invalid = usernameProblem(username)
   if (invalid) throw new UsageError(`invalid username "${username}": ${invalid}`)
   const email = superuser ? required(opts, 'email') : optional(opts, 'email')
   if (email && !isValidEmail(email)) throw new UsageError(`invalid email "${email}"`)
-  const owner = { username, email, firstName: optional(opts, 'first-name'), lastName: optional(opts, 'last-name') }
-  const password = await hashPassword(newPassword(owner, required(opts, 'password')))
-  const staff = superuser || opts.staff === true
-  const taken = `a user named "${username}" already exists`
-  const guards: Guard[] = [{ select: userByName(username), expect: false, message: taken }]
-  return {
-    guards,
-    taken,
-    sql: [
-      `insert into users (username, password, email, first_name, last_name, is_staff, is_superuser)
-  select ${str(username)}, ${str(password)}, ${str(email)}, ${str(optional(opts, 'first-name'))}, ${str(optional(opts, 'last-name'))}, ${bool(staff)}, ${bool(superuser)}
-  where ${holds(guards)}
-  returning id, username;`,
-    ],
-    result: (statements) => {
-      const row = insertedRow(statements)
-      return { id: row.id, username: row.username }
-    },
-  }
+  return { username, email, firstName: optional(opts, 'first-name'), lastName: optional(opts, 'last-name') }
 }
 
 /** `password`, if Django's validators accept it for `owner`; else a UsageError naming every problem. */
@@ -80,56 +50,61 @@ function newPassword(owner: PasswordOwner, password: string): string {
   return password
 }
 
+const createUser =
+  (superuser: boolean) =>
+  async (runner: Runner, opts: Options): Promise<Write> => {
+    const fields = newUserFields(opts, superuser)
+    const password = await hashPassword(newPassword(fields, required(opts, 'password')))
+    const staff = superuser || opts.staff === true
+    return {
+      statements: [
+        insertUserUnlessTakenStatement(runner.db, { ...fields, password, isStaff: staff, isSuperuser: superuser }),
+      ],
+      answer: async ([rows]) => {
+        const user = firstRow<User>(rows)
+        if (!user) throw new UsageError(`a user named "${fields.username}" already exists`)
+        return { id: user.id, username: user.username }
+      },
+    }
+  }
+
 /** A new password, as the password change page sets it: every session of the user ends with it. */
-async function changePassword(opts: Options): Promise<Plan> {
-  const username = usernameOption(opts, 'username')
-  // The user's other attributes are in D1, which this plan does not read: the username is compared.
-  const password = newPassword({ username }, required(opts, 'password'))
-  const guards = [userExists(username)]
-  const user = `select id from users where username = ${str(username)}`
+const changePassword: Command['action'] = async (runner, opts) => {
+  const user = await userNamed(runner, opts)
+  const hash = await hashPassword(newPassword(user, required(opts, 'password')))
   return {
-    guards,
-    sql: [
-      `update users set password = ${str(await hashPassword(password))} where username = ${str(username)};`,
-      `delete from sessions where user_id in (${user});`,
-      'select changes() as ended;',
-    ],
-    result: (statements) => ({
-      username,
-      sessions_ended: Number(statements[statements.length - 1]?.results[0]?.ended ?? 0),
-    }),
+    statements: [...replacePasswordStatements(runner.db, user.id, hash)],
+    answer: async ([, ended]) => ({ username: user.username, sessions_ended: (ended as unknown[]).length }),
   }
 }
 
-function createGroup(name: string): Plan {
+function groupNameArgument(positional: string[]): string {
+  const name = positional[0] ?? ''
   if (!name.trim()) throw new UsageError('creategroup needs a NAME')
   if (name.length > GROUP_NAME_MAX_LENGTH)
     throw new UsageError(`group names have at most ${GROUP_NAME_MAX_LENGTH} characters`)
-  const taken = `a group named "${name}" already exists`
-  const guards: Guard[] = [{ select: groupByName(name), expect: false, message: taken }]
+  return name
+}
+
+const createGroup: Command['action'] = async (runner, _, positional) => {
+  const name = groupNameArgument(positional)
   return {
-    guards,
-    taken,
-    sql: [`insert into groups (name) select ${str(name)} where ${holds(guards)} returning id, name;`],
-    result: (statements) => {
-      const row = insertedRow(statements)
-      return { id: row.id, name: row.name }
+    statements: [insertGroupUnlessTakenStatement(runner.db, name)],
+    answer: async ([rows]) => {
+      const group = firstRow<{ id: number; name: string }>(rows)
+      if (!group) throw new UsageError(`a group named "${name}" already exists`)
+      return { id: group.id, name: group.name }
     },
   }
 }
 
-function addToGroup(opts: Options): Plan {
-  const username = usernameOption(opts, 'username')
-  const group = required(opts, 'group')
+const addToGroup: Command['action'] = async (runner, opts) => {
+  const user = await userNamed(runner, opts)
+  const group = await groupNamed(runner, opts)
   return {
-    guards: [userExists(username), { select: groupByName(group), expect: true, message: `no group named "${group}"` }],
     // Already a member: nothing to do, and not an error (the command's end state holds).
-    sql: [
-      `insert into user_groups (user_id, group_id)
-  select u.id, g.id from users u, groups g where u.username = ${str(username)} and g.name = ${str(group)}
-  on conflict do nothing;`,
-    ],
-    result: () => ({ username, group }),
+    statements: [addMemberStatement(runner.db, user.id, group.id)],
+    answer: async () => ({ username: user.username, group: group.name }),
   }
 }
 
@@ -142,7 +117,7 @@ const APP_FLAGS: Record<keyof FieldErrors, string> = {
   allowedOrigins: 'allowed-origins',
 }
 
-function createApp(opts: Options): Plan {
+const createApp: Command['action'] = async (runner, opts) => {
   // The same checks as the registration page (RFC 9700 §2.1 redirect URIs, origins, type pairs).
   const { fields, errors } = readApplicationForm(
     new URLSearchParams({
@@ -163,80 +138,64 @@ function createApp(opts: Options): Plan {
     const hint = choices && !choices.includes(String(fields[field])) ? ` One of: ${choices.join(', ')}.` : ''
     throw new UsageError(`--${APP_FLAGS[field]}: ${messages[0]}${hint}`)
   }
-  const owner = normalizeUsername(optional(opts, 'owner'))
-  const guards = owner ? [userExists(owner)] : []
+  const owner = optional(opts, 'owner') ? await userNamed(runner, { username: opts.owner }) : undefined
   const clientId = randomToken(24)
-  const secret = fields.clientType === 'confidential' ? randomToken() : null
+  const secret = fields.clientType === 'confidential' ? newSecret() : null
+  const values = { ...fields, clientId, clientSecretHash: secret?.hash ?? null, userId: owner?.id ?? null }
   return {
-    guards,
-    printNote: `client_id: ${clientId}\n${secret ? `client_secret: ${secret} (shown this once: the SQL holds only its SHA-256)` : 'client_secret: none (public client)'}`,
-    sql: [
-      `insert into applications (client_id, client_secret_hash, name, user_id, client_type, authorization_grant_type, redirect_uris, allowed_origins, skip_authorization)
-  select ${str(clientId)}, ${secret ? str(sha256Hex(secret)) : 'null'}, ${str(fields.name)}, ${owner ? `(select id from users where username = ${str(owner)})` : 'null'}, ${str(fields.clientType)}, ${str(fields.authorizationGrantType)}, ${str(fields.redirectUris)}, ${str(fields.allowedOrigins)}, ${bool(skipAuthorization)}${
-    owner
-      ? `
-  where ${holds(guards)}`
-      : ''
-  }
-  returning client_id;`,
-    ],
+    statements: [insertApplicationStatement(runner.db, { ...values, skipAuthorization })],
+    printNote: `client_id: ${clientId}\n${secret ? `client_secret: ${secret.token} (shown this once: the SQL holds only its SHA-256)` : 'client_secret: none (public client)'}`,
     // The secret exists only here and in the operator's terminal: D1 keeps its SHA-256.
-    result: (statements) => {
-      insertedRow(statements)
-      return { client_id: clientId, client_secret: secret }
-    },
+    answer: async () => ({ client_id: clientId, client_secret: secret?.token ?? null }),
   }
 }
 
-function cleanup(): Plan {
-  const statements = cleanupStatements()
-  const deleted: Record<string, number> = Object.fromEntries(statements.map((s) => [s.table, 0]))
-  let backlog = false
+/**
+ * The cron's cleanup (src/store/cleanup.ts), with the same UNUSED_CLIENT_DAYS (the target's vars,
+ * ./vars.ts): each delete repeated until it deletes less than a batch.
+ */
+const cleanup: Command['action'] = async (runner): Promise<Job> => {
+  const now = runner.deps.clock.now()
+  const days = runner.deps.settings.unusedClientDays
   return {
-    guards: [],
-    // `changes()` after each delete: local wrangler reports no row counts in its JSON.
-    sql: statements.flatMap((s) => [`${s.sql};`, 'select changes() as deleted;']),
-    result: (results) => {
-      const counts = statements.map((_, i) => Number(results[2 * i + 1]?.results[0]?.deleted ?? 0))
-      statements.forEach((s, i) => {
-        deleted[s.table]! += counts[i]!
-      })
-      backlog = counts.some((n) => n >= CLEANUP_BATCH)
-      return { deleted }
-    },
-    // Each statement deletes at most CLEANUP_BATCH rows: run again until none was full.
-    again: () => backlog,
+    sql: cleanupStatements(now, days).map((s) => `${s.sql};`),
+    run: async () => ({ deleted: await runCleanup(runner.d1, now, days) }),
   }
 }
 
-type Command = { options: string[]; args?: string; plan: (opts: Options, positional: string[]) => Plan | Promise<Plan> }
+const USER_OPTIONS = ['username', 'email', 'password', 'password-stdin', 'first-name', 'last-name']
 
-const COMMANDS: Record<string, Command> = {
+const CREATE_COMMANDS: Record<string, Command> = {
   createsuperuser: {
-    options: ['username', 'email', 'password', 'password-stdin', 'first-name', 'last-name'],
-    plan: (o) => createUser(o, true),
+    options: USER_OPTIONS,
+    check: (o) => newUserFields(o, true),
+    action: createUser(true),
   },
-  createuser: {
-    options: ['username', 'email', 'password', 'password-stdin', 'first-name', 'last-name', 'staff'],
-    plan: (o) => createUser(o, false),
+  createuser: { options: [...USER_OPTIONS, 'staff'], check: (o) => newUserFields(o, false), action: createUser(false) },
+  creategroup: { options: [], args: 'NAME', check: (_, p) => groupNameArgument(p), action: createGroup },
+  addtogroup: { options: ['username', 'group'], action: addToGroup },
+  changepassword: {
+    options: ['username', 'password', 'password-stdin'],
+    check: (o) => usernameOption(o, 'username'),
+    action: changePassword,
   },
-  creategroup: { options: [], args: 'NAME', plan: (_, [name]) => createGroup(name!) },
-  addtogroup: { options: ['username', 'group'], plan: addToGroup },
-  changepassword: { options: ['username', 'password', 'password-stdin'], plan: changePassword },
   createapp: {
     options: ['name', 'client-type', 'grant-type', 'redirect-uris', 'allowed-origins', 'owner', 'skip-authorization'],
-    plan: createApp,
+    action: createApp,
   },
-  cleanup: { options: [], plan: cleanup },
+  cleanup: { options: [], action: cleanup },
+}
+
+/** Every command, by name. */
+export const COMMANDS: Record<string, Command> = {
+  ...CREATE_COMMANDS,
+  ...MANAGE_COMMANDS,
   ...RESOURCE_COMMANDS,
   ...REGISTRATION_COMMANDS,
 }
 
 /** Options every command takes. */
 export const GLOBAL_OPTIONS = ['json', 'print-sql', 'remote', 'persist-to', 'help']
-
-/** Every command's name, for the unknown-command message. */
-export const COMMAND_NAMES = [...Object.keys(COMMANDS), ...Object.keys(ACTIONS)]
 
 export const USAGE = `usage: npm run admin -- [--json] [--print-sql] [--remote | --persist-to DIR] <command>
 
@@ -249,7 +208,7 @@ export const USAGE = `usage: npm run admin -- [--json] [--print-sql] [--remote |
   createapp       --name N --client-type confidential|public
                   --grant-type password|authorization-code|client-credentials
                   [--redirect-uris "U1 U2"] [--allowed-origins "O1 O2"] [--owner USERNAME] [--skip-authorization]
-  cleanup         delete expired codes, grants, sessions and rate-limit windows
+  cleanup         delete expired codes, grants, sessions, rate-limit windows and unused self-registered clients
   listusers       [--search TEXT]   listgroups   listapps   listtokens [--username U] [--client-id ID]
   deactivateuser  --username U   (revokes their grants, ends their sessions)   activateuser --username U
   deleteuser      --username U   deleteapp --client-id ID   deletegroup --group G
@@ -262,13 +221,16 @@ export const USAGE = `usage: npm run admin -- [--json] [--print-sql] [--remote |
 /** Commands that set a password: it may come from `--password-stdin` or a prompt (password-input.ts). */
 export const SETS_PASSWORD = ['createsuperuser', 'createuser', 'changepassword']
 
-/** Refuses an option `command` does not take, or the wrong number of arguments. */
-export function checkUsage(
-  command: string,
-  spec: { options: string[]; args?: string },
-  positional: string[],
-  opts: Options,
-): void {
+/**
+ * The command named `command`, after checking that it exists and takes the options and arguments
+ * given, and its input checks that need no database.
+ */
+export function commandFor(command: string | undefined, positional: string[], opts: Options): Command {
+  const spec = command ? COMMANDS[command] : undefined
+  if (!spec || !command) {
+    const names = Object.keys(COMMANDS).join(', ')
+    throw new UsageError(command ? `unknown command "${command}" (commands: ${names})` : USAGE)
+  }
   const stray = Object.keys(opts).find(
     (o) => opts[o] !== undefined && !GLOBAL_OPTIONS.includes(o) && !spec.options.includes(o),
   )
@@ -279,13 +241,6 @@ export function checkUsage(
       wanted ? `${command} takes one argument, ${spec.args}` : `${command} takes no argument ("${positional[0]}")`,
     )
   }
-}
-
-/** The plan for `command`, after checking that it exists and takes the options and arguments given. */
-export async function plan(command: string | undefined, positional: string[], opts: Options): Promise<Plan> {
-  const spec = command ? COMMANDS[command] : undefined
-  if (!spec || !command)
-    throw new UsageError(command ? `unknown command "${command}" (commands: ${COMMAND_NAMES.join(', ')})` : USAGE)
-  checkUsage(command, spec, positional, opts)
-  return spec.plan(opts, positional)
+  spec.check?.(opts, positional)
+  return spec
 }

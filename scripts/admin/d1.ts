@@ -71,11 +71,6 @@ export class D1Error extends Error {
     super(message)
     this.name = 'D1Error'
   }
-
-  /** Whether a UNIQUE index refused the write: a name was taken between our check and the insert. */
-  get isUniqueViolation(): boolean {
-    return this.message.startsWith('UNIQUE constraint failed')
-  }
 }
 
 /** Applies pending migrations to the local database, so the CLI works before `npm start` ever ran. */
@@ -84,7 +79,7 @@ export function applyLocalMigrations(target: Target): void {
   wrangler(target, ['d1', 'migrations', 'apply', 'DB'])
 }
 
-export type StatementResult = { results: Record<string, unknown>[]; success: boolean }
+export type StatementResult = { results: Record<string, unknown>[]; success: boolean; meta?: { changes?: number } }
 
 /** Runs one or more `;`-separated statements in order, in one wrangler call; returns each statement's rows. */
 export function execute(target: Target, sql: string): StatementResult[] {

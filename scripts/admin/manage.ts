@@ -5,7 +5,6 @@
  * revoked grants' KV records are deleted, so an old access token of a deactivated or deleted user
  * is refused at once.
  */
-import type { BatchItem } from 'drizzle-orm/batch'
 import { normalizeUsername } from '../../src/accounts/users'
 import { type User, userByUsername } from '../../src/store/users'
 import { findApplicationByClientId, listApplicationsOf } from '../../src/store/applications'
@@ -24,44 +23,29 @@ import {
   setUserFlags,
 } from '../../src/store/admin-queries'
 import { planRevokeAll, type RevokeAllPlan } from '../../src/tokens/revoke-all'
+import type { BatchItem } from 'drizzle-orm/batch'
+import { type Action, type Answer, type Command, type Options, required, type Write } from './action'
 import type { Runner } from './runner'
 import { UsageError } from './sql'
 
-type Options = Record<string, string | boolean | undefined>
-type Answer = Record<string, unknown>
-
-/** What a writing command does: one batch, then the answer from its results (and the KV deletes). */
-export type Write = {
-  statements: BatchItem<'sqlite'>[]
-  answer: (results: unknown[]) => Promise<Answer>
-  /** For `--print-sql`: what the printed SQL does not do (stderr). */
-  printNote?: string
-}
-
-/** A command of this module: reads it needs, then either an answer (a listing) or a write. */
-export type Action = (runner: Runner, opts: Options) => Promise<Answer | Write>
-
-const required = (opts: Options, name: string): string => {
-  const value = opts[name]
-  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`)
-  return value
-}
-
-async function userNamed(runner: Runner, opts: Options): Promise<User> {
+/** The user `--username` names (NFKC-normalised, as the API takes it); a UsageError when there is none. */
+export async function userNamed(runner: Runner, opts: Options): Promise<User> {
   const username = normalizeUsername(required(opts, 'username'))
   const user = await userByUsername(runner.db, username).get()
   if (!user) throw new UsageError(`no user named "${username}"`)
   return user
 }
 
-async function appWithClientId(runner: Runner, opts: Options) {
+/** The application `--client-id` names; a UsageError when there is none. */
+export async function appWithClientId(runner: Runner, opts: Options) {
   const clientId = required(opts, 'client-id')
   const app = await findApplicationByClientId(runner.db, clientId)
   if (!app) throw new UsageError(`no application with client_id "${clientId}"`)
   return app
 }
 
-async function groupNamed(runner: Runner, opts: Options) {
+/** The group `--group` names; a UsageError when there is none. */
+export async function groupNamed(runner: Runner, opts: Options) {
   const name = required(opts, 'group')
   const group = await selectGroupByName(runner.db, name).get()
   if (!group) throw new UsageError(`no group named "${name}"`)
@@ -128,6 +112,8 @@ const listApps: Action = async (runner) => ({
     client_type: a.clientType,
     grant_type: a.grantType,
     skip_authorization: a.skipAuthorization,
+    // By a person (CLI, pages, admin site), or by itself: RFC 7591, or a Client ID Metadata Document.
+    registration: a.registration,
   })),
 })
 
@@ -233,7 +219,7 @@ const setStaff: Action = async (runner, opts) => {
 }
 
 /** The commands of this module, with the options each takes. */
-export const ACTIONS: Record<string, { options: string[]; action: Action }> = {
+export const MANAGE_COMMANDS: Record<string, Command> = {
   listusers: { options: ['search'], action: listUsers },
   listgroups: { options: [], action: listGroups },
   listapps: { options: [], action: listApps },
@@ -247,7 +233,3 @@ export const ACTIONS: Record<string, { options: string[]; action: Action }> = {
   revoketokens: { options: ['username', 'client-id'], action: revokeTokens },
   setstaff: { options: ['username', 'superuser', 'off'], action: setStaff },
 }
-
-/** Whether an action's result is a write to run (else it is the answer already). */
-export const isWrite = (result: Answer | Write): result is Write =>
-  Array.isArray((result as Write).statements) && typeof (result as Write).answer === 'function'

@@ -5,9 +5,8 @@
  */
 import { createInterface } from 'node:readline'
 import { Writable } from 'node:stream'
+import type { Options } from './action'
 import { UsageError } from './sql'
-
-type Options = Record<string, string | boolean | undefined>
 
 /** Reads all of stdin; the password is its first line, without `\n` or `\r\n`. */
 async function readStdinLine(): Promise<string> {

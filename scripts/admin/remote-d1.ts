@@ -16,7 +16,8 @@ export function remoteD1(target: Target): D1Database {
     execute(target, statements.map((s) => s.text()).join('\n')).map((r) => ({
       results: r.results,
       success: true,
-      meta: { changes: 0 },
+      // The deployed D1 reports the rows a statement changed (the cleanup counts its deletes by them).
+      meta: { changes: r.meta?.changes ?? 0 },
     }))
   const statement = (sql: string, params: unknown[] = []) => {
     const self = {

@@ -1,86 +1,100 @@
 /**
  * @module The admin commands for resources (RFC 8707, docs/resources.md): the APIs other than the
  * built-in one that this server issues tokens for. `createresource` checks the URI as the token
- * and authorization endpoints check a `resource` parameter; its scopes are its own names or the server's.
+ * and authorization endpoints check a `resource` parameter, and its scopes (its own names, never the server's);
+ * the statements are the store's (src/store/resources.ts).
  */
-import { resourceScopesProblem, resourceUriProblem } from '../../src/oauth/resources'
-import { type Guard, holds, insertedRow, type Plan } from './plan'
-import { str, UsageError } from './sql'
-
-type Options = Record<string, string | boolean | undefined>
+import { apiResourceUriFor, resourceScopesProblem, resourceUriProblem } from '../../src/oauth/resources'
+import {
+  deleteResourceStatement,
+  insertResourceUnlessTakenStatement,
+  type ResourceRow,
+  selectResources,
+} from '../../src/store/resources'
+import { type Command, firstRow, type Options, optional } from './action'
+import type { Runner } from './runner'
+import { UsageError } from './sql'
 
 const TOKEN_FORMATS = ['opaque', 'jwt'] as const
 
-const option = (opts: Options, name: string): string => {
-  const value = opts[name]
-  return typeof value === 'string' ? value : ''
-}
-
 function uriOption(opts: Options): string {
-  const uri = option(opts, 'uri')
+  const uri = optional(opts, 'uri')
   if (!uri) throw new UsageError('--uri is required')
   const problem = resourceUriProblem(uri)
   if (problem) throw new UsageError(`--uri: ${problem} (RFC 8707 §2)`)
   return uri
 }
 
-const byUri = (uri: string) => `select 1 from resources where uri = ${str(uri)}`
-
 /** A resource row as the commands print it. */
-const describe = (row: Record<string, unknown>) => ({
+const describe = (row: ResourceRow) => ({
   uri: row.uri,
   name: row.name,
   scopes: row.scopes,
-  token_format: row.token_format,
-  access_token_expire_seconds: row.access_token_expire_seconds ?? null,
+  token_format: row.tokenFormat,
+  access_token_expire_seconds: row.accessTokenExpireSeconds ?? null,
 })
 
-const COLUMNS = 'uri, name, scopes, token_format, access_token_expire_seconds'
+/**
+ * The URIs the built-in API answers to for `runner`'s target (src/oauth/resources.ts): API_RESOURCE,
+ * else the ISSUER's origin + "/". With neither set, the issuer is the origin a request reaches:
+ * locally that is `npm start`'s loopback origin (PORT, default 8787); remotely it cannot be known.
+ */
+function builtInApiUris(runner: Runner): string[] {
+  const { API_RESOURCE: apiResource, ISSUER: issuer } = runner.vars
+  if (apiResource || issuer) return [apiResourceUriFor(apiResource, issuer ?? '')]
+  if (runner.target.remote) return []
+  const port = process.env.PORT || '8787'
+  return [`http://127.0.0.1:${port}/`, `http://localhost:${port}/`]
+}
 
-function createResource(opts: Options): Plan {
+/** Whether two absolute URIs name the same thing once parsed (case of scheme and host, default port). */
+const sameUri = (a: string, b: string) => new URL(a).href === new URL(b).href
+
+const createResource: Command['action'] = async (runner, opts) => {
   const uri = uriOption(opts)
-  const scopes = option(opts, 'scopes').split(' ').filter(Boolean)
+  // The built-in API is a resource already, and always: a row for it would shadow its settings.
+  const builtIn = builtInApiUris(runner).find((api) => sameUri(api, uri))
+  if (builtIn) throw new Error(`--uri: ${builtIn} is the built-in users/groups API's URI, a resource already`)
+  const scopes = optional(opts, 'scopes').split(' ').filter(Boolean)
   const scopesProblem = resourceScopesProblem(scopes)
   if (scopesProblem) throw new UsageError(`--scopes: ${scopesProblem}`)
-  const format = option(opts, 'token-format') || 'opaque'
+  const format = optional(opts, 'token-format') || 'opaque'
   if (!(TOKEN_FORMATS as readonly string[]).includes(format)) {
     throw new UsageError(`--token-format: one of ${TOKEN_FORMATS.join(', ')}`)
   }
-  const lifetimeOption = option(opts, 'access-token-expire-seconds')
+  const lifetimeOption = optional(opts, 'access-token-expire-seconds')
   if (lifetimeOption && !/^[1-9]\d{0,8}$/.test(lifetimeOption)) {
     throw new UsageError('--access-token-expire-seconds: a positive number of seconds')
   }
-  const lifetime = lifetimeOption ? Number(lifetimeOption) : null
-  const taken = `a resource "${uri}" already exists`
-  const guards: Guard[] = [{ select: byUri(uri), expect: false, message: taken }]
+  const values = {
+    uri,
+    name: optional(opts, 'name'),
+    scopes: [...new Set(scopes)].join(' '),
+    tokenFormat: format as (typeof TOKEN_FORMATS)[number],
+    accessTokenExpireSeconds: lifetimeOption ? Number(lifetimeOption) : null,
+  }
   return {
-    guards,
-    taken,
-    sql: [
-      `insert into resources (${COLUMNS})
-  select ${str(uri)}, ${str(option(opts, 'name'))}, ${str([...new Set(scopes)].join(' '))}, ${str(format)}, ${lifetime ?? 'null'}
-  where ${holds(guards)}
-  returning ${COLUMNS};`,
-    ],
-    result: (statements) => describe(insertedRow(statements)),
+    statements: [insertResourceUnlessTakenStatement(runner.db, values)],
+    answer: async ([rows]) => {
+      const row = firstRow<ResourceRow>(rows)
+      if (!row) throw new UsageError(`a resource "${uri}" already exists`)
+      return describe(row)
+    },
   }
 }
 
-function listResources(): Plan {
-  return {
-    guards: [],
-    sql: [`select ${COLUMNS} from resources order by id;`],
-    result: (statements) => ({ resources: (statements.at(-1)?.results ?? []).map(describe) }),
-  }
-}
+const listResources: Command['action'] = async (runner) => ({
+  resources: (await selectResources(runner.db).all()).map(describe),
+})
 
-function deleteResource(opts: Options): Plan {
+const deleteResource: Command['action'] = async (runner, opts) => {
   const uri = uriOption(opts)
   return {
-    guards: [{ select: byUri(uri), expect: true, message: `no resource "${uri}"` }],
-    // Grants for it stay until they expire, but can no longer be refreshed (invalid_target).
-    sql: [`delete from resources where uri = ${str(uri)};`],
-    result: () => ({ uri, deleted: true }),
+    statements: [deleteResourceStatement(runner.db, uri)],
+    answer: async ([rows]) => {
+      if (!firstRow(rows)) throw new UsageError(`no resource "${uri}"`)
+      return { uri, deleted: true }
+    },
   }
 }
 
@@ -93,11 +107,11 @@ export const RESOURCE_OPTIONS = {
 } as const
 
 /** The resource commands, for the command table (scripts/admin/commands.ts). */
-export const RESOURCE_COMMANDS = {
+export const RESOURCE_COMMANDS: Record<string, Command> = {
   createresource: {
     options: ['uri', 'name', 'scopes', 'token-format', 'access-token-expire-seconds'],
-    plan: createResource,
+    action: createResource,
   },
-  listresources: { options: [], plan: listResources },
-  deleteresource: { options: ['uri'], plan: deleteResource },
+  listresources: { options: [], action: listResources },
+  deleteresource: { options: ['uri'], action: deleteResource },
 }

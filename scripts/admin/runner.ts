@@ -1,29 +1,35 @@
 /**
  * @module Where the CLI's statements run. Local (default, or `--persist-to`): in this process, on
- * the local D1 and KV Miniflare opens (./local.ts), as one D1 batch (one transaction). Remote
- * (`--remote`): through `wrangler d1 execute --remote`, the statements' SQL text in one call, and
- * KV records deleted with `wrangler kv key delete --remote`.
+ * the local D1 and KV Miniflare opens (./local.ts), a batch as one D1 batch (one transaction).
+ * Remote (`--remote`): through `wrangler d1 execute --remote` (./remote-d1.ts), a batch's SQL text
+ * in one call, and KV records deleted with `wrangler kv key delete --remote`.
  */
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
+import type { BatchItem } from 'drizzle-orm/batch'
 import { systemClock } from '../../src/clock'
 import { readSettings } from '../../src/config'
 import { createDb, type Db } from '../../src/db/client'
 import type { TokenDeps } from '../../src/tokens/deps'
 import { opaqueAccessTokens } from '../../src/tokens/opaque'
-import { applyLocalMigrations, D1Error, execute, type StatementResult, type Target, wrangler } from './d1'
+import { applyLocalMigrations, D1Error, type Target, wrangler } from './d1'
 import { openLocalState } from './local'
 import { remoteD1 } from './remote-d1'
+import { type CliVars, workerVars } from './vars'
 
 /** A database and token store to run the CLI's statements against, local or remote. */
 export type Runner = {
   target: Target
-  /** Runs `;`-terminated SQL statements in order (one batch, one transaction locally); each statement's rows. */
-  run(statements: string[]): Promise<StatementResult[]>
   /** drizzle over the target's D1 (remote: through wrangler, ./remote-d1.ts). */
   db: Db
+  /** The target's D1 itself, for store code that takes one (the cleanup); local calls retried while locked. */
+  d1: D1Database
   /** The token service's dependencies over the target's D1 and KV (remote: each KV delete is a wrangler call). */
   deps: TokenDeps
+  /** The Worker's vars the CLI reads (./vars.ts); `deps.settings` is read from them. */
+  vars: CliVars
+  /** Runs drizzle queries in one D1 batch (locally retried while another process holds the lock). */
+  batch(statements: BatchItem<'sqlite'>[]): Promise<unknown[]>
   close(): Promise<void>
 }
 
@@ -46,34 +52,36 @@ const oneLine = (err: unknown) =>
     .replace(/:\s*SQLITE_[A-Z_]+.*$/s, '')
     .split('\n')[0]!
 
-function settingsForCli(): TokenDeps['settings'] {
-  // The lifetimes do not matter to revocation; the Worker's defaults keep the type whole.
-  return readSettings({})
-}
-
-const depsOver = (db: Db, kv: KVNamespace): TokenDeps => ({
+const depsOver = (db: Db, kv: KVNamespace, vars: CliVars): TokenDeps => ({
   db,
   kv,
   clock: systemClock,
-  settings: settingsForCli(),
+  settings: readSettings(vars),
   accessTokens: opaqueAccessTokens(kv, systemClock),
 })
 
 /** Opens the runner for `target`; locally, pending migrations are applied first (a fresh clone works). */
 export async function openRunner(target: Target): Promise<Runner> {
+  const vars = workerVars(target)
   if (target.remote) {
     // `wrangler kv key delete` names the binding; deleting an absent key is not an error.
     const kv = {
       delete: async (key: string) => void wrangler(target, ['kv', 'key', 'delete', key, '--binding', 'TOKENS']),
     } as unknown as KVNamespace
-    const db = createDb(remoteD1(target))
-    return {
-      target,
-      db,
-      deps: depsOver(db, kv),
-      run: async (s) => execute(target, s.join('\n')),
-      close: async () => {},
+    const d1 = remoteD1(target)
+    const db = createDb(d1)
+    const batch = async (statements: BatchItem<'sqlite'>[]) => {
+      try {
+        return await db.batch(statements as [never, ...never[]])
+      } catch (err) {
+        const message = err instanceof D1Error ? err.message : oneLine(err)
+        if (/no such table/.test(message)) {
+          throw new D1Error(`${message} (apply the migrations first: npx wrangler d1 migrations apply DB --remote)`)
+        }
+        throw err instanceof D1Error ? err : new D1Error(message)
+      }
     }
+    return { target, db, d1, deps: depsOver(db, kv, vars), vars, batch, close: async () => {} }
   }
   const state = await openLocalState(target.persistTo)
   try {
@@ -86,22 +94,25 @@ export async function openRunner(target: Target): Promise<Runner> {
   return {
     target,
     db,
-    deps: depsOver(db, state.kv),
-    run: (statements) => withLockRetry(() => batch(state.d1, statements)),
+    d1: retryingWhileLocked(state.d1),
+    deps: depsOver(db, state.kv, vars),
+    vars,
+    batch: (statements) => withLockRetry(() => db.batch(statements as [never, ...never[]])),
     close: state.dispose,
   }
 }
 
-async function batch(d1: D1Database, statements: string[]): Promise<StatementResult[]> {
-  try {
-    const results = await d1.batch(statements.map((s) => d1.prepare(s)))
-    return results.map((r) => ({ results: (r.results ?? []) as Record<string, unknown>[], success: r.success }))
-  } catch (err) {
-    throw new D1Error(oneLine(err))
-  }
+/** `d1` whose single statements (`prepare(…).run()`, what the cleanup runs) are retried while the database is locked. */
+function retryingWhileLocked(d1: D1Database): D1Database {
+  return {
+    prepare: (query: string) => {
+      const statement = d1.prepare(query)
+      return { run: () => withLockRetry(() => statement.run()) }
+    },
+  } as unknown as D1Database
 }
 
-/** Runs `work`, again after a pause while the local database is locked by another process. */
+/** Runs `work`, again after a pause while the local database is locked by another process; failures as D1Error. */
 export async function withLockRetry<T>(work: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {

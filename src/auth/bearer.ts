@@ -19,7 +19,7 @@ import { readText } from '../http/body'
 import { readBearerToken } from '../http/bearer-token'
 import { accessTokensFor } from '../tokens/deps'
 import { readJwtClaims, looksLikeJwt } from '../tokens/jwt'
-import { signingKeysFor } from '../oidc/keys'
+import { signingKeys } from '../oidc/keys'
 import { issuerUrl } from '../oauth/issuer'
 import { systemClock } from '../clock'
 import type { AccessTokenInfo } from '../store/tokens'
@@ -134,7 +134,7 @@ const EXPIRED = { code: 'invalid_token', description: 'The access token has expi
  */
 async function readUserJwt(c: Context<AppEnv>, token: string): Promise<BearerAuth | undefined> {
   if (!looksLikeJwt(token)) return undefined
-  const claims = await readJwtClaims(token, await signingKeysFor(c.env), systemClock, issuerUrl(c))
+  const claims = await readJwtClaims(token, () => signingKeys(c.env), systemClock, issuerUrl(c))
   if (claims === null) throw new BearerRefused(401, INVALID_TOKEN)
   if (claims === 'expired') throw new BearerRefused(401, EXPIRED)
   if (claims.grantId === null) return undefined

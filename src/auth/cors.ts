@@ -16,14 +16,16 @@
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
-import { anyApplicationListsOrigin, type Application, findApplicationByClientId } from '../store/applications'
+import {
+  allowedOriginList,
+  anyApplicationListsOrigin,
+  type Application,
+  findApplicationByClientId,
+} from '../store/applications'
 import type { BearerAuth } from './bearer'
 
 /** A serialized origin: scheme, host and optional port, nothing else ("null" is never allowed). */
 const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?:\/\/\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$/
-
-/** The origins an application lists (space-separated; any whitespace accepted). */
-const allowedOriginList = (value: string) => value.split(/\s+/).filter(Boolean)
 
 const anyApplicationAllows = (c: Context<AppEnv>, origin: string) => anyApplicationListsOrigin(c.get('db'), origin)
 
@@ -32,7 +34,7 @@ async function requestAllows(c: Context<AppEnv>, origin: string): Promise<boolea
   const auth = c.get('auth') as BearerAuth | undefined
   // By client_id: a JWT read from its claims alone (the API's) carries no application row id.
   const app = client ?? (auth ? await findApplicationByClientId(c.get('db'), auth.clientId) : undefined)
-  if (app) return allowedOriginList(app.allowedOrigins).includes(origin)
+  if (app) return allowedOriginList(app).includes(origin)
   return !client && !auth && anyApplicationAllows(c, origin)
 }
 

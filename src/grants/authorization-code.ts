@@ -99,7 +99,12 @@ export const authorizationCodeGrant = defineGrant({
     // OpenID Connect Core §3.1.3.3: a grant with `openid` also gets an id_token. It is signed before
     // anything is stored, so a missing signing key fails the exchange with nothing spent or stored.
     if (scopeSet(code.scope).has('openid')) {
-      const signer = { keys: await signingKeys(c), issuer: issuerUrl(c), clock: deps.clock, settings: deps.settings }
+      const signer = {
+        keys: await signingKeys(c.env),
+        issuer: issuerUrl(c),
+        clock: deps.clock,
+        settings: deps.settings,
+      }
       grant.response.id_token = await signIdToken(signer, {
         userId: user!.id,
         clientId: app.clientId,
@@ -108,8 +113,7 @@ export const authorizationCodeGrant = defineGrant({
         accessToken: grant.access.token,
       })
     }
-    if (!(await spendCodeIntoFamily(c.env.DB, codeHash, grant.family, deps.clock)))
-      return revokeReplayed(deps, codeHash)
+    if (!(await spendCodeIntoFamily(deps.db, codeHash, grant.family, deps.clock))) return revokeReplayed(deps, codeHash)
     const response = await storeUserGrant(deps, grant)
     await withdrawIfRevoked(deps, grant.family.id, grant.access.hash)
     return response

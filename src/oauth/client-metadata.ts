@@ -40,6 +40,7 @@ export type ClientFields = Pick<
   | 'clientType'
   | 'authorizationGrantType'
   | 'redirectUris'
+  | 'allowedOrigins'
   | 'name'
   | 'tokenEndpointAuthMethod'
   | 'jwks'
@@ -202,6 +203,19 @@ function grantOf(input: Record<string, unknown>, passwordGrantEnabled: boolean):
   return grant
 }
 
+/**
+ * The CORS origins of a client that registered itself: those of its http(s) redirect URIs. Such a
+ * client cannot list origins (RFC 7591 has no field for them), and a browser-based one (an SPA, MCP
+ * Inspector) runs where it is redirected to, so this lets it read the token endpoint's answers
+ * (src/auth/cors.ts) while every other origin stays refused. Custom schemes have no origin.
+ */
+function originsOf(redirectUris: readonly string[]): string {
+  const origins = redirectUris
+    .map((uri) => new URL(uri))
+    .filter((url) => url.protocol === 'https:' || url.protocol === 'http:')
+  return [...new Set(origins.map((url) => url.origin))].join(' ')
+}
+
 /** The metadata checked, and the application row's columns it decides; throws the RFC 7591 error for the first problem. */
 export function readClientMetadata(
   input: unknown,
@@ -263,6 +277,7 @@ export function readClientMetadata(
       clientType,
       authorizationGrantType: grant,
       redirectUris: redirectUris.join(' '),
+      allowedOrigins: originsOf(redirectUris),
       name: metadata.client_name ?? '',
       tokenEndpointAuthMethod: method,
       jwks: jwks ? JSON.stringify(jwks) : null,

@@ -51,7 +51,12 @@ export type AccessTarget = { aud: ResourceUris; format: 'opaque' | 'jwt'; expire
 
 /** The built-in API's resource URI: `API_RESOURCE`, else the issuer's origin with a "/" path. */
 export function apiResourceUri(c: Context<AppEnv>): string {
-  return c.env.API_RESOURCE || `${new URL(issuerUrl(c)).origin}/`
+  return apiResourceUriFor(c.env.API_RESOURCE, issuerUrl(c))
+}
+
+/** The built-in API's resource URI from plain inputs (the admin CLI has no request): see apiResourceUri. */
+export function apiResourceUriFor(apiResource: string | undefined, issuer: string): string {
+  return apiResource || `${new URL(issuer).origin}/`
 }
 
 const builtInApi = (uri: string): Resource => ({

@@ -5,10 +5,8 @@
  * id_tokens signed before a rotation still verify. `npm run oidc:keygen` makes the value (README).
  * No key is ever generated here: a Worker without the secret refuses to sign, loudly.
  */
-import type { Context } from 'hono'
 import { calculateJwkThumbprint, importJWK, type JWK } from 'jose'
-import type { AppEnv } from '../env'
-import { log } from '../log'
+import { ConfigurationError } from '../errors'
 
 /** The one algorithm id_tokens are signed with (OpenID Connect Core §15.1: RS256 MUST be supported). */
 export const ID_TOKEN_ALG = 'RS256'
@@ -18,10 +16,13 @@ export type PublicJwk = { kty: 'RSA'; kid: string; use: 'sig'; alg: typeof ID_TO
 
 export type SigningKeys = { kid: string; key: CryptoKey; jwks: PublicJwk[] }
 
-/** The secret is absent or unusable. Its message names what is wrong, never key material. */
-class OidcKeysUnavailable extends Error {
-  constructor(readonly reason: string) {
-    super(reason)
+/**
+ * The secret is absent or unusable. Its reason names what is wrong, never key material; the
+ * surface's error handler logs it as `oidc_keys_unavailable` and answers 500.
+ */
+class OidcKeysUnavailable extends ConfigurationError {
+  constructor(reason: string) {
+    super('oidc_keys_unavailable', reason)
     this.name = 'OidcKeysUnavailable'
   }
 }
@@ -73,26 +74,17 @@ async function load(raw: string): Promise<SigningKeys> {
 let cached: { raw: string; keys: Promise<SigningKeys> } | undefined
 
 /**
- * The signing keys from the Worker's bindings, or OidcKeysUnavailable; for code without a request
- * (the token service signs JWT access tokens with them, RFC 9068).
+ * The signing keys from the Worker's bindings (the `OIDC_PRIVATE_KEYS` secret), or
+ * OidcKeysUnavailable. No request needed: the token endpoint signs id_tokens with them, the token
+ * service JWT access tokens (RFC 9068), and discovery publishes their JWKS.
  */
-export async function signingKeysFor(env: Env): Promise<SigningKeys> {
+export async function signingKeys(env: Env): Promise<SigningKeys> {
   const raw = readSecret(env)
   if (cached?.raw !== raw) cached = { raw, keys: load(raw) }
   try {
     return await cached.keys
   } catch (err) {
     cached = undefined
-    throw err
-  }
-}
-
-/** The signing keys, or OidcKeysUnavailable (logged with its reason, answered as a 500). */
-export async function signingKeys(c: Context<AppEnv>): Promise<SigningKeys> {
-  try {
-    return await signingKeysFor(c.env)
-  } catch (err) {
-    if (err instanceof OidcKeysUnavailable) log(c, 'error', { event: 'oidc_keys_unavailable', reason: err.reason })
     throw err
   }
 }

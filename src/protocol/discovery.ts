@@ -79,4 +79,6 @@ for (const path of METADATA_PATHS) {
 }
 
 discoveryRoutes.use('/o/.well-known/jwks.json', cors({ origin: '*', allowMethods: ['GET'] }))
-discoveryRoutes.get('/o/.well-known/jwks.json', async (c) => c.json({ keys: (await signingKeys(c)).jwks }, 200, CACHE))
+discoveryRoutes.get('/o/.well-known/jwks.json', async (c) =>
+  c.json({ keys: (await signingKeys(c.env)).jwks }, 200, CACHE),
+)

@@ -55,7 +55,10 @@ export const selectGroups = (db: Db) =>
 export const selectGroupByName = (db: Db, name: string) =>
   db.select({ id: groups.id, name: groups.name }).from(groups).where(eq(groups.name, name))
 
-/** Every application, with its owner's username (null for an application without owner), by id. */
+/**
+ * Every application, with its owner's username (null for an application without owner) and how it
+ * was registered (by a person, or by itself: RFC 7591 or a Client ID Metadata Document), by id.
+ */
 export const selectApplications = (db: Db) =>
   db
     .select({
@@ -66,6 +69,7 @@ export const selectApplications = (db: Db) =>
       clientType: applications.clientType,
       grantType: applications.authorizationGrantType,
       skipAuthorization: applications.skipAuthorization,
+      registration: applications.registration,
     })
     .from(applications)
     .leftJoin(users, eq(users.id, applications.userId))

@@ -35,7 +35,14 @@ export function findApplication(db: Db, id: number): Promise<Application | undef
   return byId(db).get({ id })
 }
 
-export const redirectUriList = (app: Pick<Application, 'redirectUris'>) => app.redirectUris.split(/\s+/).filter(Boolean)
+/** The items of a space-separated list column (redirect URIs, allowed origins); any whitespace is accepted. */
+const listItems = (value: string) => value.split(/\s+/).filter(Boolean)
+
+/** The redirect URIs an application registered. */
+export const redirectUriList = (app: Pick<Application, 'redirectUris'>) => listItems(app.redirectUris)
+
+/** The origins an application lists for CORS (src/auth/cors.ts). */
+export const allowedOriginList = (app: Pick<Application, 'allowedOrigins'>) => listItems(app.allowedOrigins)
 
 /**
  * The fields an owner edits on the self-service application pages. Not `skipAuthorization`: an

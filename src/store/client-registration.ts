@@ -20,6 +20,13 @@ export async function isInitialAccessTokenValid(db: Db, tokenHash: string, now: 
 }
 
 /**
+ * The insert of an initial access token (RFC 7591 §3) an administrator issues (a statement: it
+ * returns the row). Only its digest is stored; it may be used until `expiresAt`.
+ */
+export const insertInitialAccessTokenStatement = (db: Db, values: typeof initialAccessTokens.$inferInsert) =>
+  db.insert(initialAccessTokens).values(values).returning()
+
+/**
  * Counts one registration under `key` in a fixed window of `windowSeconds` (the rate_limits table,
  * cleaned by the cron) and returns the count, in one statement: concurrent requests are counted
  * one after another. The count stops at limit + 1, so a flood does not grow it.

@@ -28,12 +28,9 @@ export async function burnCode(db: Db, codeHash: string, clock: Clock): Promise<
  * the grant to revoke. False if the code was spent already. (Raw SQL: drizzle cannot batch an
  * INSERT … SELECT guarded by the UPDATE before it.)
  */
-export async function spendCodeIntoFamily(
-  d1: D1Database,
-  codeHash: string,
-  family: NewFamily,
-  clock: Clock,
-): Promise<boolean> {
+export async function spendCodeIntoFamily(db: Db, codeHash: string, family: NewFamily, clock: Clock): Promise<boolean> {
+  // drizzle's own D1 client (the request's, behind the storage guard): drizzle cannot batch raw SQL.
+  const d1 = db.$client
   const [spent] = await d1.batch([
     d1
       .prepare('update authorization_codes set used_at = ?, family_id = ? where code_hash = ? and used_at is null')

@@ -152,11 +152,16 @@ export async function pageOfUsersSeenBy(
 }
 
 /**
- * Inserts a user unless the username is taken; undefined when it is. The unique index decides
- * between concurrent creations of one username: exactly one wins.
+ * The insert of a user that does nothing when the username is taken (a statement: it returns the
+ * row, or none). The unique index decides between concurrent creations of one username: exactly
+ * one wins, and the statement pasted twice inserts once.
  */
+export const insertUserUnlessTakenStatement = (db: Db, values: typeof users.$inferInsert) =>
+  db.insert(users).values(values).onConflictDoNothing({ target: users.username }).returning()
+
+/** Inserts a user unless the username is taken; undefined when it is (insertUserUnlessTakenStatement). */
 export function insertUserUnlessTaken(db: Db, values: typeof users.$inferInsert): Promise<User | undefined> {
-  return db.insert(users).values(values).onConflictDoNothing({ target: users.username }).returning().get()
+  return insertUserUnlessTakenStatement(db, values).get()
 }
 
 /** Records a successful sign-in (Django's `last_login`). */
@@ -165,12 +170,18 @@ export async function recordSignIn(db: Db, userId: number, clock: Clock): Promis
 }
 
 /**
- * Sets a new password hash and ends every session of the user, in one D1 batch: never a new
- * password with the old sessions still alive.
+ * The statements that set a new password hash and end every session of the user, for one D1
+ * batch: never a new password with the old sessions still alive. The second returns the sessions
+ * it ended.
  */
-export async function replacePassword(db: Db, userId: number, passwordHash: string): Promise<void> {
-  await db.batch([
+export const replacePasswordStatements = (db: Db, userId: number, passwordHash: string) =>
+  [
     db.update(users).set({ password: passwordHash }).where(eq(users.id, userId)),
-    db.delete(sessions).where(eq(sessions.userId, userId)),
-  ])
+    db.delete(sessions).where(eq(sessions.userId, userId)).returning({ idHash: sessions.idHash }),
+  ] as const
+
+/** Sets a new password hash and ends every session of the user, in one D1 batch; the number of sessions ended. */
+export async function replacePassword(db: Db, userId: number, passwordHash: string): Promise<number> {
+  const [, ended] = await db.batch(replacePasswordStatements(db, userId, passwordHash))
+  return ended.length
 }

@@ -6,7 +6,7 @@
 import { type Clock, systemClock } from '../clock'
 import { readSettings, type Settings } from '../config'
 import type { Db } from '../db/client'
-import { signingKeysFor } from '../oidc/keys'
+import { signingKeys } from '../oidc/keys'
 import type { AccessTokenFormat } from './format'
 import { jwtAccessTokens, looksLikeJwt } from './jwt'
 import { opaqueAccessTokens } from './opaque'
@@ -29,7 +29,7 @@ export type TokenDeps = {
  */
 export function accessTokensFor(env: Env, issuer?: string): AccessTokenFormat {
   const opaque = opaqueAccessTokens(env.TOKENS, systemClock)
-  const jwt = jwtAccessTokens(env.TOKENS, systemClock, () => signingKeysFor(env), issuer)
+  const jwt = jwtAccessTokens(env.TOKENS, systemClock, () => signingKeys(env), issuer)
   return {
     newId: opaque.newId,
     mint: (info, id, options) => (options?.format === 'jwt' ? jwt : opaque).mint(info, id, options),

@@ -21,7 +21,7 @@ import { newId } from './opaque'
 /** RFC 9068 §2.1: the `typ` header of a JWT access token. */
 export const AT_JWT_TYPE = 'at+jwt'
 
-// The verifier for a key set, made once per key set (signingKeysFor keeps one per isolate): making
+// The verifier for a key set, made once per key set (signingKeys keeps one per isolate): making
 // it per request imported the RSA public key again on every bearer check.
 const verifiers = new WeakMap<SigningKeys, ReturnType<typeof createLocalJWKSet>>()
 function verifierFor(keys: SigningKeys) {
@@ -59,20 +59,20 @@ export type JwtClaims = {
 }
 
 /**
- * Verifies a presented JWT access token against `keys` (signature, `typ`, `alg`, `exp` by `clock`,
+ * Verifies a presented JWT access token against `keys()` (signature, `typ`, `alg`, `exp` by `clock`,
  * and `iss` when `issuer` is given) and returns its claims: null when it is not a valid token of
  * ours, 'expired' past its `exp`. Costs no storage: a user's token must still be checked against
  * its grant in D1 before anything is answered for it.
  */
 export async function readJwtClaims(
   token: string,
-  keys: SigningKeys,
+  keys: () => Promise<SigningKeys>,
   clock: Clock,
   issuer?: string,
 ): Promise<JwtClaims | 'expired' | null> {
   let payload: Record<string, unknown>
   try {
-    const verified = await jwtVerify(token, verifierFor(keys), {
+    const verified = await jwtVerify(token, verifierFor(await keys()), {
       typ: AT_JWT_TYPE,
       algorithms: [ID_TOKEN_ALG],
       currentDate: new Date(clock.now() * 1000),
@@ -140,7 +140,7 @@ export function jwtAccessTokens(
     },
     store: (token) => putAccessToken(kv, token.hash, token.info, clock),
     async read(token) {
-      const claims = await readJwtClaims(token, await keys(), clock)
+      const claims = await readJwtClaims(token, keys, clock)
       if (claims === null || claims === 'expired') return claims
       // The record, not the claims, is what this read trusts: it is gone once the token is revoked.
       const info = await readAccessTokenByHash(kv, claims.hash, clock)

@@ -9,9 +9,10 @@
 import { env } from 'cloudflare:workers'
 import { decodeJwt, generateKeyPair, SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { signingKeysFor } from '../../src/oidc/keys'
+import { signingKeys } from '../../src/oidc/keys'
 import { tokenDepsFor } from '../../src/tokens/deps'
 import { revokeAll } from '../../src/tokens/revoke-all'
+import { callWith } from '../helpers/faults'
 import { apiJwtGrant, clientAuth, passwordToken, refresh } from '../helpers/grants'
 import { call, ORIGIN, RESOURCE_METADATA, read } from '../helpers/http'
 import { createResource, db, unique } from '../helpers/seed'
@@ -32,7 +33,7 @@ const userRead = (pk: number, token: string) => call(`/users/${pk}/`, { token })
 
 /** The token's claims signed again, changed by `change`, with `key` (ours unless given) and `kid`. */
 async function resigned(token: string, change: Record<string, unknown> = {}, key?: CryptoKey) {
-  const ours = await signingKeysFor(env)
+  const ours = await signingKeys(env)
   return new SignJWT({ ...decodeJwt(token), ...change })
     .setProtectedHeader({ alg: 'RS256', kid: ours.kid, typ: 'at+jwt' })
     .sign(key ?? ours.key)
@@ -128,6 +129,14 @@ describe('a user’s JWT access token at the built-in API', () => {
     await expectRefused(await userRead(first.user.id, await resigned(first.token, { grant_id: otherGrant })))
     await expectRefused(await userRead(first.user.id, await resigned(first.token, { sub: String(stranger.user.id) })))
     await expectRefused(await userRead(first.user.id, await resigned(first.token, { iss: 'https://other.example' })))
+  })
+
+  it('is 401 invalid_token, not a 500, when this deployment has no signing keys', async () => {
+    const { user, token } = await apiJwtGrant()
+    const res = await callWith({ OIDC_PRIVATE_KEYS: '' }, `/users/${user.id}/`, {
+      headers: { Authorization: `Bearer ${token}` },
+    })
+    await expectRefused(res)
   })
 
   it('is refused as expired past its exp', async () => {

@@ -74,6 +74,30 @@ describe('responses', () => {
     expect(theirs.headers.get('vary')).toContain('Origin')
   })
 
+  it('a client that registered itself (RFC 7591) gets its redirect URIs’ origins, and only those', async () => {
+    const { origin: anotherApps } = await setup()
+    const spa = uniqueOrigin()
+    const registered = await read(
+      await call('/o/register/', {
+        json: { redirect_uris: [`${spa}/callback`, `${spa}/other`], token_endpoint_auth_method: 'none' },
+        headers: { 'CF-Connecting-IP': '203.0.113.77' },
+      }),
+    )
+    expect(registered.status).toBe(201)
+    const clientId = (registered.body as { client_id: string }).client_id
+    expect((await preflight('/o/token/', spa)).headers.get('access-control-allow-origin')).toBe(spa)
+    const exchange = (origin: string) =>
+      call('/o/token/', {
+        form: { grant_type: 'authorization_code', client_id: clientId, code: 'nope', redirect_uri: `${spa}/callback` },
+        headers: { Origin: origin },
+      })
+    const mine = await exchange(spa)
+    expect(mine.status).toBe(400)
+    expect(mine.headers.get('access-control-allow-origin')).toBe(spa)
+    // An origin another application lists is not this client's.
+    expect((await exchange(anotherApps)).headers.get('access-control-allow-origin')).toBeNull()
+  })
+
   it('an error before any client is known is readable by a listed origin, so the page can see why', async () => {
     const { origin } = await setup()
     const res = await call('/o/token/', { form: { grant_type: 'password' }, headers: { Origin: origin } })

@@ -1,27 +1,64 @@
-// The admin CLI as an operator runs it (a child process), against the same local D1 and KV the dev
-// server reads; what it seeds is then used through the server's HTTP API, and what it revokes is
-// refused by it.
+// The admin CLI against the same local D1 and KV the dev server reads; what it seeds is then used
+// through the server's HTTP API, and what it revokes is refused by it. Most commands run in this
+// process (runCli, the very function the `npm run admin` process runs) on one shared runner, so the
+// file pays for one Miniflare start instead of one Node, tsx and Miniflare start per command; what
+// only a real process shows (exit codes, stdin, a fresh state's migrations, the vars read from the
+// environment) is checked with a handful of real CLI processes.
 import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { sha256Hex } from '../../src/crypto/token'
+import { openLocalState, type LocalState } from '../../scripts/admin/local'
+import { runCli } from '../../scripts/admin/main'
 import { openRunner, type Runner } from '../../scripts/admin/runner'
+import type { CliVars } from '../../scripts/admin/vars'
 import { fullwidth } from '../helpers/spellings'
 
 type Run = { code: number; stdout: string; stderr: string }
 
-/** Runs the CLI (`node --import tsx`, as `npm run admin` without npm's start-up), optionally feeding stdin. */
-function admin(args: string[], persistTo = inject('persistTo'), stdin?: string): Promise<Run> {
+/** Runs the CLI as a process (`node --import tsx`, as `npm run admin` without npm's start-up), optionally feeding stdin. */
+function spawnAdmin(args: string[], options: { persistTo?: string; stdin?: string; env?: CliVars } = {}): Promise<Run> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
-      ['--import', 'tsx', 'scripts/admin.ts', '--persist-to', persistTo, ...args],
+      ['--import', 'tsx', 'scripts/admin.ts', '--persist-to', options.persistTo ?? inject('persistTo'), ...args],
+      { env: { ...process.env, ...options.env } },
       (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
     )
-    child.stdin!.end(stdin ?? '')
+    child.stdin!.end(options.stdin ?? '')
   })
+}
+
+// The dev server's local D1 and KV: a runner for the CLI's in-process runs, and plain SQL behind their backs.
+let local: Runner
+let state: LocalState
+beforeAll(async () => {
+  ;[local, state] = await Promise.all([
+    openRunner({ remote: false, persistTo: inject('persistTo') }),
+    openLocalState(inject('persistTo')),
+  ])
+})
+afterAll(async () => {
+  await local?.close()
+  await state?.dispose()
+})
+
+/**
+ * Runs the CLI in this process on the shared runner (`vars` over the target's own): the exit code
+ * and the lines it wrote, as a process would have printed them.
+ */
+async function admin(args: string[], vars: CliVars = {}): Promise<Run> {
+  const out: string[] = []
+  const err: string[] = []
+  const code = await runCli(['--persist-to', inject('persistTo'), ...args], {
+    out: (line) => out.push(`${line}\n`),
+    err: (line) => err.push(`${line}\n`),
+    openRunner: async () => ({ ...local, vars: { ...local.vars, ...vars }, close: async () => {} }),
+  })
+  return { code, stdout: out.join(''), stderr: err.join('') }
 }
 
 /** `--json`: exit 0, and stdout is exactly one JSON object on one line, stderr empty. */
@@ -32,16 +69,10 @@ async function adminJson(...args: string[]): Promise<Record<string, unknown>> {
   return JSON.parse(run.stdout)
 }
 
-// The dev server's local D1 and KV, opened in this process as the CLI opens them (plain SQL behind their backs).
-let local: Runner
-beforeAll(async () => {
-  local = await openRunner({ remote: false, persistTo: inject('persistTo') })
-})
-afterAll(() => local?.close())
-
 /** Rows of each statement, run in one batch against the dev server's local D1. */
 async function d1(...statements: string[]): Promise<Record<string, unknown>[][]> {
-  return (await local.run(statements)).map((s) => s.results)
+  const results = await state.d1.batch(statements.map((s) => state.d1.prepare(s)))
+  return results.map((r) => r.results as Record<string, unknown>[])
 }
 
 const api = (path: string, init?: RequestInit) => fetch(`${inject('baseUrl')}${path}`, init)
@@ -61,19 +92,35 @@ const admin1 = `admin-${suffix}`
 const staff1 = `staff.member+${suffix}`
 const group = `editors ${suffix}`
 
-// Every command starts Node and Miniflare (1–3 s, more on a busy machine); some tests run six or more.
 describe('admin CLI', { timeout: 240_000 }, () => {
-  it('works on a fresh state: it applies the migrations first', async () => {
+  it("as a process: applies a fresh state's migrations first, exits 2 on bad input and 1 on a refusal", async () => {
     const fresh = mkdtempSync(join(tmpdir(), 'eot-admin-'))
     try {
-      const run = await admin(['--json', 'creategroup', 'first'], fresh)
-      expect(run).toEqual({ code: 0, stdout: '{"id":1,"name":"first"}\n', stderr: '' })
+      const [created, bad, builtIn] = await Promise.all([
+        spawnAdmin(['--json', 'creategroup', 'first'], { persistTo: fresh }),
+        spawnAdmin(['--json', 'frobnicate']),
+        // The built-in API's URI (API_RESOURCE, read from the environment) is a resource already (exit 1).
+        spawnAdmin(['--json', 'createresource', '--uri', `${inject('baseUrl')}/`], {
+          env: { API_RESOURCE: `${inject('baseUrl')}/` },
+        }),
+      ])
+      expect(created).toEqual({ code: 0, stdout: '{"id":1,"name":"first"}\n', stderr: '' })
+      expect(bad).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: expect.stringMatching(/^error: unknown command "frobnicate" [^\n]*\n$/),
+      })
+      expect(builtIn).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `error: --uri: ${inject('baseUrl')}/ is the built-in users/groups API's URI, a resource already\n`,
+      })
     } finally {
       rmSync(fresh, { recursive: true, force: true })
     }
   })
 
-  it('--print-sql prints the guarded SQL and changes nothing', async () => {
+  it("--print-sql prints the store's SQL, which pasted twice inserts once, and changes nothing", async () => {
     const run = await admin([
       '--print-sql',
       'createuser',
@@ -84,11 +131,14 @@ describe('admin CLI', { timeout: 240_000 }, () => {
     ])
     expect(run.code).toBe(0)
     expect(run.stdout).toMatch(
-      /^insert into users \(.*\)\n {2}select .*\n {2}where not exists \(select 1 from users where username = 'printed-[0-9a-z]+'\)\n {2}returning id, username;\n$/,
+      /^insert into "users" \([^\n]*\) values \(null, 'printed-[0-9a-z]+', [^\n]*\) on conflict \("users"."username"\) do nothing returning [^\n]*;\n$/,
     )
     expect(run.stdout).toContain("'$scrypt$ln=14,r=8,p=5$") // the password only as its hash
     expect(run.stdout).not.toContain('quiet mountain river')
     expect(await d1(`select count(*) as n from users where username = 'printed-${suffix}'`)).toEqual([[{ n: 0 }]])
+    // Pasted into the D1 console twice: the second insert does nothing.
+    await d1(run.stdout, run.stdout)
+    expect(await d1(`select count(*) as n from users where username = 'printed-${suffix}'`)).toEqual([[{ n: 1 }]])
 
     // An application's secret cannot be read back from its SQL (only the digest is there): stderr shows it once.
     const app = await admin([
@@ -103,9 +153,10 @@ describe('admin CLI', { timeout: 240_000 }, () => {
     ])
     const [, clientId, secret] = /^client_id: (\S+)\nclient_secret: (\S+) \(shown this once/.exec(app.stderr) ?? []
     expect(app.stdout).toContain(
-      `select '${clientId}', '${sha256Hex(secret!)}', 'pasted', null, 'confidential', 'password'`,
+      `values (null, '${clientId}', '${sha256Hex(secret!)}', 'pasted', null, 'confidential', 'password', '', '', 0,`,
     )
     expect(app.stdout).not.toContain(secret)
+    expect(await d1(`select count(*) as n from applications where client_id = '${clientId}'`)).toEqual([[{ n: 0 }]])
   })
 
   it('createapp --skip-authorization sets the flag the application pages never offer', async () => {
@@ -293,11 +344,11 @@ describe('admin CLI', { timeout: 240_000 }, () => {
     // Django's password validators, every problem on the one line.
     [
       ['createuser', '--username', `weak-${suffix}`, '--password', '1'],
-      /^error: --password: This password is too short\. It must contain at least 8 characters\. This password is entirely numeric\.$/,
+      /^error: --password: This password is too short. It must contain at least 8 characters. This password is entirely numeric.$/,
     ],
     [
       ['createsuperuser', '--username', `weak-${suffix}`, '--email', 'a@example.com', '--password', `WEAK-${suffix}`],
-      /^error: --password: The password is too similar to the username\.$/,
+      /^error: --password: The password is too similar to the username.$/,
     ],
     [['creategroup', group], new RegExp(`^error: a group named "${group}" already exists$`)],
     [
@@ -320,7 +371,7 @@ describe('admin CLI', { timeout: 240_000 }, () => {
     ],
     [
       ['createapp', '--name', 'x', '--client-type', 'confidential', '--grant-type', 'implicit'],
-      /^error: --grant-type: .* One of: authorization-code, password, client-credentials\.$/,
+      /^error: --grant-type: .* One of: authorization-code, password, client-credentials.$/,
     ],
     [
       ['createapp', '--name', 'x', '--client-type', 'public', '--grant-type', 'client-credentials'],
@@ -360,7 +411,7 @@ describe('admin CLI', { timeout: 240_000 }, () => {
     ],
     [
       ['changepassword', '--username', admin1, '--password', '12345678901'],
-      /^error: --password: This password is entirely numeric\.$/,
+      /^error: --password: This password is entirely numeric.$/,
     ],
     [['creategroup', 'g', '--staff'], /^error: creategroup does not take --staff$/],
     [['deactivateuser', '--username', `nobody-${suffix}`], /^error: no user named "nobody-/],
@@ -372,11 +423,22 @@ describe('admin CLI', { timeout: 240_000 }, () => {
     ],
     [['createuser', '--username', `pw-${suffix}`], /^error: --password or --password-stdin is required$/],
     [['frobnicate'], /^error: unknown command "frobnicate"/],
+    [['creategroup', 'nul\0name'], /^error: values must not contain NUL characters$/],
   ])('refuses %j: non-zero exit, one line on stderr, nothing on stdout', async (args, message) => {
     const run = await admin(['--json', ...args])
     expect(run.code).toBe(2)
     expect(run.stdout).toBe('')
     expect(run.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(message)])
+  })
+
+  it('of concurrent creations of one name, exactly one succeeds; the others are refused as taken', async () => {
+    const name = `raced ${suffix}`
+    const runs = await Promise.all(Array.from({ length: 4 }, () => admin(['--json', 'creategroup', name])))
+    expect(runs.map((r) => r.code).sort()).toEqual([0, 2, 2, 2])
+    expect(runs.filter((r) => r.code === 2).map((r) => r.stderr)).toEqual(
+      Array(3).fill(`error: a group named "${name}" already exists\n`),
+    )
+    expect(await d1(`select count(*) as n from groups where name = '${name}'`)).toEqual([[{ n: 1 }]])
   })
 
   it('writes nothing for a refused password', async () => {
@@ -445,35 +507,48 @@ describe('admin CLI', { timeout: 240_000 }, () => {
     expect((await grant('the second password')).status).toBe(200)
   })
 
-  it('cleanup deletes a backlog larger than one batch, and keeps what still counts', async () => {
+  it('cleanup, as the cron: a backlog larger than one batch, and self-registered clients unused for UNUSED_CLIENT_DAYS', async () => {
     // 1,200 rate-limit windows long over (one statement deletes at most 1,000), and one current.
     await d1(`insert into rate_limits (key, window_start, failures)
       with recursive n(i) as (select 1 union all select i + 1 from n where i < 1200)
       select 'old-${suffix}-' || i, 0, 1 from n`)
     await d1(`insert into rate_limits (key, window_start, failures) values ('now-${suffix}', unixepoch(), 1)`)
-    const answer = await adminJson('cleanup')
-    expect((answer.deleted as Record<string, number>).rate_limits).toBeGreaterThanOrEqual(1200)
+    // Clients last used 3 days and 1 day ago, and one a person registered 100 days ago and never used.
+    const client = (id: string, registration: string, at: string) =>
+      `insert into applications (client_id, name, client_type, authorization_grant_type, registration, last_used_at, created)
+       values ('${id}-${suffix}', '${id}', 'public', 'authorization-code', '${registration}', ${at}, ${at})`
+    await d1(
+      client('stale', 'dynamic', 'unixepoch() - 3 * 86400'),
+      client('recent', 'dynamic', 'unixepoch() - 86400'),
+      client('manual', 'manual', 'unixepoch() - 100 * 86400'),
+    )
+    // UNUSED_CLIENT_DAYS=2 from the environment, over wrangler.toml's 30: the stale client goes.
+    const run = await spawnAdmin(['--json', 'cleanup'], { env: { UNUSED_CLIENT_DAYS: '2' } })
+    expect(run).toMatchObject({ code: 0, stderr: '' })
+    const { deleted } = JSON.parse(run.stdout) as { deleted: Record<string, number> }
+    expect(deleted.rate_limits).toBeGreaterThanOrEqual(1200)
+    expect(deleted.applications).toBeGreaterThanOrEqual(1)
     expect(await d1(`select count(*) as n from rate_limits where key like 'old-${suffix}-%'`)).toEqual([[{ n: 0 }]])
     expect(await d1(`select count(*) as n from rate_limits where key = 'now-${suffix}'`)).toEqual([[{ n: 1 }]])
+    expect(await d1(`select client_id from applications where client_id like '%-${suffix}' order by id`)).toEqual([
+      [{ client_id: `recent-${suffix}` }, { client_id: `manual-${suffix}` }],
+    ])
   })
 
   it('--password-stdin takes one line without its line ending, and the validators still apply', async () => {
     const username = `stdin-${suffix}`
-    const run = await admin(
-      ['--json', 'createuser', '--username', username, '--password-stdin'],
-      undefined,
-      'amber cobalt meadow\r\n',
-    )
+    // Two processes at once: a new user's password, and a weak one refused for a user that exists.
+    const [run, weak] = await Promise.all([
+      spawnAdmin(['--json', 'createuser', '--username', username, '--password-stdin'], {
+        stdin: 'amber cobalt meadow\r\n',
+      }),
+      spawnAdmin(['--json', 'changepassword', '--username', admin1, '--password-stdin'], { stdin: '12345678901\n' }),
+    ])
     expect(run).toEqual({
       code: 0,
       stdout: expect.stringMatching(/^\{"id":\d+,"username":"stdin-[0-9a-z]+"\}\n$/),
       stderr: '',
     })
-    const weak = await admin(
-      ['--json', 'changepassword', '--username', username, '--password-stdin'],
-      undefined,
-      '12345678901\n',
-    )
     expect(weak).toEqual({ code: 2, stdout: '', stderr: 'error: --password: This password is entirely numeric.\n' })
     const app = await adminJson(
       'createapp',
@@ -567,6 +642,7 @@ describe('admin CLI', { timeout: 240_000 }, () => {
       client_type: 'confidential',
       grant_type: 'password',
       skip_authorization: false,
+      registration: 'manual',
     })
     expect(await adminJson('listtokens', '--username', alice, '--client-id', app.client_id as string)).toEqual({
       tokens: [
@@ -682,18 +758,121 @@ describe('admin CLI', { timeout: 240_000 }, () => {
     expect(sent).toBeGreaterThan(0)
   })
 
-  it('reports a UNIQUE constraint failure from D1 as one line', async () => {
-    // The CLI's guarded inserts leave this to a concurrent writer; here it is provoked directly.
+  it('listapps marks the clients that registered themselves (RFC 7591), in its table and its JSON', async () => {
+    const registered = await api('/o/register/', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ client_name: `self ${suffix}`, redirect_uris: ['http://127.0.0.1:8009/cb'] }),
+    })
+    expect(registered.status).toBe(201)
+    const { client_id } = (await registered.json()) as { client_id: string }
+    const manual = await adminJson(
+      ...['createapp', '--name', `by hand ${suffix}`, '--client-type', 'confidential', '--grant-type', 'password'],
+    )
+    const { applications } = (await adminJson('listapps')) as { applications: Record<string, unknown>[] }
+    expect(applications.filter((a) => [client_id, manual.client_id].includes(a.client_id))).toEqual([
+      {
+        client_id,
+        name: `self ${suffix}`,
+        owner: null,
+        client_type: 'confidential',
+        grant_type: 'authorization-code',
+        skip_authorization: false,
+        registration: 'dynamic',
+      },
+      {
+        client_id: manual.client_id,
+        name: `by hand ${suffix}`,
+        owner: null,
+        client_type: 'confidential',
+        grant_type: 'password',
+        skip_authorization: false,
+        registration: 'manual',
+      },
+    ])
+    const table = await admin(['listapps'])
+    expect(table.code).toBe(0)
+    expect(table.stdout.split('\n').find((line) => line.startsWith(`client_id=${client_id} `))).toBe(
+      `client_id=${client_id}  name=self ${suffix}  owner=null  client_type=confidential  ` +
+        'grant_type=authorization-code  skip_authorization=false  registration=dynamic',
+    )
+  })
+
+  it.each([
+    [
+      'the default: ISSUER empty, so the origin `npm start` serves',
+      {},
+      'http://127.0.0.1:8787/',
+      'http://127.0.0.1:8787/',
+    ],
+    ['the same URI spelled otherwise', {}, 'HTTP://LOCALHOST:8787', 'http://localhost:8787/'],
+    [
+      'API_RESOURCE',
+      { API_RESOURCE: 'https://api.example/v1' },
+      'https://api.example:443/v1',
+      'https://api.example/v1',
+    ],
+    ['the ISSUER origin + "/"', { ISSUER: 'https://as.example/tenant' }, 'https://as.example/', 'https://as.example/'],
+  ])("createresource refuses the built-in API's URI: %s", async (_, vars, uri, named) => {
+    expect(await admin(['--json', 'createresource', '--uri', uri], vars)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `error: --uri: ${named} is the built-in users/groups API's URI, a resource already\n`,
+    })
+    expect(await d1(`select count(*) as n from resources`)).toEqual([[{ n: 0 }]])
+  })
+
+  it('createresource, listresources and deleteresource go through the store, a URI once', async () => {
+    const uri = `https://mcp-${suffix}.example/mcp`
+    const created = { uri, name: 'MCP', scopes: 'read', token_format: 'jwt', access_token_expire_seconds: 600 }
+    const args = ['--uri', uri, '--name', 'MCP', '--scopes', 'read read', '--token-format', 'jwt']
+    expect(await adminJson('createresource', ...args, '--access-token-expire-seconds', '600')).toEqual(created)
+    expect(await admin(['--json', 'createresource', '--uri', uri])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `error: a resource "${uri}" already exists\n`,
+    })
+    expect(await adminJson('listresources')).toEqual({ resources: [created] })
+    expect(await adminJson('deleteresource', '--uri', uri)).toEqual({ uri, deleted: true })
+    expect(await admin(['--json', 'deleteresource', '--uri', uri])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `error: no resource "${uri}"\n`,
+    })
+  })
+
+  it('createinitialaccesstoken stores only the digest of the token it shows once', async () => {
+    const before = Math.floor(Date.now() / 1000)
+    const answer = await adminJson('createinitialaccesstoken', '--label', `ci ${suffix}`, '--days', '2')
+    expect(answer).toEqual({
+      initial_access_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      label: `ci ${suffix}`,
+      expires_at: expect.any(Number),
+    })
+    expect(answer.expires_at as number).toBeGreaterThanOrEqual(before + 2 * 86_400)
+    expect(
+      await d1(`select token_hash, label, expires_at from initial_access_tokens where label = 'ci ${suffix}'`),
+    ).toEqual([
+      [
+        {
+          token_hash: sha256Hex(answer.initial_access_token as string),
+          label: `ci ${suffix}`,
+          expires_at: answer.expires_at,
+        },
+      ],
+    ])
+  })
+
+  it('reports a D1 failure (a UNIQUE constraint) as one line', async () => {
+    // The CLI's own inserts refuse a taken name with `on conflict do nothing`; here D1 is made to fail directly.
     let error: unknown
     try {
-      await local.run([`insert into groups (name) values ('twice-${suffix}'), ('twice-${suffix}');`])
+      await local.batch([
+        local.db.run(sql.raw(`insert into groups (name) values ('twice-${suffix}'), ('twice-${suffix}')`)),
+      ])
     } catch (err) {
       error = err
     }
-    expect(error).toMatchObject({
-      name: 'D1Error',
-      message: 'UNIQUE constraint failed: groups.name',
-      isUniqueViolation: true,
-    })
+    expect(error).toMatchObject({ name: 'D1Error', message: 'UNIQUE constraint failed: groups.name' })
   })
 })

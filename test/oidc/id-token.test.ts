@@ -9,6 +9,7 @@ import { issueCode } from '../helpers/codes'
 import { createApplication, createUser } from '../helpers/seed'
 import { authorizationCodeFlow } from '../helpers/flows'
 import { accessTokenHash } from '../../src/oidc/id-token'
+import { logged } from '../helpers/secrets'
 
 const jwks = async () => (await read(await call('/o/.well-known/jwks.json'))).body
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi']
@@ -112,15 +113,26 @@ describe('signing keys', () => {
   })
 
   it.each([
-    ['absent', ''],
-    ['not JSON', 'not json'],
-    ['a public key only', JSON.stringify([{ kty: 'RSA', n: 'AQAB', e: 'AQAB' }])],
+    ['absent', '', 'OIDC_PRIVATE_KEYS is not set'],
+    ['not JSON', 'not json', 'OIDC_PRIVATE_KEYS is not JSON'],
+    [
+      'a public key only',
+      JSON.stringify([{ kty: 'RSA', n: 'AQAB', e: 'AQAB' }]),
+      'OIDC_PRIVATE_KEYS holds a key that is not a private RSA JWK',
+    ],
   ])(
-    'when the secret is %s, an openid exchange is a 500 that stores and spends nothing; the code works once fixed',
-    async (_, value) => {
+    'when the secret is %s, an openid exchange is a 500 that stores and spends nothing, logged with the reason; the code works once fixed',
+    async (_, value, reason) => {
       const { app, code } = await openidCode()
       const keys = (await env.TOKENS.list()).keys.length
+      const before = logged.length
       const failed = await exchangeWith({ OIDC_PRIVATE_KEYS: value }, app, code)
+      // One error line, naming what is wrong (never key material): the surface's handler logs the ConfigurationError.
+      const errors = logged
+        .slice(before)
+        .map((line) => JSON.parse(line))
+        .filter((line) => line.level === 'error')
+      expect(errors).toEqual([expect.objectContaining({ event: 'oidc_keys_unavailable', reason })])
       expect(failed.status).toBe(500)
       expect(failed.body).toEqual({
         error: 'server_error',
