@@ -24,6 +24,7 @@ import { issuerUrl } from '../oauth/issuer'
 import { systemClock } from '../clock'
 import type { AccessTokenInfo } from '../store/tokens'
 import { findApplication, isClientTokenCurrent } from '../store/applications'
+import { findActiveFlag } from '../store/users'
 
 /** What the bearer check knows of a valid token, for the routes behind it. */
 export type BearerAuth = Pick<AccessTokenInfo, 'clientId' | 'userId' | 'scope' | 'aud' | 'exp'> & {
@@ -200,13 +201,29 @@ export async function authenticateBearer(
 export type BearerOptions = { audience?: (c: Context<AppEnv>) => string; grantInD1?: boolean }
 
 /**
- * Middleware: authenticates the request by its bearer token and sets `c.get('auth')`. A success
- * whose token's grant D1 never confirmed (a route that forgot its user check) is refused: a JWT
- * read from its claims alone is never honoured on its signature only.
+ * Whether D1 still has the token's user active and its grant current: the check the routes make
+ * in their own statement, on its own, for an answer that came before it (one primary-key read).
+ */
+async function grantStillCurrent(c: Context<AppEnv>, auth: BearerAuth): Promise<boolean> {
+  if (auth.userId === null) return false
+  return (await findActiveFlag(c.get('db'), { id: auth.userId, grant: auth.grantToConfirm }))?.isActive === true
+}
+
+/**
+ * Middleware: authenticates the request by its bearer token and sets `c.get('auth')`. A user's
+ * JWT read from its claims alone is never honoured on its signature only: a success whose grant
+ * the route never confirmed in D1 (a route that forgot its user check) is refused, and a refusal
+ * that came first (a missing scope: 403) is checked here, so a revoked JWT gets the 401 a revoked
+ * opaque token gets, whatever else is wrong with the request.
  */
 export const bearerAuth = (options: BearerOptions = {}) =>
   createMiddleware<AppEnv>(async function bearerAuth(c, next) {
     c.set('auth', await authenticateBearer(c, options.audience?.(c), options.grantInD1))
     await next()
-    if (c.get('auth').grantToConfirm !== null && c.res.status < 400) throw new BearerRefused(401, INVALID_TOKEN)
+    const auth = c.get('auth')
+    if (auth.grantToConfirm === null) return
+    if (c.res.status >= 400 && (await grantStillCurrent(c, auth))) return
+    // Drop the answer: hono would copy its headers (a 403's challenge) onto the refusal's.
+    c.res = undefined as unknown as Response
+    throw new BearerRefused(401, INVALID_TOKEN)
   })

@@ -8,7 +8,10 @@
  */
 import { env } from 'cloudflare:workers'
 import { decodeJwt, generateKeyPair, SignJWT } from 'jose'
+import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
+import { BearerRefused, bearerAuth } from '../../src/auth/bearer'
+import type { AppEnv } from '../../src/env'
 import { signingKeys } from '../../src/oidc/keys'
 import { tokenDepsFor } from '../../src/tokens/deps'
 import { revokeAll } from '../../src/tokens/revoke-all'
@@ -111,6 +114,25 @@ describe('a user’s JWT access token at the built-in API', () => {
     else await expectRefused(res)
   })
 
+  it('revoked and short of the scope: 401 invalid_token, as a revoked opaque token, not 403', async () => {
+    const { user, token } = await apiJwtGrant({ scope: 'read' })
+    const create = () => call('/users/', { method: 'POST', token, json: { username: unique('made') } })
+    expect((await create()).status).toBe(403)
+    await env.DB.prepare('update token_families set revoked_at = 1 where user_id = ?').bind(user.id).run()
+    await expectRefused(await create())
+  })
+
+  it('a route that forgets its user check answers 401 invalid_token, never its success', async () => {
+    const { token } = await apiJwtGrant()
+    const forgetful = new Hono<AppEnv>()
+    forgetful.onError((err, c) =>
+      err instanceof BearerRefused ? c.json({ code: err.refusal.code }, err.status) : c.json({ err: `${err}` }, 500),
+    )
+    forgetful.get('/x/', bearerAuth({ grantInD1: true }), (c) => c.json({ ok: true }))
+    const res = await forgetful.request(`${ORIGIN}/x/`, { headers: { Authorization: `Bearer ${token}` } }, env)
+    expect({ status: res.status, body: await res.json() }).toEqual({ status: 401, body: { code: 'invalid_token' } })
+  })
+
   it('is refused when signed with another key under our kid', async () => {
     const { user, token } = await apiJwtGrant()
     const { privateKey } = await generateKeyPair('RS256')
@@ -133,7 +155,7 @@ describe('a user’s JWT access token at the built-in API', () => {
 
   it('is 401 invalid_token, not a 500, when this deployment has no signing keys', async () => {
     const { user, token } = await apiJwtGrant()
-    const res = await callWith({ OIDC_PRIVATE_KEYS: '' }, `/users/${user.id}/`, {
+    const res = await callWith({ OIDC_PRIVATE_KEYS: '' } as Partial<Env>, `/users/${user.id}/`, {
       headers: { Authorization: `Bearer ${token}` },
     })
     await expectRefused(res)
