@@ -27,7 +27,7 @@ import { findApplication, isClientTokenCurrent } from '../store/applications'
 import { findActiveFlag } from '../store/users'
 
 /** What the bearer check knows of a valid token, for the routes behind it. */
-export type BearerAuth = Pick<AccessTokenInfo, 'clientId' | 'userId' | 'scope' | 'aud' | 'exp'> & {
+export type BearerAuth = Pick<AccessTokenInfo, 'clientId' | 'userId' | 'scope' | 'aud' | 'exp' | 'familyId'> & {
   /**
    * Set while D1 has yet to confirm that this grant still has this token (by its digest) as its
    * current access token: a user's JWT read from its claims alone. The route's user check confirms
@@ -139,14 +139,15 @@ async function readUserJwt(c: Context<AppEnv>, token: string): Promise<BearerAut
   if (claims === null) throw new BearerRefused(401, INVALID_TOKEN)
   if (claims === 'expired') throw new BearerRefused(401, EXPIRED)
   if (claims.grantId === null) return undefined
-  const { clientId, userId, scope, aud, exp } = claims
+  const { clientId, userId, scope, aud, exp, grantId } = claims
   return {
     clientId,
     userId,
     scope,
     ...(aud && { aud }),
     exp,
-    grantToConfirm: { id: claims.grantId, accessHash: claims.hash },
+    familyId: grantId,
+    grantToConfirm: { id: grantId, accessHash: claims.hash },
   }
 }
 
@@ -162,8 +163,8 @@ async function readRecordedToken(c: Context<AppEnv>, token: string): Promise<Bea
   if (info.userId === null && !isClientTokenCurrent(await findApplication(c.get('db'), info.applicationId), info)) {
     throw new BearerRefused(401, INVALID_TOKEN)
   }
-  const { clientId, userId, scope, aud, exp } = info
-  return { clientId, userId, scope, ...(aud && { aud }), exp, grantToConfirm: null }
+  const { clientId, userId, scope, aud, exp, familyId } = info
+  return { clientId, userId, scope, ...(aud && { aud }), exp, familyId, grantToConfirm: null }
 }
 
 /**
