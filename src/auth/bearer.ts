@@ -222,7 +222,8 @@ export const bearerAuth = (options: BearerOptions = {}) =>
     c.set('auth', await authenticateBearer(c, options.audience?.(c), options.grantInD1))
     await next()
     const auth = c.get('auth')
-    if (auth.grantToConfirm === null) return
+    // A 401 is a refusal already (the route's own check, most often): nothing to add to it.
+    if (auth.grantToConfirm === null || c.res.status === 401) return
     if (c.res.status >= 400 && (await grantStillCurrent(c, auth))) return
     // Drop the answer: hono would copy its headers (a 403's challenge) onto the refusal's.
     c.res = undefined as unknown as Response

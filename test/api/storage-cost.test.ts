@@ -66,6 +66,17 @@ describe('storage per bearer-protected request', () => {
     })
   })
 
+  it('a JWT short of the scope: no KV call, the grant checked in one primary-key read before the 403', async () => {
+    const { token } = await apiJwtGrant({ scope: 'groups' })
+    expect(await recorded('/users/', token)).toEqual({
+      status: 403,
+      kv: [],
+      sql: [expect.stringMatching(ACTIVE_FLAG_AND_GRANT)],
+      runs: 1,
+      batches: [],
+    })
+  })
+
   it('GET /users/ and GET /groups/ with a JWT access token: no KV call, the grant checked in the user check', async () => {
     const { token } = await apiJwtGrant({ scope: 'read groups' })
     expect(await recorded('/users/', token)).toMatchObject({ status: 200, kv: [], runs: 1, batches: [] })
