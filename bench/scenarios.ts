@@ -99,10 +99,11 @@ export function scenarios(f: Fixtures, users: number): Scenario[] {
     },
     {
       // A JWT access token (RFC 9068) for the built-in API among its audiences: the signature is
-      // checked, then the same KV record and user row as an opaque token's (revocation is seen at
-      // once: docs/performance.md, "JWT bearer reads"), so the floor is the opaque read's.
+      // checked locally and the one D1 statement checks the user and the token's grant together
+      // (revocation is still seen at once: docs/performance.md, "Bearer checks"), with no KV read,
+      // so the floor is the one D1 read.
       name: 'GET /users/<pk>/ (JWT bearer)',
-      floor: 'kv get + d1 get',
+      floor: 'd1 get',
       peerRow: 'peer: GET /api/users/<pk>/ (bearer)',
       request: app(`/users/${f.userPk}/`, {
         headers: { Authorization: `Bearer ${'token' in f.jwt ? f.jwt.token : ''}` },

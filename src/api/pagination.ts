@@ -9,6 +9,7 @@ import type { Context } from 'hono'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { AppEnv } from '../env'
 import type { Db } from '../db/client'
+import type { Actor } from '../store/users'
 import { readSettings } from '../config'
 import { batchAsActiveUser, pageAsActiveUser, rowsAsActiveUser } from '../auth/active-user'
 
@@ -28,9 +29,9 @@ export type PageQuery<Row> = {
    * For a list that always holds the token's user (the users): the plain list as seen by that
    * user, empty unless they exist and are active, so the check needs no statement of its own.
    */
-  allSeenBy?: (actorId: number) => Promise<Row[]>
+  allSeenBy?: (seenBy: Actor) => Promise<Row[]>
   /** Likewise a page and its COUNT (one D1 batch), 0 and no rows unless the token's user exists and is active. */
-  pageSeenBy?: (actorId: number, limit: number, offset: number) => Promise<{ total: number; rows: Row[] }>
+  pageSeenBy?: (seenBy: Actor, limit: number, offset: number) => Promise<{ total: number; rows: Row[] }>
 }
 
 /** The ordered select a list function builds (drizzle's SQLite select builder, narrowed). */
@@ -118,7 +119,7 @@ export async function listResponse<Row, Json>(c: Context<AppEnv>, query: PageQue
   // One round trip: COUNT(*) and the page in one D1 batch (DRF runs them as two queries).
   const { pageSeenBy } = query
   const { total, rows } = pageSeenBy
-    ? await pageAsActiveUser(c, (actorId) => pageSeenBy(actorId, limit, offset))
+    ? await pageAsActiveUser(c, (seenBy) => pageSeenBy(seenBy, limit, offset))
     : await batchAsActiveUser(c, [query.count(), query.page(limit, offset)]).then(([counts, page]) => ({
         total: (counts as { n: number }[])[0]?.n ?? 0,
         rows: page,

@@ -8,6 +8,7 @@ import { ApiError, ValidationError } from '../errors'
 import { normalizeUsername, USERNAME_MAX_LENGTH, usernameProblem } from '../accounts/users'
 import { passwordProblems } from '../accounts/passwords'
 import {
+  type Actor,
   countUsers,
   insertUserUnlessTaken,
   listUsers,
@@ -17,7 +18,7 @@ import {
   usersSeenBy,
 } from '../store/users'
 import { hashPassword, PASSWORD_MAX_LENGTH, UNUSABLE_PASSWORD } from '../crypto/password'
-import { batchAsActiveUser, refuseUnlessActive, requireActiveUser } from '../auth/active-user'
+import { batchAsActiveUser, refuseUnlessActive, requireActiveUser, tokenActor } from '../auth/active-user'
 import { readWriteScopes, requireUser } from '../auth/scopes'
 import { readApiBody } from './body'
 import { charField, type Errors, isValidEmail } from './fields'
@@ -33,8 +34,8 @@ const guard = [apiBearerAuth(), requireUser(), readWriteScopes()] as const
 userRoutes.use('/users/', allowMethods('GET, POST, HEAD, OPTIONS'), ...guard)
 userRoutes.get('/users/', (c) => {
   const db = c.get('db')
-  const allSeenBy = (actorId: number) => usersSeenBy(db, actorId)
-  const pageSeenBy = (actorId: number, limit: number, offset: number) => pageOfUsersSeenBy(db, actorId, limit, offset)
+  const allSeenBy = (seenBy: Actor) => usersSeenBy(db, seenBy)
+  const pageSeenBy = (seenBy: Actor, limit: number, offset: number) => pageOfUsersSeenBy(db, seenBy, limit, offset)
   return listResponse(c, { ...pageOf(db, listUsers, countUsers), allSeenBy, pageSeenBy }, toUserJson)
 })
 userRoutes.post('/users/', async (c) => c.json(toUserJson(await createUserFromBody(c)), 201))
@@ -46,8 +47,8 @@ userRoutes.get('/users/:pk/', async (c) => {
   const pk = c.req.param('pk')
   // Django answers 404 for a primary key that is not an integer; no row has a null id.
   const id = /^[0-9]{1,15}$/.test(pk) ? Number(pk) : null
-  const row = await userSeenBy(c.get('db'), id, c.get('auth').userId)
-  refuseUnlessActive(row && { isActive: row.actorActive })
+  const row = await userSeenBy(c.get('db'), id, tokenActor(c))
+  refuseUnlessActive(c, row && { isActive: row.actorActive })
   if (!row?.user) throw new ApiError(404, 'Not found.')
   return c.json(toUserJson(row.user))
 })

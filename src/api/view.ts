@@ -6,8 +6,12 @@ import { ApiError } from '../errors'
 import { bearerAuth } from '../auth/bearer'
 import { apiResourceUri } from '../oauth/resources'
 
-/** The API's bearer check: a token for another resource (RFC 8707) is refused like an invalid one. */
-export const apiBearerAuth = () => bearerAuth({ audience: apiResourceUri })
+/**
+ * The API's bearer check: a token for another resource (RFC 8707) is refused like an invalid one.
+ * Every API route checks the token's user in D1 (requireUser, then src/auth/active-user.ts), so a
+ * user's JWT costs no storage for itself: its grant is checked in that same statement.
+ */
+export const apiBearerAuth = () => bearerAuth({ audience: apiResourceUri, grantInD1: true })
 
 /** Sets `Allow` on every response of the view, errors included, as DRF does. */
 export const allowMethods = (methods: string) =>

@@ -5,12 +5,14 @@
  * the user in D1, in the round trip it makes anyway: one more statement in its batch
  * (`batchAsActiveUser`), or a join in its one query (`refuseUnlessActive` on the joined column).
  * Only a route with no D1 query of its own pays a read for it (`requireActiveUser()`).
+ * The same condition checks the grant of a user's JWT read from its claims alone (the API's
+ * `grantInD1`): still live, with this token as its current access token (`Actor.grant`).
  */
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { BatchItem, BatchResponse } from 'drizzle-orm/batch'
 import type { AppEnv } from '../env'
-import { batchWithActiveFlag, findActiveFlag } from '../store/users'
+import { type Actor, batchWithActiveFlag, findActiveFlag } from '../store/users'
 import { BearerRefused } from './bearer'
 
 /** The same refusal as for an unknown or revoked token: to the client the token is simply no longer good. */
@@ -18,17 +20,24 @@ const INVALID_TOKEN = { code: 'invalid_token', description: 'The access token is
 
 /**
  * Throws 401 `invalid_token` (RFC 6750 §3.1) unless the token's user, as D1 has it now, exists
- * and is active. `user` is the row read for the check: undefined or null when there is none.
+ * and is active (and the token's grant is current, which the statements check with the user: no
+ * row otherwise). `user` is the row read for the check: undefined or null when there is none.
+ * Passing confirms the token's grant for the bearer middleware.
  */
-export function refuseUnlessActive(user: { isActive: boolean | null } | null | undefined): void {
+export function refuseUnlessActive(c: Context<AppEnv>, user: { isActive: boolean | null } | null | undefined): void {
   if (user?.isActive !== true) throw new BearerRefused(401, INVALID_TOKEN)
+  const auth = c.get('auth')
+  if (auth.grantToConfirm !== null) c.set('auth', { ...auth, grantToConfirm: null })
 }
 
-/** The token's user id, after `requireUser()`; a token for no user fails closed. */
-function tokenUserId(c: Context<AppEnv>): number {
-  const { userId } = c.get('auth')
+/**
+ * The token's user as the statements check them (with the grant to confirm, if any), after
+ * `requireUser()`; a token for no user fails closed.
+ */
+export function tokenActor(c: Context<AppEnv>): Actor {
+  const { userId, grantToConfirm } = c.get('auth')
   if (userId === null) throw new BearerRefused(401, INVALID_TOKEN)
-  return userId
+  return { id: userId, grant: grantToConfirm }
 }
 
 /**
@@ -43,8 +52,8 @@ export async function batchAsActiveUser<T extends readonly BatchItem<'sqlite'>[]
   c: Context<AppEnv>,
   queries: T,
 ): Promise<BatchResponse<T>> {
-  const [user, results] = await batchWithActiveFlag(c.get('db'), tokenUserId(c), queries)
-  refuseUnlessActive(user)
+  const [user, results] = await batchWithActiveFlag(c.get('db'), tokenActor(c), queries)
+  refuseUnlessActive(c, user)
   return results
 }
 
@@ -56,10 +65,10 @@ export async function batchAsActiveUser<T extends readonly BatchItem<'sqlite'>[]
  */
 export async function rowsAsActiveUser<Row>(
   c: Context<AppEnv>,
-  list: (actorId: number) => Promise<Row[]>,
+  list: (seenBy: Actor) => Promise<Row[]>,
 ): Promise<Row[]> {
-  const rows = await list(tokenUserId(c))
-  if (rows.length === 0) refuseUnlessActive(undefined)
+  const rows = await list(tokenActor(c))
+  refuseUnlessActive(c, rows.length === 0 ? undefined : { isActive: true })
   return rows
 }
 
@@ -70,16 +79,16 @@ export async function rowsAsActiveUser<Row>(
  */
 export async function pageAsActiveUser<Row>(
   c: Context<AppEnv>,
-  pageSeenBy: (actorId: number) => Promise<{ total: number; rows: Row[] }>,
+  pageSeenBy: (seenBy: Actor) => Promise<{ total: number; rows: Row[] }>,
 ): Promise<{ total: number; rows: Row[] }> {
-  const page = await pageSeenBy(tokenUserId(c))
-  if (page.total === 0) refuseUnlessActive(undefined)
+  const page = await pageSeenBy(tokenActor(c))
+  refuseUnlessActive(c, page.total === 0 ? undefined : { isActive: true })
   return page
 }
 
 /** Middleware for a route that reads nothing from D1 itself: the check on its own, one primary-key read. */
 export const requireActiveUser = () =>
   createMiddleware<AppEnv>(async function requireActiveUser(c, next) {
-    refuseUnlessActive(await findActiveFlag(c.get('db'), tokenUserId(c)))
+    refuseUnlessActive(c, await findActiveFlag(c.get('db'), tokenActor(c)))
     await next()
   })

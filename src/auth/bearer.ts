@@ -1,8 +1,12 @@
 /**
  * @module Bearer tokens (RFC 6750) for any route: one KV read, and no D1 query for a user's token
- * (routes behind `requireUser()` check that user in D1 in their own round trip: ./active-user.ts). Refusals carry the
- * RFC 6750 §3 challenge; they are thrown as BearerRefused, which each surface's onError renders in its
- * own body format: DRF's `{"detail"}` on the API, RFC 6749 §5.2 JSON on the protocol endpoints.
+ * (routes behind `requireUser()` check that user in D1 in their own round trip: ./active-user.ts).
+ * At the built-in API (`grantInD1`), a user's JWT access token costs no storage here at all: its
+ * signature, `typ`, `iss`, `exp` and audience are checked locally, and the statement that checks
+ * its user also checks that its grant (`grant_id`) still has it as its current access token, so a
+ * revocation is seen at once without its KV record. Refusals carry the RFC 6750 §3 challenge; they
+ * are thrown as BearerRefused, which each surface's onError renders in its own body format: DRF's
+ * `{"detail"}` on the API, RFC 6749 §5.2 JSON on the protocol endpoints.
  *
  * @example
  * app.get('/reports/', bearerAuth(), requireUser(), requireScopes('read'), (c) => c.json(…))
@@ -14,13 +18,29 @@ import { ApiError, OAuthError } from '../errors'
 import { readText } from '../http/body'
 import { readBearerToken } from '../http/bearer-token'
 import { accessTokensFor } from '../tokens/deps'
+import { readJwtClaims, looksLikeJwt } from '../tokens/jwt'
+import { signingKeys } from '../oidc/keys'
+import { issuerUrl } from '../oauth/issuer'
+import { systemClock } from '../clock'
 import type { AccessTokenInfo } from '../store/tokens'
 import { findApplication, isClientTokenCurrent } from '../store/applications'
+import { findActiveFlag } from '../store/users'
+
+/** What the bearer check knows of a valid token, for the routes behind it. */
+export type BearerAuth = Pick<AccessTokenInfo, 'clientId' | 'userId' | 'scope' | 'aud' | 'exp' | 'familyId'> & {
+  /**
+   * Set while D1 has yet to confirm that this grant still has this token (by its digest) as its
+   * current access token: a user's JWT read from its claims alone. The route's user check confirms
+   * it (./active-user.ts), and the bearer middleware refuses a success that went unconfirmed.
+   * Null when the token's record was read.
+   */
+  grantToConfirm: { id: string; accessHash: string } | null
+}
 
 declare module 'hono' {
   interface ContextVariableMap {
     /** Set by the bearer middleware for a valid access token. */
-    auth: AccessTokenInfo
+    auth: BearerAuth
   }
 }
 
@@ -106,6 +126,47 @@ async function hasTokenElsewhere(c: Context<AppEnv>): Promise<boolean> {
 
 const OTHER_AUDIENCE = { code: 'invalid_token', description: 'The access token is for another resource.' } as const
 
+const EXPIRED = { code: 'invalid_token', description: 'The access token has expired.' } as const
+
+/**
+ * A user's JWT read from its claims alone, for a route whose user check asks D1 about its grant
+ * (`grantInD1`); undefined to read the token's record instead (not a JWT, or a client's own JWT,
+ * which names no grant). The issuer is checked too: nothing but our key and our `iss` vouches for it.
+ */
+async function readUserJwt(c: Context<AppEnv>, token: string): Promise<BearerAuth | undefined> {
+  if (!looksLikeJwt(token)) return undefined
+  const claims = await readJwtClaims(token, () => signingKeys(c.env), systemClock, issuerUrl(c))
+  if (claims === null) throw new BearerRefused(401, INVALID_TOKEN)
+  if (claims === 'expired') throw new BearerRefused(401, EXPIRED)
+  if (claims.grantId === null) return undefined
+  const { clientId, userId, scope, aud, exp, grantId } = claims
+  return {
+    clientId,
+    userId,
+    scope,
+    ...(aud && { aud }),
+    exp,
+    familyId: grantId,
+    grantToConfirm: { id: grantId, accessHash: claims.hash },
+  }
+}
+
+/** The token's record (KV), and for a client's own token its application (D1): the check for every token but a user's JWT at the API. */
+async function readRecordedToken(c: Context<AppEnv>, token: string): Promise<BearerAuth> {
+  const found = await accessTokensFor(c.env).read(token)
+  if (found === null) throw new BearerRefused(401, INVALID_TOKEN)
+  if (found === 'expired') throw new BearerRefused(401, EXPIRED)
+  const { info } = found
+  // A client_credentials token has no grant row that deleting its application could revoke, so it
+  // lives as long as its application (as DOT's cascade has it) and its client secret: one D1
+  // primary-key read, for these tokens only. A user's token is revoked with its grant instead.
+  if (info.userId === null && !isClientTokenCurrent(await findApplication(c.get('db'), info.applicationId), info)) {
+    throw new BearerRefused(401, INVALID_TOKEN)
+  }
+  const { clientId, userId, scope, aud, exp, familyId } = info
+  return { clientId, userId, scope, ...(aud && { aud }), exp, familyId, grantToConfirm: null }
+}
+
 /**
  * Authenticates the request by its bearer token. Tokens are read from the Authorization header
  * only, never from the query (RFC 9700 §4.3.2) or the body: a token there alone counts as no
@@ -113,37 +174,58 @@ const OTHER_AUDIENCE = { code: 'invalid_token', description: 'The access token i
  * one method"), as is a malformed header. Without credentials: 401 with a bare challenge (§3.1);
  * an unknown, revoked or expired token: 401 `invalid_token`, as is (RFC 8707, RFC 9068 §4) a token
  * whose audience does not include `audience`, when given. A token without `aud` is for the
- * built-in API (it was requested without `resource`).
+ * built-in API (it was requested without `resource`). With `grantInD1`, a user's JWT is not
+ * looked up: the result's `grantToConfirm` is for the route's D1 statement to confirm.
  */
-export async function authenticateBearer(c: Context<AppEnv>, audience?: string): Promise<AccessTokenInfo> {
+export async function authenticateBearer(
+  c: Context<AppEnv>,
+  audience?: string,
+  grantInD1 = false,
+): Promise<BearerAuth> {
   const token = readBearerToken(c.req.header('Authorization'))
   if (token !== null && (await hasTokenElsewhere(c))) {
     throw new BearerRefused(400, { code: 'invalid_request', description: TWO_METHODS })
   }
   if (token === 'malformed') throw new BearerRefused(400, { code: 'invalid_request', description: MALFORMED })
   if (token === null) throw new BearerRefused(401)
-  const found = await accessTokensFor(c.env).read(token)
-  if (found === null) throw new BearerRefused(401, INVALID_TOKEN)
-  if (found === 'expired')
-    throw new BearerRefused(401, { code: 'invalid_token', description: 'The access token has expired.' })
-  const { info } = found
-  // The audience rides in the token's record: the check costs no storage.
+  const info = (grantInD1 && (await readUserJwt(c, token))) || (await readRecordedToken(c, token))
+  // The audience rides in the token's record (or its claims): the check costs no storage.
   if (audience !== undefined && info.aud && !info.aud.includes(audience)) throw new BearerRefused(401, OTHER_AUDIENCE)
-  // A client_credentials token has no grant row that deleting its application could revoke, so it
-  // lives as long as its application (as DOT's cascade has it) and its client secret: one D1
-  // primary-key read, for these tokens only. A user's token is revoked with its grant instead.
-  if (info.userId === null && !isClientTokenCurrent(await findApplication(c.get('db'), info.applicationId), info)) {
-    throw new BearerRefused(401, INVALID_TOKEN)
-  }
   return info
 }
 
-/** What a route takes tokens for: `audience` gives its resource URI, and tokens for others are refused. */
-export type BearerOptions = { audience?: (c: Context<AppEnv>) => string }
+/**
+ * What a route takes tokens for: `audience` gives its resource URI, and tokens for others are
+ * refused. `grantInD1`: every answer of the route checks the token's user in D1 through
+ * ./active-user.ts, so a user's JWT is read from its claims alone and its grant checked there.
+ */
+export type BearerOptions = { audience?: (c: Context<AppEnv>) => string; grantInD1?: boolean }
 
-/** Middleware: authenticates the request by its bearer token and sets `c.get('auth')`. */
+/**
+ * Whether D1 still has the token's user active and its grant current: the check the routes make
+ * in their own statement, on its own, for an answer that came before it (one primary-key read).
+ */
+async function grantStillCurrent(c: Context<AppEnv>, auth: BearerAuth): Promise<boolean> {
+  if (auth.userId === null) return false
+  return (await findActiveFlag(c.get('db'), { id: auth.userId, grant: auth.grantToConfirm }))?.isActive === true
+}
+
+/**
+ * Middleware: authenticates the request by its bearer token and sets `c.get('auth')`. A user's
+ * JWT read from its claims alone is never honoured on its signature only: a success whose grant
+ * the route never confirmed in D1 (a route that forgot its user check) is refused, and a refusal
+ * that came first (a missing scope: 403) is checked here, so a revoked JWT gets the 401 a revoked
+ * opaque token gets, whatever else is wrong with the request.
+ */
 export const bearerAuth = (options: BearerOptions = {}) =>
   createMiddleware<AppEnv>(async function bearerAuth(c, next) {
-    c.set('auth', await authenticateBearer(c, options.audience?.(c)))
+    c.set('auth', await authenticateBearer(c, options.audience?.(c), options.grantInD1))
     await next()
+    const auth = c.get('auth')
+    // A 401 is a refusal already (the route's own check, most often): nothing to add to it.
+    if (auth.grantToConfirm === null || c.res.status === 401) return
+    if (c.res.status >= 400 && (await grantStillCurrent(c, auth))) return
+    // Drop the answer: hono would copy its headers (a 403's challenge) onto the refusal's.
+    c.res = undefined as unknown as Response
+    throw new BearerRefused(401, INVALID_TOKEN)
   })

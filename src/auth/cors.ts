@@ -16,8 +16,13 @@
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
-import { allowedOriginList, anyApplicationListsOrigin, type Application, findApplication } from '../store/applications'
-import type { AccessTokenInfo } from '../store/tokens'
+import {
+  allowedOriginList,
+  anyApplicationListsOrigin,
+  type Application,
+  findApplicationByClientId,
+} from '../store/applications'
+import type { BearerAuth } from './bearer'
 
 /** A serialized origin: scheme, host and optional port, nothing else ("null" is never allowed). */
 const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?:\/\/\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$/
@@ -26,8 +31,9 @@ const anyApplicationAllows = (c: Context<AppEnv>, origin: string) => anyApplicat
 
 async function requestAllows(c: Context<AppEnv>, origin: string): Promise<boolean> {
   const client = c.get('client') as Application | undefined
-  const auth = c.get('auth') as AccessTokenInfo | undefined
-  const app = client ?? (auth ? await findApplication(c.get('db'), auth.applicationId) : undefined)
+  const auth = c.get('auth') as BearerAuth | undefined
+  // By client_id: a JWT read from its claims alone (the API's) carries no application row id.
+  const app = client ?? (auth ? await findApplicationByClientId(c.get('db'), auth.clientId) : undefined)
   if (app) return allowedOriginList(app).includes(origin)
   return !client && !auth && anyApplicationAllows(c, origin)
 }

@@ -3,7 +3,22 @@
  * that may still be used. D1 decides single use atomically; KV could not (no compare-and-set,
  * and up to 60 s stale across locations).
  */
-import { and, eq, exists, getTableColumns, gt, gte, inArray, isNull, ne, or, type SQL, sql } from 'drizzle-orm'
+import {
+  type AnyColumn,
+  and,
+  eq,
+  exists,
+  getTableColumns,
+  gt,
+  gte,
+  inArray,
+  isNull,
+  ne,
+  or,
+  type Placeholder,
+  type SQL,
+  sql,
+} from 'drizzle-orm'
 import { type Db, preparedQuery } from '../db/client'
 import { applications, resources, tokenFamilies, userGroups, users } from '../db/schema'
 import type { Application, ClientType, GrantType } from './applications'
@@ -53,6 +68,35 @@ const currentById = preparedQuery((db) =>
 export async function isCurrentFamilyAccess(db: Db, id: string, accessHash: string): Promise<boolean> {
   const row = await currentById(db).get({ id })
   return row !== undefined && row.revokedAt === null && row.accessHash === accessHash
+}
+
+/**
+ * SQL, true unless `grantId` is given and grant `grantId` is not user `userId`'s live grant whose
+ * current access token has digest `accessHash`: not revoked, not rotated on to another token, not
+ * gone (a null `grantId` passes: the token's record was read from KV instead). A user's JWT is
+ * read from its claims alone at the built-in API, and this, in the statement that checks the
+ * user, is what refuses it once anything revokes or replaces it: every such change is made in D1.
+ */
+export function grantIsCurrent(
+  db: Db,
+  userId: AnyColumn,
+  grantId: string | null | Placeholder,
+  accessHash: string | null | Placeholder,
+): SQL {
+  const current = exists(
+    db
+      .select({ one: sql`1` })
+      .from(tokenFamilies)
+      .where(
+        and(
+          eq(tokenFamilies.id, grantId as string),
+          eq(tokenFamilies.accessHash, accessHash as string),
+          isNull(tokenFamilies.revokedAt),
+          eq(tokenFamilies.userId, userId),
+        ),
+      ),
+  )
+  return or(sql`${grantId} is null`, current)!
 }
 
 /** The tokens a rotation moves a family to. */

@@ -3,9 +3,12 @@
  * with the current key of the OpenID Connect JWKS (src/oidc/keys.ts), so they rotate with it and
  * anyone verifies them against `/o/.well-known/jwks.json`. This server also keeps the token's
  * record in KV under the digest of its `jti`, exactly as an opaque token's: revocation deletes it,
- * so the bearer check, introspection and revocation work as for opaque tokens, at the same
- * storage cost. A verifier that does not introspect cannot see a revocation: for it the token is
- * valid until `exp` (docs/resources.md), which is why a resource may ask for a shorter lifetime.
+ * so introspection and revocation work as for opaque tokens. A user's token also names its grant
+ * (`grant_id`, an opaque id that opens nothing), so the built-in API can skip the record: D1 tells
+ * whether the token is still its grant's current one, in the statement that checks the user
+ * (`readJwtClaims`, src/auth/bearer.ts). A verifier that does not introspect cannot see a
+ * revocation: for it the token is valid until `exp` (docs/resources.md), which is why a resource
+ * may ask for a shorter lifetime.
  */
 import { createLocalJWKSet, errors, jwtVerify, SignJWT } from 'jose'
 import type { Clock } from '../clock'
@@ -34,6 +37,74 @@ function verifierFor(keys: SigningKeys) {
 export const looksLikeJwt = (token: string) => token.includes('.')
 
 /**
+ * The claim naming a user's grant (its token family's id), as Grant Management for OAuth 2.0 names
+ * a grant. Not a secret: knowing it lets no one do anything (no endpoint takes it), and only the
+ * signed token binds it to an access token digest.
+ */
+export const GRANT_CLAIM = 'grant_id'
+
+/** What a verified JWT says of itself, without its record: enough for a bearer check that asks D1 the rest. */
+export type JwtClaims = {
+  /** The digest of its `jti`: what the grant's `access_hash` holds while it is the grant's current token. */
+  hash: string
+  clientId: string
+  /** The user (`sub`); null for a client's own token (client_credentials), which names no grant. */
+  userId: number | null
+  /** The grant (`grant_id`); null for a client's own token. */
+  grantId: string | null
+  scope: string
+  aud?: string[]
+  iat: number
+  exp: number
+}
+
+/**
+ * Verifies a presented JWT access token against `keys()` (signature, `typ`, `alg`, `exp` by `clock`,
+ * and `iss` when `issuer` is given) and returns its claims: null when it is not a valid token of
+ * ours, 'expired' past its `exp`. Costs no storage: a user's token must still be checked against
+ * its grant in D1 before anything is answered for it.
+ */
+export async function readJwtClaims(
+  token: string,
+  keys: () => Promise<SigningKeys>,
+  clock: Clock,
+  issuer?: string,
+): Promise<JwtClaims | 'expired' | null> {
+  let payload: Record<string, unknown>
+  try {
+    const verified = await jwtVerify(token, verifierFor(await keys()), {
+      typ: AT_JWT_TYPE,
+      algorithms: [ID_TOKEN_ALG],
+      currentDate: new Date(clock.now() * 1000),
+      ...(issuer !== undefined && { issuer }),
+    })
+    payload = verified.payload
+  } catch (err) {
+    if (err instanceof errors.JWTExpired) return 'expired'
+    // A bad signature, a malformed token, another issuer, or no keys configured: no token of ours.
+    return null
+  }
+  const { jti, sub, client_id, scope, iat, exp, aud } = payload
+  const grantId = payload[GRANT_CLAIM] ?? null
+  if (typeof jti !== 'string' || typeof sub !== 'string' || typeof client_id !== 'string') return null
+  if (typeof scope !== 'string' || typeof iat !== 'number' || typeof exp !== 'number') return null
+  if (grantId !== null && (typeof grantId !== 'string' || !/^[0-9]{1,15}$/.test(sub))) return null
+  const audience =
+    typeof aud === 'string' ? [aud] : Array.isArray(aud) && aud.length > 0 ? (aud as string[]) : undefined
+  return {
+    hash: sha256Hex(jti),
+    clientId: client_id,
+    // RFC 9068 §2.2: a token that acts for no user has the client as `sub`, and no grant.
+    userId: grantId === null ? null : Number(sub),
+    grantId,
+    scope,
+    ...(audience && { aud: audience }),
+    iat,
+    exp,
+  }
+}
+
+/**
  * JWT access tokens, their records in `kv`. `keys` gives the signing keys; `issuer` is the `iss`
  * of the tokens minted (undefined where nothing is minted: reading needs no issuer).
  */
@@ -53,6 +124,8 @@ export function jwtAccessTokens(
         client_id: info.clientId,
         scope: info.scope,
         ...(options.authTime != null && { auth_time: options.authTime }),
+        // A user's token names its grant: the built-in API checks it is still current in D1 (src/auth/bearer.ts).
+        ...(info.familyId !== null && { [GRANT_CLAIM]: info.familyId }),
       }
       const token = await new SignJWT(claims)
         .setProtectedHeader({ alg: ID_TOKEN_ALG, kid, typ: AT_JWT_TYPE })
@@ -67,24 +140,11 @@ export function jwtAccessTokens(
     },
     store: (token) => putAccessToken(kv, token.hash, token.info, clock),
     async read(token) {
-      let jti: unknown
-      try {
-        const { payload } = await jwtVerify(token, verifierFor(await keys()), {
-          typ: AT_JWT_TYPE,
-          algorithms: [ID_TOKEN_ALG],
-          currentDate: new Date(clock.now() * 1000),
-        })
-        jti = payload.jti
-      } catch (err) {
-        if (err instanceof errors.JWTExpired) return 'expired'
-        // A bad signature, a malformed token, or no keys configured: no token of ours.
-        return null
-      }
-      if (typeof jti !== 'string') return null
-      // The record, not the claims, is what this server trusts: it is gone once the token is revoked.
-      const hash = sha256Hex(jti)
-      const info = await readAccessTokenByHash(kv, hash, clock)
-      return info === null || info === 'expired' ? info : { hash, info }
+      const claims = await readJwtClaims(token, keys, clock)
+      if (claims === null || claims === 'expired') return claims
+      // The record, not the claims, is what this read trusts: it is gone once the token is revoked.
+      const info = await readAccessTokenByHash(kv, claims.hash, clock)
+      return info === null || info === 'expired' ? info : { hash: claims.hash, info }
     },
     revoke: (hash) => deleteAccessToken(kv, hash),
   }

@@ -1,4 +1,5 @@
-// What the bearer check costs in storage (issue 6): one KV read and no D1 query. The API's reads
+// What the bearer check costs in storage (issue 6): one KV read and no D1 query (none at all for a
+// user's JWT at the API, whose grant the route's one statement checks, issue 14). The API's reads
 // add only their own round trip, which also checks that the token's user still exists and is
 // active (issue 9): a join in the one query, or one more statement in the route's batch. A refused
 // token costs the KV read alone. And what a refresh costs: the calls docs/performance.md counts,
@@ -6,10 +7,10 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { callWith } from '../helpers/faults'
-import { basicAuth, call, ORIGIN, read } from '../helpers/http'
-import { grant, passwordSetup, passwordToken } from '../helpers/grants'
+import { basicAuth, read } from '../helpers/http'
+import { apiJwtGrant, grant, passwordSetup, passwordToken } from '../helpers/grants'
 import { recordingD1, recordingKV } from '../helpers/recording'
-import { PASSWORD, unique } from '../helpers/seed'
+import { unique } from '../helpers/seed'
 
 async function recorded(path: string, token: string) {
   const { DB, calls: d1 } = recordingD1()
@@ -18,10 +19,19 @@ async function recorded(path: string, token: string) {
   return { status: res.status, kv, sql: [...d1.sql], runs: d1.runs, batches: d1.batches }
 }
 
-// The one statement of GET /users/<pk>/: the token's user joined to the user asked for.
-const USER_SEEN_BY = /^select .* from "users" "actor" left join "users" on "users"\."id" = \? where "actor"\."id" = \?$/
+// The grant of a JWT read from its claims alone, checked with its user: live, with that token current.
+const GRANT_IS_CURRENT =
+  /\? is null or exists \(select 1 from "token_families" where \("token_families"\."id" = \? and "token_families"\."access_hash" = \? and "token_families"\."revoked_at" is null and "token_families"\."user_id" = "(actor|users)"\."id"\)\)/
+    .source
+// The one statement of GET /users/<pk>/: the token's user (and grant) joined to the user asked for.
+const USER_SEEN_BY = new RegExp(
+  `^select .* from "users" "actor" left join "users" on "users"\\."id" = \\? where \\("actor"\\."id" = \\? and \\(${GRANT_IS_CURRENT}\\)\\)$`,
+)
 // The check's own statement, first in a route's batch.
 const ACTIVE_FLAG = /^select "is_active" from "users" where "users"\."id" = \?$/
+const ACTIVE_FLAG_AND_GRANT = new RegExp(
+  `^select "is_active" from "users" where \\("users"\\."id" = \\? and \\(${GRANT_IS_CURRENT}\\)\\)$`,
+)
 
 describe('storage per bearer-protected request', () => {
   it('GET /users/<pk>/: one KV get for the token, then one select joining the token user to the user asked for', async () => {
@@ -35,25 +45,50 @@ describe('storage per bearer-protected request', () => {
     })
   })
 
-  it('GET /users/<pk>/ with a JWT access token (RFC 9068): the same KV get (its record) and the same one select', async () => {
-    // A JWT comes from a grant for a resource that wants one; naming the built-in API too puts it in `aud`.
-    const resource = `https://${unique('jwt').toLowerCase()}.example/`
-    await env.DB.prepare("insert into resources (uri, token_format) values (?, 'jwt')").bind(resource).run()
-    const { app, user } = await passwordSetup()
-    const form = new URLSearchParams({ grant_type: 'password', username: user.username, password: PASSWORD })
-    for (const uri of [resource, `${ORIGIN}/`]) form.append('resource', uri)
-    const issued = await read(
-      await call('/o/token/', { basic: [app.clientId, app.clientSecret!], form: form.toString() }),
-    )
-    const token = issued.body.access_token as string
-    expect(token.split('.')).toHaveLength(3)
-    // The signature is checked first, then the record: a revoked JWT is refused here at once.
+  it('GET /users/<pk>/ with a JWT access token (RFC 9068): no KV call at all, the same one select', async () => {
+    const { user, token } = await apiJwtGrant()
+    // The signature is checked locally; the select checks the user and, with them, that the grant
+    // named in the token still has it as its current access token: a revoked JWT is refused at once.
     expect(await recorded(`/users/${user.id}/`, token)).toEqual({
       status: 200,
-      kv: ['get access:'],
+      kv: [],
       sql: [expect.stringMatching(USER_SEEN_BY)],
       runs: 1,
       batches: [],
+    })
+    await env.DB.prepare('update token_families set revoked_at = 1 where user_id = ?').bind(user.id).run()
+    expect(await recorded(`/users/${user.id}/`, token)).toEqual({
+      status: 401,
+      kv: [],
+      sql: [expect.stringMatching(USER_SEEN_BY)],
+      runs: 1,
+      batches: [],
+    })
+  })
+
+  it('a JWT short of the scope: no KV call, the grant checked in one primary-key read before the 403', async () => {
+    const { token } = await apiJwtGrant({ scope: 'groups' })
+    expect(await recorded('/users/', token)).toEqual({
+      status: 403,
+      kv: [],
+      sql: [expect.stringMatching(ACTIVE_FLAG_AND_GRANT)],
+      runs: 1,
+      batches: [],
+    })
+  })
+
+  it('GET /users/ and GET /groups/ with a JWT access token: no KV call, the grant checked in the user check', async () => {
+    const { token } = await apiJwtGrant({ scope: 'read groups' })
+    expect(await recorded('/users/', token)).toMatchObject({ status: 200, kv: [], runs: 1, batches: [] })
+    expect(await recorded('/groups/', token)).toEqual({
+      status: 200,
+      kv: [],
+      sql: [
+        expect.stringMatching(ACTIVE_FLAG_AND_GRANT),
+        expect.stringMatching(/^select .* from "groups" order by "groups"\."id" asc$/),
+      ],
+      runs: 0,
+      batches: [2],
     })
   })
 

@@ -7,8 +7,8 @@
  */
 import type { applications, users } from '../../src/db/schema'
 import { issueCode } from './codes'
-import { call, read } from './http'
-import { createApplication, createUser, PASSWORD, type TestApp } from './seed'
+import { call, ORIGIN, read } from './http'
+import { createApplication, createResource, createUser, PASSWORD, type TestApp, unique } from './seed'
 
 export const REDIRECT = 'http://127.0.0.1:8009/cb'
 
@@ -129,6 +129,23 @@ export async function grant(
   const res = await passwordToken(setup, opts.scope ? { scope: opts.scope } : {})
   if (res.status !== 200) throw new Error(`password grant failed: ${res.status} ${JSON.stringify(res.body)}`)
   return { ...setup, token: res.body.access_token as string, tokens: res.body as Tokens }
+}
+
+/**
+ * A user's JWT access token (RFC 9068) the built-in API takes: a password grant for a new resource
+ * that wants JWTs and for the built-in API, so the token is a JWT whose `aud` names both.
+ */
+export async function apiJwtGrant(opts: GrantOptions = {}): Promise<Granted & { user: TestUser; resource: string }> {
+  const resource = await createResource({ uri: `https://${unique('jwt').toLowerCase()}.example/`, tokenFormat: 'jwt' })
+  const { app, user } = await passwordSetup(opts)
+  const form = new URLSearchParams({ grant_type: 'password', username: user.username, password: PASSWORD })
+  if (opts.scope) form.set('scope', opts.scope)
+  for (const uri of [resource, `${ORIGIN}/`]) form.append('resource', uri)
+  const res = await read(await call('/o/token/', { basic: [app.clientId, app.clientSecret!], form: form.toString() }))
+  if (res.status !== 200) throw new Error(`password grant failed: ${res.status} ${JSON.stringify(res.body)}`)
+  const token = res.body.access_token as string
+  if (token.split('.').length !== 3) throw new Error('the grant gave no JWT')
+  return { app, user, resource, token, tokens: res.body as Tokens }
 }
 
 /** A new user's access token from the password grant, for `scope` (the default when absent). */

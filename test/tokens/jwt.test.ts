@@ -48,6 +48,8 @@ describe('JWT access tokens', () => {
       jti: expect.any(String),
       client_id: setup.app.clientId,
       scope: 'read',
+      // The grant (token family) it belongs to: the built-in API checks it is still current in D1.
+      grant_id: expect.any(String),
       // RFC 9068 §2.2.1: the user authenticated with this very request.
       auth_time: payload.iat,
     })
