@@ -10,7 +10,7 @@
  * revocation: for it the token is valid until `exp` (docs/resources.md), which is why a resource
  * may ask for a shorter lifetime.
  */
-import { createLocalJWKSet, errors, jwtVerify, SignJWT } from 'jose'
+import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose'
 import type { Clock } from '../clock'
 import { sha256Hex } from '../crypto/token'
 import { ID_TOKEN_ALG, type SigningKeys } from '../oidc/keys'
@@ -70,28 +70,68 @@ export async function readJwtClaims(
   clock: Clock,
   issuer?: string,
 ): Promise<JwtClaims | 'expired' | null> {
+  let keySet: SigningKeys
+  try {
+    keySet = await keys()
+  } catch {
+    return null // No keys configured: no token is ours.
+  }
+  const cache = verifiedFor(keySet)
+  const known = cache.get(token) ?? (await verifyJwt(token, keySet))
+  if (known === null) return null
+  if (!cache.has(token)) remember(cache, token, known)
+  if (issuer !== undefined && known.iss !== issuer) return null
+  // As jose's own check: expired from the second `exp` names (RFC 7519 §4.1.4).
+  return known.claims.exp <= clock.now() ? 'expired' : known.claims
+}
+
+type Verified = { claims: JwtClaims; iss: unknown }
+
+// Verified tokens, per key set (a new key set, after a rotation or a retired key, starts empty),
+// keyed by the whole token: a client reads with one token many times, and the signature check was
+// ~10% of a JWT read's CPU (docs/performance.md). What varies per request (`exp` against the clock,
+// `iss` against the caller's issuer, and D1's say on the grant) is still checked on every read.
+const verified = new WeakMap<SigningKeys, Map<string, Verified>>()
+const MAX_VERIFIED = 1000
+
+function verifiedFor(keys: SigningKeys): Map<string, Verified> {
+  let cache = verified.get(keys)
+  if (!cache) {
+    cache = new Map()
+    verified.set(keys, cache)
+  }
+  return cache
+}
+
+function remember(cache: Map<string, Verified>, token: string, known: Verified): void {
+  // Oldest first out: a Map iterates in insertion order.
+  if (cache.size >= MAX_VERIFIED) cache.delete(cache.keys().next().value!)
+  cache.set(token, known)
+}
+
+/** The signature, `typ` and `alg` checked, the claims read; null for anything that is not a token of ours. */
+async function verifyJwt(token: string, keys: SigningKeys): Promise<Verified | null> {
   let payload: Record<string, unknown>
   try {
-    const verified = await jwtVerify(token, verifierFor(await keys()), {
+    // Time is left to the caller (`currentDate` at the epoch: jose's `exp` check never fires), which
+    // checks `exp` and `iss` on every read, cached or not.
+    const verified = await jwtVerify(token, verifierFor(keys), {
       typ: AT_JWT_TYPE,
       algorithms: [ID_TOKEN_ALG],
-      currentDate: new Date(clock.now() * 1000),
-      ...(issuer !== undefined && { issuer }),
+      currentDate: new Date(0),
     })
     payload = verified.payload
-  } catch (err) {
-    if (err instanceof errors.JWTExpired) return 'expired'
-    // A bad signature, a malformed token, another issuer, or no keys configured: no token of ours.
-    return null
+  } catch {
+    return null // A bad signature or a malformed token.
   }
-  const { jti, sub, client_id, scope, iat, exp, aud } = payload
+  const { jti, sub, client_id, scope, iat, exp, aud, iss } = payload
   const grantId = payload[GRANT_CLAIM] ?? null
   if (typeof jti !== 'string' || typeof sub !== 'string' || typeof client_id !== 'string') return null
   if (typeof scope !== 'string' || typeof iat !== 'number' || typeof exp !== 'number') return null
   if (grantId !== null && (typeof grantId !== 'string' || !/^[0-9]{1,15}$/.test(sub))) return null
   const audience =
     typeof aud === 'string' ? [aud] : Array.isArray(aud) && aud.length > 0 ? (aud as string[]) : undefined
-  return {
+  const claims: JwtClaims = {
     hash: sha256Hex(jti),
     clientId: client_id,
     // RFC 9068 §2.2: a token that acts for no user has the client as `sub`, and no grant.
@@ -102,6 +142,7 @@ export async function readJwtClaims(
     iat,
     exp,
   }
+  return { claims, iss }
 }
 
 /**

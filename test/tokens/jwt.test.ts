@@ -5,13 +5,16 @@
  * and the built-in API refusing them as tokens for another resource.
  */
 import { env } from 'cloudflare:workers'
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { authorizationCodeFlow } from '../helpers/flows'
 import { postAs } from '../helpers/grants'
 import { call, ORIGIN, read } from '../helpers/http'
 import { passwordSetup, passwordToken, refresh } from '../helpers/grants'
 import { createApplication, createResource, unique } from '../helpers/seed'
+import type { Clock } from '../../src/clock'
+import { type SigningKeys, signingKeys } from '../../src/oidc/keys'
+import { readJwtClaims } from '../../src/tokens/jwt'
 
 const jwtResource = (lifetime: number | null = null) =>
   createResource({
@@ -140,5 +143,53 @@ describe('JWT access tokens', () => {
     expect(api.headers.get('www-authenticate')).toContain(
       'error="invalid_token", error_description="The access token is invalid."',
     )
+  })
+})
+
+describe('verified JWTs are remembered per key set, never past exp or for another issuer', () => {
+  const sign = (key: CryptoKey, kid: string, claims: Record<string, unknown>, exp: number) =>
+    new SignJWT({ client_id: 'c', scope: 'read', grant_id: '7', ...claims })
+      .setProtectedHeader({ alg: 'RS256', kid, typ: 'at+jwt' })
+      .setIssuer(ORIGIN)
+      .setSubject('42')
+      .setIssuedAt(exp - 600)
+      .setExpirationTime(exp)
+      .setJti(crypto.randomUUID())
+      .sign(key)
+
+  it('a token read once is expired from its exp on, and refused for another issuer', async () => {
+    const keys = await signingKeys(env)
+    const exp = Math.floor(Date.now() / 1000) + 600
+    const token = await sign(keys.key, keys.kid, {}, exp)
+    const at = (now: number): Clock => ({ now: () => now })
+    const first = await readJwtClaims(token, async () => keys, at(exp - 1), ORIGIN)
+    expect(first).toMatchObject({ userId: 42, grantId: '7', exp })
+    expect(await readJwtClaims(token, async () => keys, at(exp - 1), ORIGIN)).toEqual(first)
+    expect(await readJwtClaims(token, async () => keys, at(exp), ORIGIN)).toBe('expired')
+    expect(await readJwtClaims(token, async () => keys, at(exp - 1), 'https://other.example')).toBeNull()
+  })
+
+  it('another key set (a rotation that retired the key) does not take a token the old one verified', async () => {
+    const keys = await signingKeys(env)
+    const exp = Math.floor(Date.now() / 1000) + 600
+    const token = await sign(keys.key, keys.kid, {}, exp)
+    const now: Clock = { now: () => exp - 1 }
+    expect(await readJwtClaims(token, async () => keys, now)).not.toBeNull()
+    const pair = (await crypto.subtle.generateKey(
+      { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+      true,
+      ['sign', 'verify'],
+    )) as CryptoKeyPair
+    const jwk = (await crypto.subtle.exportKey('jwk', pair.publicKey)) as { n: string; e: string }
+    const rotated: SigningKeys = {
+      kid: keys.kid,
+      key: pair.privateKey,
+      jwks: [{ kty: 'RSA', kid: keys.kid, use: 'sig', alg: 'RS256', n: jwk.n, e: jwk.e }],
+    }
+    expect(await readJwtClaims(token, async () => rotated, now)).toBeNull()
+    // And a token whose signature was altered is never taken from what the original left behind.
+    const [head, body, signature] = token.split('.')
+    const altered = `${head}.${body}.${signature!.startsWith('A') ? 'B' : 'A'}${signature!.slice(1)}`
+    expect(await readJwtClaims(altered, async () => keys, now)).toBeNull()
   })
 })
