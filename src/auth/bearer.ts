@@ -151,8 +151,13 @@ async function readUserJwt(c: Context<AppEnv>, token: string): Promise<BearerAut
   }
 }
 
-/** The token's record (KV), and for a client's own token its application (D1): the check for every token but a user's JWT at the API. */
-async function readRecordedToken(c: Context<AppEnv>, token: string): Promise<BearerAuth> {
+/**
+ * The token's record (KV), and for a client's own token its application (D1): the check for every
+ * token but a user's JWT at the API. With `grantInD1`, a user's token is also confirmed against its
+ * grant in the route's D1 statement, as a JWT is: D1, not the record, has the last word, so a grant
+ * revoked or rotated there (by plain SQL in the D1 console too) ends the token at once.
+ */
+async function readRecordedToken(c: Context<AppEnv>, token: string, grantInD1: boolean): Promise<BearerAuth> {
   const found = await accessTokensFor(c.env).read(token)
   if (found === null) throw new BearerRefused(401, INVALID_TOKEN)
   if (found === 'expired') throw new BearerRefused(401, EXPIRED)
@@ -164,7 +169,8 @@ async function readRecordedToken(c: Context<AppEnv>, token: string): Promise<Bea
     throw new BearerRefused(401, INVALID_TOKEN)
   }
   const { clientId, userId, scope, aud, exp, familyId } = info
-  return { clientId, userId, scope, ...(aud && { aud }), exp, familyId, grantToConfirm: null }
+  const grantToConfirm = grantInD1 && userId !== null && familyId ? { id: familyId, accessHash: found.hash } : null
+  return { clientId, userId, scope, ...(aud && { aud }), exp, familyId, grantToConfirm }
 }
 
 /**
@@ -188,7 +194,7 @@ export async function authenticateBearer(
   }
   if (token === 'malformed') throw new BearerRefused(400, { code: 'invalid_request', description: MALFORMED })
   if (token === null) throw new BearerRefused(401)
-  const info = (grantInD1 && (await readUserJwt(c, token))) || (await readRecordedToken(c, token))
+  const info = (grantInD1 && (await readUserJwt(c, token))) || (await readRecordedToken(c, token, grantInD1))
   // The audience rides in the token's record (or its claims): the check costs no storage.
   if (audience !== undefined && info.aud && !info.aud.includes(audience)) throw new BearerRefused(401, OTHER_AUDIENCE)
   return info

@@ -16,7 +16,7 @@ import { signingKeys } from '../../src/oidc/keys'
 import { tokenDepsFor } from '../../src/tokens/deps'
 import { revokeAll } from '../../src/tokens/revoke-all'
 import { callWith } from '../helpers/faults'
-import { apiJwtGrant, clientAuth, passwordToken, refresh } from '../helpers/grants'
+import { apiJwtGrant, clientAuth, grant, passwordToken, refresh } from '../helpers/grants'
 import { call, ORIGIN, RESOURCE_METADATA, read } from '../helpers/http'
 import { createResource, db, unique } from '../helpers/seed'
 
@@ -188,5 +188,29 @@ describe('a user’s JWT access token at the built-in API', () => {
     expect(cc.status).toBe(200)
     expect(decodeJwt(cc.body.access_token).grant_id).toBeUndefined()
     expect((await call('/users/', { token: cc.body.access_token })).status).toBe(403)
+  })
+})
+
+describe('a user’s opaque access token at the built-in API: D1, not its KV record, has the last word', () => {
+  it.each([
+    ['its grant revoked', 'update token_families set revoked_at = 1 where user_id = ?'],
+    ['its grant deleted', 'delete from token_families where user_id = ?'],
+    ['its grant moved on to another access token', "update token_families set access_hash = 'x' where user_id = ?"],
+  ])('is refused at once after %s by plain SQL, its KV record untouched', async (_, statement) => {
+    const { user, token } = await grant('password', { scope: 'read groups' })
+    expect(token.split('.')).toHaveLength(1)
+    for (const path of [`/users/${user!.id}/`, '/users/', '/groups/']) {
+      expect([path, (await call(path, { token })).status]).toEqual([path, 200])
+    }
+    await env.DB.prepare(statement).bind(user!.id).run()
+    for (const path of [`/users/${user!.id}/`, '/users/', '/groups/']) await expectRefused(await call(path, { token }))
+  })
+
+  it('revoked by plain SQL and short of the scope: 401 invalid_token, not 403', async () => {
+    const { user, token } = await grant('password', { scope: 'read' })
+    const create = () => call('/users/', { method: 'POST', token, json: { username: unique('made') } })
+    expect((await create()).status).toBe(403)
+    await env.DB.prepare('update token_families set revoked_at = 1 where user_id = ?').bind(user!.id).run()
+    await expectRefused(await create())
   })
 })

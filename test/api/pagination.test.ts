@@ -112,7 +112,7 @@ describe('pagination settings', () => {
     expect(calls.runs).toBe(0)
     expect([...calls.sql]).toEqual([
       expect.stringMatching(
-        /^select count\(\*\) from "users" where exists \(select 1 from "users" "actor" where \("actor"\."id" = \? and "actor"\."is_active" = \?\)\)$/,
+        /^select count\(\*\) from "users" where exists \(select 1 from "users" "actor" where \("actor"\."id" = \? and "actor"\."is_active" = \? and \(\? is null or exists \(select 1 from "token_families" where \("token_families"\."id" = \? and "token_families"\."access_hash" = \? and "token_families"\."revoked_at" is null and "token_families"\."user_id" = "actor"\."id"\)\)\)\)\)$/,
       ),
       expect.stringMatching(/^select .* from "users" order by "users"\."id" asc limit \? offset \?$/),
     ])
