@@ -215,7 +215,8 @@ export const USAGE = `usage: npm run admin -- [--json] [--print-sql] [--remote |
   removefromgroup --username U --group G
   revoketokens    --username U [--client-id ID]
   setstaff        --username U [--superuser] [--off]
-  createresource  --uri URI [--name N] [--scopes "a b"] [--token-format opaque|jwt]   listresources   deleteresource --uri URI
+  createresource  --uri URI [--name N] [--scopes "a b"] [--token-format opaque|jwt] [--access-token-expire-seconds N]
+  listresources   deleteresource --uri URI
   createinitialaccesstoken [--label TEXT] [--days N]   a token for /o/register/ (RFC 7591 §3)`
 
 /** Commands that set a password: it may come from `--password-stdin` or a prompt (password-input.ts). */

@@ -178,7 +178,7 @@ registerRoutes.post('/o/register/', async function registrationEndpoint(c) {
     registrationTokenHash: registrationToken.hash,
     lastUsedAt: systemClock.now(),
   })
-  log(c, 'info', { event: 'client_registered', applicationId: app.id, method: fields.tokenEndpointAuthMethod })
+  log(c, 'info', { event: 'client_registered', applicationId: app.id, authMethod: fields.tokenEndpointAuthMethod })
   const body = clientInformation(c, app, { secret: secret?.token, registrationToken: registrationToken.token })
   return c.json(body, 201, NO_STORE)
 })
