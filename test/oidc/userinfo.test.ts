@@ -96,6 +96,20 @@ describe('GET /o/userinfo/', () => {
     expect(res.body).toEqual({ error: 'invalid_token', error_description: 'The access token is invalid.' })
   })
 
+  it.each([
+    ['its grant revoked', 'update token_families set revoked_at = 1 where user_id = ?'],
+    ['its grant moved on to another access token', "update token_families set access_hash = 'x' where user_id = ?"],
+  ])('a token whose grant was changed by plain SQL (%s) → 401 at once, its KV record untouched', async (_, sql) => {
+    const { user, tokens } = await codeGrant({ scope: 'openid' })
+    expect((await call('/o/userinfo/', { token: tokens.access_token })).status).toBe(200)
+    await env.DB.prepare(sql).bind(user.id).run()
+    const res = await read(await call('/o/userinfo/', { token: tokens.access_token }))
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 401,
+      body: { error: 'invalid_token', error_description: 'The access token is invalid.' },
+    })
+  })
+
   // RFC 8707 §2 / RFC 9068 §4: a token requested for another resource is that resource's, which
   // could otherwise replay it here and read the profile and email the user gave the client.
   it.each(['opaque', 'jwt'] as const)(
