@@ -5,8 +5,8 @@
  * the user in D1, in the round trip it makes anyway: one more statement in its batch
  * (`batchAsActiveUser`), or a join in its one query (`refuseUnlessActive` on the joined column).
  * Only a route with no D1 query of its own pays a read for it (`requireActiveUser()`).
- * The same condition checks the grant of a user's JWT read from its claims alone (the API's
- * `grantInD1`): still live, with this token as its current access token (`Actor.grant`).
+ * With `grantInD1` (the API, UserInfo), the same condition checks the token's grant: still live,
+ * with this token as its current access token (`Actor.grant`), so D1, not the KV record, decides.
  */
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'

@@ -30,9 +30,9 @@ import { findActiveFlag } from '../store/users'
 export type BearerAuth = Pick<AccessTokenInfo, 'clientId' | 'userId' | 'scope' | 'aud' | 'exp' | 'familyId'> & {
   /**
    * Set while D1 has yet to confirm that this grant still has this token (by its digest) as its
-   * current access token: a user's JWT read from its claims alone. The route's user check confirms
-   * it (./active-user.ts), and the bearer middleware refuses a success that went unconfirmed.
-   * Null when the token's record was read.
+   * current access token: a user's token at a `grantInD1` route (a JWT read from its claims alone,
+   * or an opaque one found by its record). The route's user check confirms it (./active-user.ts),
+   * and the bearer middleware refuses a success that went unconfirmed. Null otherwise.
    */
   grantToConfirm: { id: string; accessHash: string } | null
 }
@@ -218,10 +218,10 @@ async function grantStillCurrent(c: Context<AppEnv>, auth: BearerAuth): Promise<
 
 /**
  * Middleware: authenticates the request by its bearer token and sets `c.get('auth')`. A user's
- * JWT read from its claims alone is never honoured on its signature only: a success whose grant
- * the route never confirmed in D1 (a route that forgot its user check) is refused, and a refusal
- * that came first (a missing scope: 403) is checked here, so a revoked JWT gets the 401 a revoked
- * opaque token gets, whatever else is wrong with the request.
+ * token at a `grantInD1` route is never honoured on its signature or its KV record alone: a
+ * success whose grant the route never confirmed in D1 (a route that forgot its user check) is
+ * refused, and a refusal that came first (a missing scope: 403) is checked here, so a revoked
+ * token gets 401 `invalid_token`, whatever else is wrong with the request.
  */
 export const bearerAuth = (options: BearerOptions = {}) =>
   createMiddleware<AppEnv>(async function bearerAuth(c, next) {

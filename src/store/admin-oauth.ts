@@ -74,12 +74,17 @@ export const deleteApplicationStatement = (db: Db, id: number) => db.delete(appl
 /** Which live grants the token list shows. */
 export type GrantFilter = { userId?: number; applicationId?: number }
 
-/** One page of the live grants (neither revoked nor expired), newest first, with user and application: one batch. */
-export async function searchLiveGrants(db: Db, filter: GrantFilter, page: number, clock: Clock) {
+/** The live grants (neither revoked nor expired), of one user and/or one application when the filter names them. */
+export function liveGrantsWhere(filter: GrantFilter, clock: Clock): SQL | undefined {
   const conditions: SQL[] = [isNull(tokenFamilies.revokedAt), gt(tokenFamilies.expiresAt, clock.now())]
   if (filter.userId !== undefined) conditions.push(eq(tokenFamilies.userId, filter.userId))
   if (filter.applicationId !== undefined) conditions.push(eq(tokenFamilies.applicationId, filter.applicationId))
-  const where = and(...conditions)
+  return and(...conditions)
+}
+
+/** One page of the live grants (neither revoked nor expired), newest first, with user and application: one batch. */
+export async function searchLiveGrants(db: Db, filter: GrantFilter, page: number, clock: Clock) {
+  const where = liveGrantsWhere(filter, clock)
   const [[total], rows] = await db.batch([
     db.select({ n: count() }).from(tokenFamilies).where(where),
     db

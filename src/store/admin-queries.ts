@@ -5,10 +5,11 @@
  * write is a query builder, not a promise, so the caller can run it in a D1 batch or print its
  * `.toSQL()` for the D1 console.
  */
-import { and, asc, eq, gt, isNull, or, type SQL, sql } from 'drizzle-orm'
+import { and, asc, eq, or, type SQL, sql } from 'drizzle-orm'
 import type { Clock } from '../clock'
 import type { Db } from '../db/client'
 import { applications, groups, tokenFamilies, userGroups, users } from '../db/schema'
+import { type GrantFilter, liveGrantsWhere } from './admin-oauth'
 
 /** Case-insensitive "contains" (instr, not LIKE: a `%` or `_` in the search is a plain character). */
 const contains = (column: SQL | typeof users.username, search: string) =>
@@ -76,7 +77,7 @@ export const selectApplications = (db: Db) =>
     .orderBy(asc(applications.id))
 
 /** Live grants (neither revoked nor expired), optionally of one user and/or one application, oldest first. */
-export function selectLiveGrants(db: Db, clock: Clock, filter: { userId?: number; applicationId?: number }) {
+export function selectLiveGrants(db: Db, clock: Clock, filter: GrantFilter) {
   return db
     .select({
       id: tokenFamilies.id,
@@ -89,14 +90,7 @@ export function selectLiveGrants(db: Db, clock: Clock, filter: { userId?: number
     .from(tokenFamilies)
     .innerJoin(applications, eq(applications.id, tokenFamilies.applicationId))
     .leftJoin(users, eq(users.id, tokenFamilies.userId))
-    .where(
-      and(
-        isNull(tokenFamilies.revokedAt),
-        gt(tokenFamilies.expiresAt, clock.now()),
-        filter.userId === undefined ? undefined : eq(tokenFamilies.userId, filter.userId),
-        filter.applicationId === undefined ? undefined : eq(tokenFamilies.applicationId, filter.applicationId),
-      ),
-    )
+    .where(liveGrantsWhere(filter, clock))
     .orderBy(asc(tokenFamilies.created), asc(tokenFamilies.id))
 }
 

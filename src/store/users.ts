@@ -33,9 +33,9 @@ export const listUsers = (db: Db) => db.select().from(users).orderBy(asc(users.i
 export const countUsers = (db: Db) => db.select({ n: count() }).from(users)
 
 /**
- * The user a bearer token acts for, as the API's statements check them: `id`, and `grant` when the
- * token was read from its claims alone (a JWT at the built-in API), whose grant D1 must still hold
- * with that token current (`grantIsCurrent`); null when its record was read from KV.
+ * The user a bearer token acts for, as the API's statements check them: `id`, and the token's
+ * `grant`, which D1 must still hold with that token current (`grantIsCurrent`); null for a token
+ * that names no grant.
  */
 export type Actor = { id: number; grant: { id: string; accessHash: string } | null }
 
