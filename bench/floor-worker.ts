@@ -23,38 +23,42 @@ const clientRow = (env: FloorEnv, q: URLSearchParams) =>
     .bind(q.get('client') ?? '')
     .first()
 
-// The grant (token_families row) of the bench's access token, read and rotated in place: the
-// same batch as a refresh's (src/oauth/store/families.ts), changing nothing.
+// The grant (token_families row) of the bench's access token, read and rotated in place by the
+// refresh floor's batch (src/store/families.ts's rotateFamilyForClient), changing nothing.
 const familyOf = async (env: FloorEnv, q: URLSearchParams) => ((await kvGet(env, q)) as { familyId: string }).familyId
-const familyRow = (env: FloorEnv, id: string) => env.DB.prepare('select * from token_families where id = ?').bind(id)
-const familyRotation = (env: FloorEnv, id: string) =>
-  env.DB.prepare(
-    'update token_families set expires_at = expires_at where id = ? and revoked_at is null and expires_at > ?',
-  ).bind(id, Math.floor(Date.now() / 1000))
-// The new refresh's batch finds the grant by its refresh token's digest: that of the bench token's
+// The refresh's batch finds the grant by its refresh token's digest: that of the bench token's
 // grant, looked up once per isolate (not part of the floor).
-let benchFamily: Promise<{ id: string; hash: string }> | undefined
-const familyByToken = async (env: FloorEnv, q: URLSearchParams) => {
-  const id = await familyOf(env, q)
-  const row = await familyRow(env, id).first<{ refresh_hash: string }>()
-  return { id, hash: row!.refresh_hash }
+let benchFamily: Promise<string> | undefined
+const refreshHashOf = async (env: FloorEnv, q: URLSearchParams) => {
+  const row = await env.DB.prepare('select refresh_hash from token_families where id = ?')
+    .bind(await familyOf(env, q))
+    .first<{ refresh_hash: string }>()
+  return row!.refresh_hash
 }
-// The same three statements as src/store/families.ts's rotateFamilyForClient (its update
-// conditional on the same things), rotating nothing: `set expires_at = expires_at`.
-const oneBatch = (env: FloorEnv, client: string, hash: string) =>
-  env.DB.batch([
+// The family of a refresh token this server issued: its current one, or one it rotated out.
+const ISSUED =
+  '(refresh_hash = ?1 or id in (select family_id from retired_refresh_tokens where hash = ?1 and expires_at > ?2))'
+// The rotation's conditions (rotationWhere), with the claimed client's credential.
+const ROTATABLE = `refresh_hash = ?1 and application_id = (select id from applications where client_id = ?3 and client_type = 'confidential' and client_secret_hash is not null and authorization_grant_type in ('authorization-code', 'password')) and revoked_at is null and expires_at > ?2 and exists (select 1 from users where users.id = token_families.user_id and users.is_active = 1)`
+// The same five statements as the refresh's batch, rotating nothing (`set expires_at =
+// expires_at`), but retiring a new random digest each time, as each real rotation retires one.
+const oneBatch = (env: FloorEnv, client: string, hash: string) => {
+  const now = Math.floor(Date.now() / 1000)
+  return env.DB.batch([
     env.DB.prepare('select * from applications where client_id = ?').bind(client),
     env.DB.prepare(
-      'select token_families.*, users.is_active, users.username from token_families left join users on users.id = token_families.user_id where (refresh_hash = ? or previous_refresh_hash = ?)',
-    ).bind(hash, hash),
+      `select token_families.*, users.is_active, users.username from token_families left join users on users.id = token_families.user_id where ${ISSUED}`,
+    ).bind(hash, now),
     // The registered resources the grant names (RFC 8707): none for the bench's grants, as for ours.
     env.DB.prepare(
-      "select * from resources where instr(' ' || coalesce((select resources from token_families where refresh_hash = ? or previous_refresh_hash = ? limit 1), '') || ' ', ' ' || uri || ' ') > 0",
-    ).bind(hash, hash),
+      `select * from resources where instr(' ' || coalesce((select resources from token_families where ${ISSUED} limit 1), '') || ' ', ' ' || uri || ' ') > 0`,
+    ).bind(hash, now),
     env.DB.prepare(
-      `update token_families set expires_at = expires_at where refresh_hash = ? and application_id = (select id from applications where client_id = ? and client_type = 'confidential' and client_secret_hash is not null and authorization_grant_type in ('authorization-code', 'password')) and revoked_at is null and expires_at > ? and exists (select 1 from users where users.id = token_families.user_id and users.is_active = 1)`,
-    ).bind(hash, client, Math.floor(Date.now() / 1000)),
+      `insert into retired_refresh_tokens (hash, family_id, expires_at) select ?4, id, expires_at from token_families where ${ROTATABLE} on conflict do nothing`,
+    ).bind(hash, now, client, crypto.randomUUID()),
+    env.DB.prepare(`update token_families set expires_at = expires_at where ${ROTATABLE}`).bind(hash, now, client),
   ])
+}
 const kvPut = (env: FloorEnv, prefix: string) => env.TOKENS.put(randomKey(prefix), '{"x":1}', TTL)
 
 // One password hash, made on first use, for the verify floor.
@@ -78,25 +82,12 @@ const FLOORS: Record<string, Floor> = {
     return [await kvGet(env, q), await d1Get(env, q)]
   },
   // What our refresh does in storage, in its order (docs/performance.md): one D1 batch (the client's
-  // row, the grant found by the token's digest, the conditional rotation), the old access token's
-  // delete, the new pair, and the re-read of the grant for a concurrent revocation or retry.
+  // row, the grant found by the token's digest, its registered resources, the retired token and the
+  // conditional rotation), then the new access token's record.
   '/refresh-one-batch': async (env, q) => {
-    benchFamily ??= familyByToken(env, q)
-    const family = await benchFamily
-    await oneBatch(env, q.get('client') ?? '', family.hash)
-    await env.TOKENS.delete(randomKey('floor:d:'))
-    await Promise.all([kvPut(env, 'floor:a:'), kvPut(env, 'floor:b:')])
-    return familyRow(env, family.id).first()
-  },
-  // The design before (issue 14), for comparison: the client's row, the refresh record, one D1
-  // batch that reads and rotates the grant, the old access token's delete, the new pair, the re-read.
-  '/refresh-d1-rotation': async (env, q) => {
-    await clientRow(env, q)
-    const family = await familyOf(env, q)
-    await env.DB.batch([familyRow(env, family), familyRotation(env, family)])
-    await env.TOKENS.delete(randomKey('floor:d:'))
-    await Promise.all([kvPut(env, 'floor:a:'), kvPut(env, 'floor:b:')])
-    return familyRow(env, family).first()
+    benchFamily ??= refreshHashOf(env, q)
+    await oneBatch(env, q.get('client') ?? '', await benchFamily)
+    await kvPut(env, 'floor:a:')
   },
   // What the peer's refresh does in storage, in its order: the client and the grant (two KV
   // reads), then the grant and the new access token written back (two KV puts, one after the other).

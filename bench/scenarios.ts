@@ -17,7 +17,6 @@ export type FloorName =
   | 'd1 get + kv get + d1 get'
   | 'verify password'
   | 'refresh: one batch'
-  | 'refresh: d1 rotation'
   | 'refresh: kv only'
 
 export type Scenario = {
@@ -70,7 +69,6 @@ export function floors(f: Fixtures): Record<FloorName, WrkRequest> {
     'd1 get + kv get + d1 get': at(`/d1-get-kv-get-d1-get?client=${client}&k=${k}&id=${f.userPk}`),
     'verify password': { ...at('/verify-password'), ...HASHING },
     'refresh: one batch': at(`/refresh-one-batch?client=${owner}&k=${k}`),
-    'refresh: d1 rotation': at(`/refresh-d1-rotation?client=${client}&k=${k}`),
     'refresh: kv only': at(`/refresh-kv-only?k=${k}`),
   }
 }

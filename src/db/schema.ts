@@ -162,8 +162,26 @@ export const tokenFamilies = sqliteTable(
     index('token_families_expires_idx').on(t.expiresAt),
     // The refresh grant finds its family by the presented token's digest, in its one D1 batch.
     index('token_families_refresh_idx').on(t.refreshHash),
-    index('token_families_previous_refresh_idx').on(t.previousRefreshHash),
   ],
+)
+
+/**
+ * Every refresh token a grant rotated out, until it would have expired: a replay of any of them,
+ * however many rotations later, is recognised as the grant's and revokes it (RFC 9700 §4.14.2).
+ * Written in the rotation's own D1 batch, so it costs no round trip of its own.
+ */
+export const retiredRefreshTokens = sqliteTable(
+  'retired_refresh_tokens',
+  {
+    /** SHA-256 (hex) of the rotated-out refresh token. */
+    hash: text('hash').primaryKey(),
+    familyId: text('family_id')
+      .notNull()
+      .references(() => tokenFamilies.id, { onDelete: 'cascade' }),
+    /** When the token would have expired had it not been rotated out (cleanup removes the row then). */
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('retired_refresh_tokens_family_idx').on(t.familyId)],
 )
 
 /** Authorization codes (RFC 6749 §4.1), stored by digest; `used_at` makes them single use. */

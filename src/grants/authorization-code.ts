@@ -11,7 +11,7 @@ import { signIdToken } from '../oidc/id-token'
 import { signingKeys } from '../oidc/keys'
 import { issuerUrl } from '../oauth/issuer'
 import type { TokenDeps } from '../tokens/deps'
-import { prepareUserGrant, revokeFamily, storeUserGrant, withdrawIfRevoked } from '../tokens/service'
+import { prepareUserGrant, revokeFamily, storeUserGrant } from '../tokens/service'
 import { verifyS256 } from '../oauth/pkce'
 import { scopeSet } from '../oauth/scopes'
 import {
@@ -114,8 +114,8 @@ export const authorizationCodeGrant = defineGrant({
       })
     }
     if (!(await spendCodeIntoFamily(deps.db, codeHash, grant.family, deps.clock))) return revokeReplayed(deps, codeHash)
-    const response = await storeUserGrant(deps, grant)
-    await withdrawIfRevoked(deps, grant.family.id, grant.access.hash)
-    return response
+    // A replay of the code that revokes this grant before the write below leaves its record inert:
+    // every reader of a user's access token asks D1 about the grant.
+    return storeUserGrant(deps, grant)
   },
 })

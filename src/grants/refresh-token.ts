@@ -1,8 +1,15 @@
 /** @module The refresh token grant (RFC 6749 §6), with rotation and reuse detection (RFC 9700 §4.14.2). */
 import { sha256Hex } from '../crypto/token'
-import { readClientRefreshToken, refreshForClient, rotateRefreshToken } from '../tokens/service'
+import { findClientRefreshGrant, refreshForClient, rotateRefreshToken } from '../tokens/service'
 import { formatScope, scopeNames } from '../oauth/scopes'
-import { accessTarget, checkScopes, narrowResources, resolveResources, scopeRules } from '../oauth/resources'
+import {
+  accessTarget,
+  checkScopes,
+  narrowResources,
+  parseStoredResources,
+  resolveResources,
+  scopeRules,
+} from '../oauth/resources'
 import type { ClientClaim } from '../store/families'
 import type { ClientCredentials } from '../auth/client-auth'
 import { defineGrant, type GrantRequest } from './grant'
@@ -23,21 +30,21 @@ function claimOf(creds: ClientCredentials): ClientClaim | null {
 }
 
 /**
- * The classic path, for an authenticated client: the refresh record read from KV gives the family
- * and the grant's resources, narrowed by `resource` (RFC 8707 §2.2: fewer of them, never others)
- * and looked up (only registered ones cost a D1 read) before anything rotates.
+ * The classic path, for an authenticated client: the grant the token was issued for (D1) gives the
+ * grant's resources, narrowed by `resource` (RFC 8707 §2.2: fewer of them, never others) and looked
+ * up (only registered ones cost a D1 read) before anything rotates.
  */
 async function rotate({ deps, form, app, params, resources, apiUri }: Omit<GrantRequest<'refresh_token'>, 'c'>) {
   const requested = scopeNames(form.get('scope'))
-  const presented = await readClientRefreshToken(deps, app, params.refresh_token)
-  const audience = narrowResources(presented.info.resources ?? null, resources, apiUri)
+  const grant = await findClientRefreshGrant(deps, app, params.refresh_token)
+  const audience = narrowResources(parseStoredResources(grant.resources), resources, apiUri)
   const targets = await resolveResources(deps.db, apiUri, audience)
   // A scope asked for must suit the token's resources and the client's registration; the
   // rotation then bounds it by the grant's scope (RFC 6749 §6), so a refresh never widens it.
   checkScopes(requested, scopeRules('refresh_token', targets, app))
   const target = accessTarget(targets, apiUri, deps.settings)
   const request = { token: params.refresh_token, scope: requested && formatScope(requested), apiUri }
-  return rotateRefreshToken(deps, app, request, presented.info.familyId, async () => target)
+  return rotateRefreshToken(deps, app, request, grant.id, async () => target)
 }
 
 export const refreshTokenGrant = defineGrant({

@@ -53,6 +53,9 @@ export function cleanupStatements(
     batchDelete('authorization_codes', `expires_at <= ${retired}`),
     // A grant ends when its refresh token expires, or when it is revoked.
     batchDelete('token_families', `expires_at <= ${retired} or revoked_at <= ${retired}`),
+    // A rotated-out refresh token is remembered (to catch its replay) until it would have expired;
+    // its grant's deletion above takes the rest with it (ON DELETE CASCADE).
+    batchDelete('retired_refresh_tokens', `expires_at <= ${now}`),
     batchDelete('sessions', `expires_at <= ${now}`),
     batchDelete('rate_limits', `window_start <= ${now - WINDOW_SECONDS}`),
     batchDelete('client_assertions', `expires_at <= ${now}`),

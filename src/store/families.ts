@@ -1,7 +1,8 @@
 /**
  * @module Token families in D1: one row per grant, holding the digest of the one refresh token
- * that may still be used. D1 decides single use atomically; KV could not (no compare-and-set,
- * and up to 60 s stale across locations).
+ * that may still be used, and (retired_refresh_tokens) those it rotated out. D1 decides single use
+ * atomically; KV could not (no compare-and-set, and up to 60 s stale across locations). Refresh
+ * tokens live here only: D1 holds everything a refresh, a revocation or a replay needs to know.
  */
 import {
   type AnyColumn,
@@ -19,8 +20,8 @@ import {
   type SQL,
   sql,
 } from 'drizzle-orm'
-import { type Db, preparedQuery } from '../db/client'
-import { applications, resources, tokenFamilies, userGroups, users } from '../db/schema'
+import type { Db } from '../db/client'
+import { applications, resources, retiredRefreshTokens, tokenFamilies, userGroups, users } from '../db/schema'
 import type { Application, ClientType, GrantType } from './applications'
 import type { ResourceRow } from './resources'
 import type { Clock } from '../clock'
@@ -30,6 +31,18 @@ export type NewFamily = typeof tokenFamilies.$inferInsert
 
 export async function insertFamily(db: Db, family: NewFamily): Promise<void> {
   await db.insert(tokenFamilies).values(family).run()
+}
+
+/**
+ * SQL: the family is the one refresh token `hash` was issued for: its current token, or one it
+ * rotated out that would not have expired yet (so a replay of it is recognised, RFC 9700 §4.14.2).
+ */
+function issuedRefreshToken(db: Db, hash: string, now: number): SQL {
+  const retired = db
+    .select({ id: retiredRefreshTokens.familyId })
+    .from(retiredRefreshTokens)
+    .where(and(eq(retiredRefreshTokens.hash, hash), gt(retiredRefreshTokens.expiresAt, now)))
+  return or(eq(tokenFamilies.refreshHash, hash), inArray(tokenFamilies.id, retired))!
 }
 
 /** A family as D1 has it now, with whether its user still exists and is active, and the user's name. */
@@ -52,22 +65,13 @@ export async function findFamily(db: Db, id: string): Promise<FamilyWithUser | u
   return withUserActive(await selectFamilyWithUser(db).where(eq(tokenFamilies.id, id)).get())
 }
 
-// Prepared once: every refresh and code exchange re-reads this after storing its tokens.
-const currentById = preparedQuery((db) =>
-  db
-    .select({ revokedAt: tokenFamilies.revokedAt, accessHash: tokenFamilies.accessHash })
-    .from(tokenFamilies)
-    .where(eq(tokenFamilies.id, sql.placeholder('id')))
-    .prepare(),
-)
-
-/**
- * Whether `accessHash` is still the family's live access token: false once the family is revoked,
- * gone (cleanup removes revoked rows after a while), or rotated on to another token.
- */
-export async function isCurrentFamilyAccess(db: Db, id: string, accessHash: string): Promise<boolean> {
-  const row = await currentById(db).get({ id })
-  return row !== undefined && row.revokedAt === null && row.accessHash === accessHash
+/** The family refresh token `hash` was issued for (issuedRefreshToken), with its user. */
+export async function findFamilyByRefreshHash(db: Db, hash: string, clock: Clock): Promise<FamilyWithUser | undefined> {
+  return withUserActive(
+    await selectFamilyWithUser(db)
+      .where(issuedRefreshToken(db, hash, clock.now()))
+      .get(),
+  )
 }
 
 /**
@@ -150,6 +154,26 @@ function rotationWhere(db: Db, owner: SQL, { presentedHash, scopes, graceSeconds
   )
 }
 
+/**
+ * The rotation's first statement, under the same conditions as its update: the refresh token the
+ * family is moving from joins the retired ones (in a retry within the grace window, that is the
+ * token the first rotation issued, which the client never received).
+ */
+const retireCurrentRefreshToken = (db: Db, where: SQL | undefined) =>
+  db
+    .insert(retiredRefreshTokens)
+    .select(
+      db
+        .select({
+          hash: sql<string>`${tokenFamilies.refreshHash}`.as('hash'),
+          familyId: tokenFamilies.id,
+          expiresAt: tokenFamilies.expiresAt,
+        })
+        .from(tokenFamilies)
+        .where(and(where, sql`${tokenFamilies.refreshHash} is not null`)),
+    )
+    .onConflictDoNothing()
+
 /** The rotation's update: the next tokens, and the presented one kept as the previous one. */
 const rotationUpdate = (db: Db, where: SQL | undefined, { presentedHash, next }: RotationRequest, now: number) =>
   db
@@ -179,9 +203,11 @@ export async function rotateFamily(
 ): Promise<Rotation> {
   const now = clock.now()
   const owner = and(eq(tokenFamilies.id, id), eq(tokenFamilies.applicationId, applicationId))!
-  const [[found], update] = await db.batch([
+  const where = rotationWhere(db, owner, request, now)
+  const [[found], , update] = await db.batch([
     selectFamilyWithUser(db).where(eq(tokenFamilies.id, id)),
-    rotationUpdate(db, rotationWhere(db, owner, request, now), request, now),
+    retireCurrentRefreshToken(db, where),
+    rotationUpdate(db, where, request, now),
   ])
   return { before: withUserActive(found), rotated: update.meta.changes === 1 }
 }
@@ -244,12 +270,10 @@ export async function rotateFamilyForClient(
   const now = clock.now()
   const { presentedHash } = request
   const owner = eq(tokenFamilies.applicationId, claimedApplicationId(db, claim))
-  const presented = or(
-    eq(tokenFamilies.refreshHash, presentedHash),
-    eq(tokenFamilies.previousRefreshHash, presentedHash),
-  )
+  const presented = issuedRefreshToken(db, presentedHash, now)
+  const where = rotationWhere(db, owner, request, now)
   const granted = db.select({ uris: tokenFamilies.resources }).from(tokenFamilies).where(presented).limit(1)
-  const [[app], [found], registered, update] = await db.batch([
+  const [[app], [found], registered, , update] = await db.batch([
     db.select().from(applications).where(eq(applications.clientId, claim.clientId)),
     selectFamilyWithUser(db).where(presented),
     // `resources` is space-separated: padded with spaces, it contains " uri " for each resource.
@@ -257,7 +281,8 @@ export async function rotateFamilyForClient(
       .select()
       .from(resources)
       .where(sql`instr(' ' || coalesce((${granted}), '') || ' ', ' ' || ${resources.uri} || ' ') > 0`),
-    rotationUpdate(db, rotationWhere(db, owner, request, now), request, now),
+    retireCurrentRefreshToken(db, where),
+    rotationUpdate(db, where, request, now),
   ])
   return { app, before: withUserActive(found), resources: registered, rotated: update.meta.changes === 1 }
 }
@@ -276,12 +301,27 @@ export async function unrotateFamily(
     .run()
 }
 
-/** Marks a family revoked and returns the digests of its live tokens, for deletion from KV. */
-export async function markFamilyRevoked(db: Db, id: string, clock: Clock): Promise<TokenFamily | undefined> {
+/**
+ * Marks a family revoked and returns it, for its access token's deletion from KV. With
+ * `accessHash`, only while that is still the family's access token: one rotated out is no
+ * longer the grant's, and revoking it (RFC 7009) must not end the tokens that replaced it.
+ */
+export async function markFamilyRevoked(
+  db: Db,
+  id: string,
+  clock: Clock,
+  accessHash?: string,
+): Promise<TokenFamily | undefined> {
   return db
     .update(tokenFamilies)
     .set({ revokedAt: clock.now() })
-    .where(and(eq(tokenFamilies.id, id), isNull(tokenFamilies.revokedAt)))
+    .where(
+      and(
+        eq(tokenFamilies.id, id),
+        isNull(tokenFamilies.revokedAt),
+        accessHash === undefined ? undefined : eq(tokenFamilies.accessHash, accessHash),
+      ),
+    )
     .returning()
     .get()
 }
@@ -299,8 +339,8 @@ export type GrantSelection = {
   ids?: readonly string[]
 }
 
-/** What revoking a grant leaves to delete from KV: the digests of its live tokens. */
-export type RevokedGrant = Pick<TokenFamily, 'id' | 'accessHash' | 'refreshHash'>
+/** What revoking a grant leaves to delete from KV: its access token's digest. */
+export type RevokedGrant = Pick<TokenFamily, 'id' | 'accessHash'>
 
 /**
  * Marks the selected live grants revoked and returns them (`RETURNING`): a statement for a D1
@@ -340,5 +380,5 @@ export function revokeFamiliesWhere(db: Db, selection: GrantSelection, clock: Cl
     .update(tokenFamilies)
     .set({ revokedAt: now })
     .where(and(isNull(tokenFamilies.revokedAt), gt(tokenFamilies.expiresAt, now), ...conditions))
-    .returning({ id: tokenFamilies.id, accessHash: tokenFamilies.accessHash, refreshHash: tokenFamilies.refreshHash })
+    .returning({ id: tokenFamilies.id, accessHash: tokenFamilies.accessHash })
 }

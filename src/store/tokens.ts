@@ -1,5 +1,6 @@
 /**
- * @module Access and refresh tokens in KV, keyed by the SHA-256 of the token, never the token.
+ * @module Access tokens in KV, keyed by the SHA-256 of the token, never the token. (Refresh tokens
+ * live in D1 only: src/store/families.ts.)
  * Expiry is enforced twice: KV's TTL removes the record, and every read checks `exp`, because
  * KV's minimum TTL is 60 s and a record may be read from a cache until it lapses.
  * Layout: docs/storage.md.
@@ -28,20 +29,7 @@ export type AccessTokenInfo = {
   secretGeneration?: number
 }
 
-export type RefreshTokenInfo = {
-  applicationId: number
-  clientId: string
-  userId: number | null
-  username: string | null
-  familyId: string
-  /** The resources (RFC 8707) the grant was given for; absent for the built-in API alone. */
-  resources?: string[]
-  iat: number
-  exp: number
-}
-
 const accessKey = (hash: string) => `access:${hash}`
-const refreshKey = (hash: string) => `refresh:${hash}`
 
 function ttl(exp: number, clock: Clock): number {
   return Math.max(exp - clock.now(), KV_MIN_TTL_SECONDS)
@@ -61,19 +49,9 @@ async function readRecord<T extends { exp: number }>(
 export const readAccessTokenByHash = (kv: KVNamespace, hash: string, clock: Clock) =>
   readRecord<AccessTokenInfo>(kv, accessKey(hash), clock)
 
-/** A refresh token's record by the token's digest: null if unknown, 'expired' past its `exp`. */
-export const readRefreshTokenByHash = (kv: KVNamespace, hash: string, clock: Clock) =>
-  readRecord<RefreshTokenInfo>(kv, refreshKey(hash), clock)
-
 /** Stores an access token's record under its digest, until its `exp`. */
 export function putAccessToken(kv: KVNamespace, hash: string, info: AccessTokenInfo, clock: Clock): Promise<void> {
   return kv.put(accessKey(hash), JSON.stringify(info), { expirationTtl: ttl(info.exp, clock) })
 }
 
-/** Stores a refresh token's record under its digest, until its `exp`. */
-export function putRefreshToken(kv: KVNamespace, hash: string, info: RefreshTokenInfo, clock: Clock): Promise<void> {
-  return kv.put(refreshKey(hash), JSON.stringify(info), { expirationTtl: ttl(info.exp, clock) })
-}
-
 export const deleteAccessToken = (kv: KVNamespace, hash: string) => kv.delete(accessKey(hash))
-export const deleteRefreshToken = (kv: KVNamespace, hash: string) => kv.delete(refreshKey(hash))

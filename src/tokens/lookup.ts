@@ -4,14 +4,17 @@
  */
 import { sha256Hex } from '../crypto/token'
 import { findApplication, isClientTokenCurrent } from '../store/applications'
-import { findFamily } from '../store/families'
-import { type AccessTokenInfo, type RefreshTokenInfo, readRefreshTokenByHash } from '../store/tokens'
+import { findFamily, findFamilyByRefreshHash } from '../store/families'
+import type { AccessTokenInfo } from '../store/tokens'
 import type { TokenDeps } from './deps'
 
-/** A live (unexpired) token, with the digest it is stored under. */
+/**
+ * A token this server issued, with its digest: an unexpired access token's record, or the grant a
+ * refresh token (current, or rotated out and not yet expired) belongs to.
+ */
 export type FoundToken =
   | { type: 'access_token'; hash: string; info: AccessTokenInfo }
-  | { type: 'refresh_token'; hash: string; info: RefreshTokenInfo }
+  | { type: 'refresh_token'; hash: string; info: { applicationId: number; familyId: string } }
 
 const ACCESS_FIRST = ['access_token', 'refresh_token'] as const
 const REFRESH_FIRST = ['refresh_token', 'access_token'] as const
@@ -29,8 +32,8 @@ export async function findToken(deps: TokenDeps, token: string, hint: string | n
       if (found && found !== 'expired') return { type, ...found }
     } else {
       const hash = sha256Hex(token)
-      const info = await readRefreshTokenByHash(deps.kv, hash, deps.clock)
-      if (info && info !== 'expired') return { type, hash, info }
+      const family = await findFamilyByRefreshHash(deps.db, hash, deps.clock)
+      if (family) return { type, hash, info: { applicationId: family.applicationId, familyId: family.id } }
     }
   }
   return null

@@ -4,9 +4,9 @@
  * (RFC 7592 §2.3). The D1 part is handed to the caller as batch statements, so that it commits in
  * the same batch as the change that calls for it (a user deactivated or deleted, an application or
  * group deleted): either both happen or neither. KV has
- * no transactions, so its records (the revoked grants' access and refresh tokens) are deleted
- * after the batch commits; by then D1 refuses every refresh of those grants, and a rotation that
- * raced the batch withdraws what it stored itself (withdrawIfRevoked in ./service.ts).
+ * no transactions, so the revoked grants' access token records are deleted after the batch
+ * commits; by then D1 refuses every refresh of those grants and every reader of their access
+ * tokens (each asks D1 about the grant), so a record a racing rotation stores after this is inert.
  *
  * client_credentials tokens have no grant row: deleting their application ends them (the token
  * endpoint's bearer check reads the application: isClientTokenCurrent), so nothing here lists them.
@@ -28,8 +28,8 @@ export type RevokeAllPlan = {
   /** Put these at the START of the batch: a later delete's cascade would hide the grants from them. */
   statements: [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]]
   /**
-   * Given the batch's results (the plan's statements first), deletes the revoked grants' tokens
-   * from KV and says how many grants were revoked.
+   * Given the batch's results (the plan's statements first), deletes the revoked grants' access
+   * tokens from KV and says how many grants were revoked.
    */
   afterCommit(results: readonly unknown[]): Promise<{ revoked: number }>
 }
@@ -38,7 +38,7 @@ export type RevokeAllPlan = {
 // thousands of subrequests at once.
 const KV_CONCURRENCY = 20
 
-/** Deletes the KV records of grants just marked revoked in D1. */
+/** Deletes the access token records of grants just marked revoked in D1. */
 async function endTokensOf(deps: TokenDeps, grants: readonly RevokedGrant[]): Promise<void> {
   for (let i = 0; i < grants.length; i += KV_CONCURRENCY) {
     await Promise.all(grants.slice(i, i + KV_CONCURRENCY).map((grant) => endGrantTokens(deps, grant)))

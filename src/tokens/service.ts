@@ -22,8 +22,8 @@ import type { Application } from '../store/applications'
 import {
   type ClientClaim,
   type FamilyWithUser,
+  findFamilyByRefreshHash,
   insertFamily,
-  isCurrentFamilyAccess,
   markFamilyRevoked,
   type NewFamily,
   type RotationRequest,
@@ -31,13 +31,7 @@ import {
   rotateFamilyForClient,
   unrotateFamily,
 } from '../store/families'
-import {
-  type AccessTokenInfo,
-  deleteRefreshToken,
-  putRefreshToken,
-  type RefreshTokenInfo,
-  readRefreshTokenByHash,
-} from '../store/tokens'
+import type { AccessTokenInfo } from '../store/tokens'
 import type { TokenDeps } from './deps'
 import type { AccessTokenId, MintedAccessToken } from './format'
 import type { FoundToken } from './lookup'
@@ -122,7 +116,6 @@ export async function issueClientToken(
 export type PreparedGrant = {
   family: NewFamily
   access: MintedAccessToken
-  refresh: { token: string; hash: string; info: RefreshTokenInfo }
   response: TokenResponse
 }
 
@@ -141,18 +134,8 @@ export async function prepareUserGrant(
   const { settings } = deps
   const familyId = randomToken(16)
   const access = await newAccessToken(deps, app, { owner, scope, familyId, target, authTime })
+  // The refresh token is stored nowhere but in its family row, as its digest.
   const { token, hash } = newSecret()
-  const exp = access.info.iat + settings.refreshTokenExpireSeconds
-  const info: RefreshTokenInfo = {
-    applicationId: app.id,
-    clientId: app.clientId,
-    ...owner,
-    familyId,
-    // The grant's resources ride in the record the refresh reads first: narrowing needs no query.
-    ...(resources && { resources: [...resources] }),
-    iat: access.info.iat,
-    exp,
-  }
   const family = {
     id: familyId,
     applicationId: app.id,
@@ -162,23 +145,18 @@ export async function prepareUserGrant(
     accessHash: access.hash,
     authTime,
     resources: storedResources(resources),
-    expiresAt: exp,
+    expiresAt: access.info.iat + settings.refreshTokenExpireSeconds,
   }
-  return {
-    family,
-    access,
-    refresh: { token, hash, info },
-    response: tokenResponse(access.token, target.expiresIn, scope, token),
-  }
+  return { family, access, response: tokenResponse(access.token, target.expiresIn, scope, token) }
 }
 
 /**
- * Stores a prepared grant's tokens in KV, once its family row is in D1. If a KV write fails, the
- * family is revoked, so a refresh token that did get stored is useless.
+ * Stores a prepared grant's access token in KV, once its family row is in D1. If the write fails,
+ * the family is revoked, so neither token the client never received is any good.
  */
 export async function storeUserGrant(deps: TokenDeps, grant: PreparedGrant): Promise<TokenResponse> {
   try {
-    await putTokenPair(deps, grant.refresh, grant.access)
+    await deps.accessTokens.store(grant.access)
   } catch (err) {
     await markFamilyRevoked(deps.db, grant.family.id, deps.clock).catch(() => {})
     throw err
@@ -204,18 +182,18 @@ export async function issueUserTokens(
 }
 
 /**
- * The live refresh token `token` is, if it was issued to `app` (RFC 6749 §10.4: a refresh token
- * is bound to its client); otherwise `invalid_grant`.
+ * The grant refresh token `token` was issued for (its current one, or one it rotated out), if that
+ * grant is `app`'s (RFC 6749 §10.4: a refresh token is bound to its client); otherwise
+ * `invalid_grant`. Whether the token may still be used is the rotation's to decide.
  */
-export async function readClientRefreshToken(
+export async function findClientRefreshGrant(
   deps: TokenDeps,
   app: Application,
   token: string,
-): Promise<{ hash: string; info: RefreshTokenInfo }> {
-  const hash = sha256Hex(token)
-  const info = await readRefreshTokenByHash(deps.kv, hash, deps.clock)
-  if (info === null || info === 'expired' || info.applicationId !== app.id) throw new OAuthError('invalid_grant')
-  return { hash, info }
+): Promise<FamilyWithUser> {
+  const family = await findFamilyByRefreshHash(deps.db, sha256Hex(token), deps.clock)
+  if (!family || family.applicationId !== app.id) throw new OAuthError('invalid_grant')
+  return family
 }
 
 /**
@@ -295,18 +273,18 @@ export async function refreshForClient(
   if (attempt.rotated && attempt.before) {
     return storeRotation(deps, app, attempt.before, request, pair, grantTarget(deps, request.apiUri, attempt.resources))
   }
-  const familyId = attempt.before?.id ?? (await readClientRefreshToken(deps, app, request.token)).info.familyId
-  return rotateRefreshToken(deps, app, request, familyId, lookedUpGrantTarget(deps, request.apiUri))
+  // The batch looked the token up among every one this server issued: none is `invalid_grant`.
+  if (!attempt.before) throw new OAuthError('invalid_grant')
+  return rotateRefreshToken(deps, app, request, attempt.before.id, lookedUpGrantTarget(deps, request.apiUri))
 }
 
 /**
  * Refresh-token rotation (RFC 9700 §4.14.2) of family `familyId` for an authenticated client: D1
  * reads the family (and its user) and moves it from the old refresh token to the new one in one
  * batch, atomically: of concurrent requests with one token exactly one wins, a replayed token
- * revokes the family, and so does a token whose user is deactivated or deleted. Then the old
- * access token is deleted, then the new tokens are stored. If either KV step fails, the family is
- * moved back, so the client can retry with the refresh token it holds, and nothing it never
- * received stays valid.
+ * revokes the family, and so does a token whose user is deactivated or deleted. Then the new
+ * access token is stored. If that fails, the family is moved back, so the client can retry with
+ * the refresh token it holds, and nothing it never received stays valid.
  */
 export async function rotateRefreshToken(
   deps: TokenDeps,
@@ -323,9 +301,11 @@ export async function rotateRefreshToken(
 }
 
 /**
- * After D1 rotated `family`: the old access token is deleted, then the new pair stored (a failed
- * delete must not leave an undelivered new token valid), then D1 re-read in case a concurrent
- * revocation or rotation ran between our batch and our writes.
+ * After D1 rotated `family`: the new access token's record, KV's one write. Nothing else is needed:
+ * the old access token is refused by every reader from the moment the batch committed (each checks
+ * the grant's current `access_hash` in D1: the API and UserInfo in their one statement,
+ * introspection by reading the grant), so its record is left to its TTL; and a concurrent
+ * revocation that ran between the batch and this write leaves the new record as inert as the old.
  */
 async function storeRotation(
   deps: TokenDeps,
@@ -335,41 +315,20 @@ async function storeRotation(
   pair: NextTokenPair,
   targetOf: TargetOf,
 ): Promise<TokenResponse> {
-  const { accessTokens } = deps
   const owner = family.userId === null ? null : { userId: family.userId, username: family.username ?? '' }
   let granted: string
   let target: AccessTarget
-  let at: MintedAccessToken
   try {
     granted = request.scope ?? grantScopeWithinRegistration(family.scope, app)
     target = await targetOf(family)
     const grant = { owner, scope: granted, familyId: family.id, target, authTime: family.authTime }
-    at = await newAccessToken(deps, app, grant, pair.access)
+    const at = await newAccessToken(deps, app, grant, pair.access)
+    await deps.accessTokens.store(at)
+    return tokenResponse(at.token, target.expiresIn, granted, pair.refresh.token)
   } catch (err) {
     await unrotate(deps, family, pair)
     throw err
   }
-  const resources = parseStoredResources(family.resources)
-  const refreshInfo: RefreshTokenInfo = {
-    applicationId: app.id,
-    clientId: app.clientId,
-    userId: family.userId,
-    username: family.username,
-    familyId: family.id,
-    // The grant's resources, not the token's: a later refresh may narrow from all of them again.
-    ...(resources && { resources: [...resources] }),
-    iat: at.info.iat,
-    exp: pair.rotation.next.expiresAt,
-  }
-  try {
-    if (family.accessHash) await accessTokens.revoke(family.accessHash)
-    await putTokenPair(deps, { hash: pair.refresh.hash, info: refreshInfo }, at)
-  } catch (err) {
-    await unrotate(deps, family, pair)
-    throw err
-  }
-  await withdrawIfRevoked(deps, family.id, at.hash)
-  return tokenResponse(at.token, target.expiresIn, granted, pair.refresh.token)
 }
 
 /**
@@ -429,65 +388,30 @@ async function refuseRotation(
 }
 
 /**
- * Stores a new refresh and access token side by side. If either write fails, the access token is
- * withdrawn (best effort: KV may be down) and the error rethrown; the caller then makes the
- * refresh token unusable in D1, so no token the client never received stays valid.
+ * Revokes a grant: D1 first (so no refresh can succeed, and no reader honours its tokens), then its
+ * access token's record in KV. With `accessHash`, only if that is still the grant's access token.
  */
-async function putTokenPair(
-  deps: TokenDeps,
-  refresh: { hash: string; info: RefreshTokenInfo },
-  access: MintedAccessToken,
-): Promise<void> {
-  const results = await Promise.allSettled([
-    putRefreshToken(deps.kv, refresh.hash, refresh.info, deps.clock),
-    deps.accessTokens.store(access),
-  ])
-  const failed = results.find((r) => r.status === 'rejected')
-  if (failed) {
-    await deps.accessTokens.revoke(access.hash).catch(() => {})
-    throw failed.reason
-  }
-}
-
-/**
- * A concurrent replay (of a refresh token or a code) may have revoked the family, and deleted its
- * access token from KV, just before this request stored the new one; within a retry grace window,
- * a concurrent retry may have rotated the family on and deleted ours the same way. Checking D1
- * after the write closes that gap: either the other request's delete came after our write, or we
- * see here that our token is no longer the family's and withdraw it. The answer stays a success:
- * to the client it is the same as being issued a token that is revoked a moment later.
- */
-export async function withdrawIfRevoked(deps: TokenDeps, familyId: string, accessHash: string): Promise<void> {
-  if (!(await isCurrentFamilyAccess(deps.db, familyId, accessHash))) await deps.accessTokens.revoke(accessHash)
-}
-
-/** Revokes a grant: D1 first (so no refresh can succeed), then its live tokens in KV. */
-export async function revokeFamily(deps: TokenDeps, familyId: string): Promise<void> {
-  const revoked = await markFamilyRevoked(deps.db, familyId, deps.clock)
+export async function revokeFamily(deps: TokenDeps, familyId: string, accessHash?: string): Promise<void> {
+  const revoked = await markFamilyRevoked(deps.db, familyId, deps.clock, accessHash)
   if (revoked) await endGrantTokens(deps, revoked)
 }
 
 /**
- * Ends the tokens of a grant already marked revoked in D1: its current access token (through the
- * format) and its refresh token's KV record. A concurrent rotation that stored newer ones after
- * this withdraws them itself (withdrawIfRevoked).
+ * Ends the access token of a grant already marked revoked in D1 (through the format; a JWT's
+ * record). Its refresh token needs nothing: it exists only as the grant's digest in D1.
  */
-export async function endGrantTokens(
-  deps: TokenDeps,
-  grant: { accessHash: string | null; refreshHash: string | null },
-): Promise<void> {
-  await Promise.all([
-    grant.accessHash ? deps.accessTokens.revoke(grant.accessHash) : undefined,
-    grant.refreshHash ? deleteRefreshToken(deps.kv, grant.refreshHash) : undefined,
-  ])
+export async function endGrantTokens(deps: TokenDeps, grant: { accessHash: string | null }): Promise<void> {
+  if (grant.accessHash) await deps.accessTokens.revoke(grant.accessHash)
 }
 
 /**
- * Revokes a presented token (RFC 7009 §2.1): its grant first, if it has one (D1, so the family can
- * never be refreshed again), then the presented record itself, which may be a rotated-out token
- * the family no longer points at.
+ * Revokes a presented token (RFC 7009 §2.1): a refresh token, or the current access token of a
+ * grant, revokes the grant (D1, so it can never be refreshed again); an access token its grant has
+ * rotated past is already refused everywhere, and revoking it leaves the grant alone. Then the
+ * presented access token's own record goes.
  */
 export async function revokeToken(deps: TokenDeps, found: FoundToken): Promise<void> {
-  if (found.info.familyId) await revokeFamily(deps, found.info.familyId)
-  await (found.type === 'access_token' ? deps.accessTokens.revoke(found.hash) : deleteRefreshToken(deps.kv, found.hash))
+  if (found.type === 'refresh_token') return revokeFamily(deps, found.info.familyId)
+  if (found.info.familyId) await revokeFamily(deps, found.info.familyId, found.hash)
+  await deps.accessTokens.revoke(found.hash)
 }

@@ -25,6 +25,12 @@ async function seed(tag: string) {
     env.DB.prepare(
       'insert into token_families (id, application_id, user_id, scope, expires_at, revoked_at) values (?, ?, ?, ?, ?, ?)',
     ).bind(`${tag}-${id}`, app.id, user.id, 'read', expiresAt, revokedAt)
+  const retired = (id: string, familyId: string, expiresAt: number) =>
+    env.DB.prepare('insert into retired_refresh_tokens (hash, family_id, expires_at) values (?, ?, ?)').bind(
+      `${tag}-${id}`,
+      `${tag}-${familyId}`,
+      expiresAt,
+    )
   const session = (id: string, expiresAt: number) =>
     env.DB.prepare('insert into sessions (id_hash, user_id, csrf_secret, expires_at) values (?, ?, ?, ?)').bind(
       `${tag}-${id}`,
@@ -44,6 +50,8 @@ async function seed(tag: string) {
     family('revoked-long-ago', now + 1000, now - RETENTION_SECONDS - 1),
     family('revoked-just-now', now + 1000, now - 10),
     family('live', now + 1000, null),
+    retired('lapsed', 'live', now - 1),
+    retired('current', 'live', now + 1000),
     session('expired', now - 1),
     session('live', now + 1000),
     limit('lapsed', now - WINDOW_SECONDS - 1),
@@ -60,6 +68,11 @@ const remaining = async (tag: string) => ({
     .map((r) => r.id)
     .sort(),
   token_families: (await env.DB.prepare('select id from token_families where id like ?').bind(`${tag}-%`).all()).results
+    .map((r) => r.id)
+    .sort(),
+  retired_refresh_tokens: (
+    await env.DB.prepare('select hash as id from retired_refresh_tokens where hash like ?').bind(`${tag}-%`).all()
+  ).results
     .map((r) => r.id)
     .sort(),
   sessions: (
@@ -83,6 +96,7 @@ describe('cleanup', () => {
     expect(await remaining(tag)).toEqual({
       authorization_codes: [`${tag}-recent`],
       token_families: [`${tag}-live`, `${tag}-revoked-just-now`],
+      retired_refresh_tokens: [`${tag}-current`],
       sessions: [`${tag}-live`],
       rate_limits: [`${tag}-current`],
     })
@@ -92,9 +106,30 @@ describe('cleanup', () => {
       cron: '17 * * * *',
       authorization_codes: 1,
       token_families: 2,
+      retired_refresh_tokens: 1,
       sessions: 1,
       rate_limits: 1,
     })
+  })
+
+  it('a grant deleted by cleanup takes its rotated-out refresh tokens with it (ON DELETE CASCADE)', async () => {
+    const tag = unique('cascade')
+    const app = await createApplication()
+    await env.DB.batch([
+      env.DB.prepare('insert into token_families (id, application_id, scope, expires_at) values (?, ?, ?, ?)').bind(
+        `${tag}-grant`,
+        app.id,
+        'read',
+        now - RETENTION_SECONDS - 1,
+      ),
+      env.DB.prepare('insert into retired_refresh_tokens (hash, family_id, expires_at) values (?, ?, ?)').bind(
+        `${tag}-token`,
+        `${tag}-grant`,
+        now + 1000,
+      ),
+    ])
+    await runCleanup(env.DB, now)
+    expect(await count('retired_refresh_tokens', `hash like '${tag}-%'`)).toBe(0)
   })
 
   it('deletes self-registered clients unused for UNUSED_CLIENT_DAYS, never a manual one, and spent jtis', async () => {
@@ -134,6 +169,7 @@ describe('cleanup', () => {
       'applications',
       'authorization_codes',
       'token_families',
+      'retired_refresh_tokens',
       'sessions',
       'rate_limits',
       'client_assertions',

@@ -713,7 +713,7 @@ describe('admin CLI', { timeout: 240_000 }, () => {
     expect(run.stdout.trimEnd().split('\n')).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^update "token_families" set "revoked_at" = \\d+ where .*"token_families"."user_id" = ${user.id}\\) returning "id", "access_hash", "refresh_hash";$`,
+          `^update "token_families" set "revoked_at" = \\d+ where .*"token_families"."user_id" = ${user.id}\\) returning "id", "access_hash";$`,
         ),
       ),
       `delete from "sessions" where "sessions"."user_id" = ${user.id};`,

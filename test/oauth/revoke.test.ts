@@ -65,6 +65,17 @@ describe('revoking a token of ones own', () => {
     expect((await refresh(s.app, next.refresh_token)).body).toEqual({ error: 'invalid_grant' })
   })
 
+  it('an access token a refresh replaced: 200, its record goes, and the grant lives on', async () => {
+    const s = await grant('password')
+    const next = (await refresh(s.app, s.tokens.refresh_token)).body
+    // Its record outlives the rotation (left to its TTL; D1 refuses it): revocation still finds it.
+    expect(await env.TOKENS.get(`access:${sha256Hex(s.tokens.access_token)}`)).not.toBeNull()
+    expect((await postAs(s.app, '/o/revoke_token/', { token: s.tokens.access_token })).status).toBe(200)
+    expect(await env.TOKENS.get(`access:${sha256Hex(s.tokens.access_token)}`)).toBeNull()
+    expect((await call('/users/', { token: next.access_token })).status).toBe(200)
+    expect((await refresh(s.app, next.refresh_token)).status).toBe(200)
+  })
+
   it('a client_credentials token is revoked alone', async () => {
     const { app, token } = await clientCredentialsGrant('read')
     expect((await introspect(app, token)).body.active).toBe(true)

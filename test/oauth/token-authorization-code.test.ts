@@ -89,8 +89,8 @@ async function grantWrites(userId: number, appIds: number[]) {
   )
     .bind(userId, ...appIds)
     .all()
-  const keys = await Promise.all(['access:', 'refresh:'].map((prefix) => env.TOKENS.list({ prefix })))
-  return { families: families.results, tokenKeys: keys.flatMap((list) => list.keys.map((k) => k.name)).sort() }
+  const keys = await env.TOKENS.list({ prefix: 'access:' })
+  return { families: families.results, tokenKeys: keys.keys.map((k) => k.name).sort() }
 }
 
 const codeRow = (code: string) =>

@@ -125,11 +125,15 @@ describe('password grant', () => {
     }
   })
 
-  it('stores tokens under their digests only', async () => {
+  it('stores tokens under their digests only: the access token in KV, the refresh token in D1', async () => {
     const res = await passwordToken(await passwordSetup())
     const keys = (await env.TOKENS.list()).keys.map((k) => k.name)
     expect(keys).toContain(`access:${sha256Hex(res.body.access_token)}`)
-    expect(keys).toContain(`refresh:${sha256Hex(res.body.refresh_token)}`)
+    expect(keys.filter((k) => k.startsWith('refresh:'))).toEqual([])
+    const family = await env.DB.prepare('select refresh_hash from token_families where access_hash = ?')
+      .bind(sha256Hex(res.body.access_token))
+      .first<{ refresh_hash: string }>()
+    expect(family?.refresh_hash).toBe(sha256Hex(res.body.refresh_token))
     const dump = JSON.stringify(keys) + JSON.stringify(await Promise.all(keys.map((k) => env.TOKENS.get(k))))
     expect(dump).not.toContain(res.body.access_token)
     expect(dump).not.toContain(res.body.refresh_token)

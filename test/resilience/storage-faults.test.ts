@@ -1,6 +1,7 @@
 // When D1 or KV fails part-way: 503 in the endpoint's format, no stack trace, and no half state.
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
+import { sha256Hex } from '../../src/crypto/token'
 import { callWith, faultyD1, faultyKV } from '../helpers/faults'
 import { basicAuth, call, read } from '../helpers/http'
 import { passwordSetup, passwordToken, refresh } from '../helpers/grants'
@@ -73,13 +74,13 @@ describe('storage faults', () => {
   // The old access token is deleted before the new tokens are written (a failed delete would
   // otherwise leave an undelivered new token valid), so a failed write costs the client only it.
   it.each([
-    ['the new tokens cannot be stored', { TOKENS: faultyKV(['put']) }, false],
-    ['the rotation in D1 fails', { DB: faultyD1(/^update "token_families"/) }, true],
-    ['the rotation in D1 hangs', { DB: faultyD1(/^update "token_families"/, 'hang') }, true],
-    ['the old access token cannot be deleted', { TOKENS: faultyKV(['delete']) }, true],
+    ['the new access token cannot be stored', { TOKENS: faultyKV(['put']) }],
+    ['the rotation in D1 fails', { DB: faultyD1(/^update "token_families"/) }],
+    ['the rotation in D1 hangs', { DB: faultyD1(/^update "token_families"/, 'hang') }],
+    ['the retired token cannot be recorded', { DB: faultyD1(/^insert into "retired_refresh_tokens"/) }],
   ])(
-    'when %s, a refresh answers 503 and the old refresh token still works',
-    async (_, bindings, oldAccessSurvives) => {
+    'when %s, a refresh answers 503 and the old tokens still work',
+    async (_, bindings) => {
       const setup = await passwordSetup()
       const first = (await passwordToken(setup)).body
       const accessKeys = await countKeys('access:')
@@ -91,13 +92,31 @@ describe('storage faults', () => {
       }
       const res = await read(await callWith(bindings, '/o/token/', tokenRequest(form)))
       expectUnavailableOAuth(res)
-      // Nothing the client never received is valid, and nothing it holds was consumed.
-      expect(await countKeys('access:')).toBe(accessKeys - (oldAccessSurvives ? 0 : 1))
-      expect((await call('/users/', { token: first.access_token })).status).toBe(oldAccessSurvives ? 200 : 401)
+      // Nothing the client never received is valid, and nothing it holds was consumed: the grant
+      // is as it was, so the access token it holds still works (a new record stored anyway is inert).
+      expect(await countKeys('access:')).toBe(accessKeys)
+      expect((await call('/users/', { token: first.access_token })).status).toBe(200)
       expect((await refresh(setup.app, first.refresh_token)).status).toBe(200)
     },
     30_000,
   )
+
+  it('a refresh reads nothing from KV and deletes nothing there: with both failing it succeeds, and the old access token is refused at once', async () => {
+    const setup = await passwordSetup()
+    const first = (await passwordToken(setup)).body
+    const form = {
+      grant_type: 'refresh_token',
+      refresh_token: first.refresh_token,
+      client_id: setup.app.clientId,
+      client_secret: setup.app.clientSecret!,
+    }
+    const res = await read(await callWith({ TOKENS: faultyKV(['get', 'delete']) }, '/o/token/', tokenRequest(form)))
+    expect(res.status).toBe(200)
+    // The old record is still in KV (left to its TTL), yet D1's grant has moved on: refused everywhere.
+    expect(await env.TOKENS.get(`access:${sha256Hex(first.access_token)}`)).not.toBeNull()
+    expect((await call('/users/', { token: first.access_token })).status).toBe(401)
+    expect((await call('/users/', { token: (res.body as { access_token: string }).access_token })).status).toBe(200)
+  })
 
   it('POST /users/ answers 503 and creates nothing when the insert fails', async () => {
     const { body } = await passwordToken(await passwordSetup())
