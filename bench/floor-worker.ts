@@ -37,7 +37,7 @@ const refreshHashOf = async (env: FloorEnv, q: URLSearchParams) => {
 }
 // The family of a refresh token this server issued: its current one, or one it rotated out.
 const ISSUED =
-  '(refresh_hash = ?1 or id in (select family_id from retired_refresh_tokens where hash = ?1 and expires_at > ?2))'
+  '(token_families.refresh_hash = ?1 or token_families.id in (select family_id from retired_refresh_tokens where hash = ?1 and expires_at > ?2))'
 // The rotation's conditions (rotationWhere), with the claimed client's credential.
 const ROTATABLE = `refresh_hash = ?1 and application_id = (select id from applications where client_id = ?3 and client_type = 'confidential' and client_secret_hash is not null and authorization_grant_type in ('authorization-code', 'password')) and revoked_at is null and expires_at > ?2 and exists (select 1 from users where users.id = token_families.user_id and users.is_active = 1)`
 // The same five statements as the refresh's batch, rotating nothing (`set expires_at =

@@ -106,7 +106,8 @@ export function printReport(report: Report) {
         ...latency,
         unexpected(r),
         scenario.floor,
-        rps(floor),
+        // A floor that failed is no floor: say so where its figure would be read.
+        floor.unexpected > 0 ? `${rps(floor)} (${floor.unexpected} failed!)` : rps(floor),
         ratio >= 0.1 ? fixed(ratio, 2) : fixed(ratio, 3),
       ]),
     )
