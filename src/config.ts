@@ -76,8 +76,21 @@ const positiveInt = (value: string | undefined, fallback: number): number => {
   return Number.isFinite(n) && n > 0 ? n : fallback
 }
 
+// One env object serves every request of an isolate (src/index.ts guards it once): its settings
+// are read once, not on each of the several reads a request makes.
+const settingsOf = new WeakMap<object, Settings>()
+
 /** Reads the settings from the Worker's vars, with DOT's defaults where a var is unset. */
 export function readSettings(env: Partial<Env>): Settings {
+  let settings = settingsOf.get(env)
+  if (!settings) {
+    settings = parseSettings(env)
+    settingsOf.set(env, settings)
+  }
+  return settings
+}
+
+function parseSettings(env: Partial<Env>): Settings {
   const pageSize = positiveInt(env.PAGE_SIZE, 0)
   return {
     accessTokenExpireSeconds: positiveInt(env.ACCESS_TOKEN_EXPIRE_SECONDS, 36000),

@@ -6,7 +6,7 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { AppEnv } from './env'
 import { createDb } from './db/client'
-import { guardStorage } from './storage/guard'
+import { guardedEnv } from './storage/guard'
 import { BodyTooLarge } from './errors'
 import { log } from './log'
 import { MAX_BODY_BYTES } from './config'
@@ -23,7 +23,7 @@ export const app = new Hono<AppEnv>()
 app.use('*', async function requestContext(c, next) {
   c.set('requestId', c.req.header('CF-Ray') ?? crypto.randomUUID())
   // Every storage call below goes through the guard: an outage answers 503, never a stack trace.
-  c.env = { ...c.env, DB: guardStorage(c.env.DB), TOKENS: guardStorage(c.env.TOKENS) }
+  c.env = guardedEnv(c.env)
   c.set('db', createDb(c.env.DB))
   const started = Date.now()
   await next()

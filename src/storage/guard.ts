@@ -72,3 +72,19 @@ export function guardStorage<T extends object>(binding: T): T {
   proxies.set(binding, proxy)
   return proxy
 }
+
+const guardedEnvs = new WeakMap<object, object>()
+
+/**
+ * The Worker's env with its D1 and KV bindings guarded, made once per env object (workerd hands
+ * every request of an isolate the same one), so a request neither copies the env nor misses the
+ * settings read from it (src/config.ts) or the drizzle client made for its D1 (src/db/client.ts).
+ */
+export function guardedEnv<E extends { DB: D1Database; TOKENS: KVNamespace }>(env: E): E {
+  let guarded = guardedEnvs.get(env) as E | undefined
+  if (!guarded) {
+    guarded = { ...env, DB: guardStorage(env.DB), TOKENS: guardStorage(env.TOKENS) }
+    guardedEnvs.set(env, guarded)
+  }
+  return guarded
+}
