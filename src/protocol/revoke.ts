@@ -5,8 +5,10 @@
  *
  * What a revocation takes with it:
  * - a refresh token: its whole grant (token family), so its access token too (§2.1 SHOULD);
- * - a user's access token: its whole grant as well (§2.1 MAY): a client revokes a token to end
- *   the access it stands for, and a refresh token left alive would bring it straight back;
+ * - a user's access token that is still its grant's current one: the whole grant as well (§2.1
+ *   MAY): a client revokes a token to end the access it stands for, and a refresh token left alive
+ *   would bring it straight back; one a refresh already replaced: just itself (it is refused
+ *   everywhere already, and must not end the tokens that replaced it);
  * - a client_credentials access token: just itself.
  */
 import { Hono } from 'hono'

@@ -27,6 +27,9 @@ const batchDelete = (table: string, condition: string): CleanupStatement => ({
   sql: `delete from ${table} where rowid in (select rowid from ${table} where ${condition} limit ${CLEANUP_BATCH})`,
 })
 
+/** A grant kept RETENTION_SECONDS past its expiry or revocation (`retired`: now minus that). */
+const grantGone = (retired: number) => `expires_at <= ${retired} or revoked_at <= ${retired}`
+
 /** Days a self-registered client (dynamic or metadata document) may go unused before it is deleted. */
 export const DEFAULT_UNUSED_CLIENT_DAYS = 30
 
@@ -51,11 +54,15 @@ export function cleanupStatements(
       `registration != 'manual' and coalesce(last_used_at, created) <= ${now - unusedClientDays * 86_400}`,
     ),
     batchDelete('authorization_codes', `expires_at <= ${retired}`),
+    // A rotated-out refresh token is remembered (to catch its replay) until it would have expired,
+    // or until its grant goes (below). Those go first, in bounded statements: a grant revoked after
+    // thousands of refreshes would otherwise take them all in the cascade of one statement.
+    batchDelete(
+      'retired_refresh_tokens',
+      `expires_at <= ${now} or family_id in (select id from token_families where ${grantGone(retired)})`,
+    ),
     // A grant ends when its refresh token expires, or when it is revoked.
-    batchDelete('token_families', `expires_at <= ${retired} or revoked_at <= ${retired}`),
-    // A rotated-out refresh token is remembered (to catch its replay) until it would have expired;
-    // its grant's deletion above takes the rest with it (ON DELETE CASCADE).
-    batchDelete('retired_refresh_tokens', `expires_at <= ${now}`),
+    batchDelete('token_families', grantGone(retired)),
     batchDelete('sessions', `expires_at <= ${now}`),
     batchDelete('rate_limits', `window_start <= ${now - WINDOW_SECONDS}`),
     batchDelete('client_assertions', `expires_at <= ${now}`),

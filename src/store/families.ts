@@ -272,6 +272,20 @@ function claimedApplicationId(db: Db, claim: ClientClaim, clientId: Bound<string
     )
 }
 
+/**
+ * SQL: the id of the family refresh token `hash` is or was the current one of (a primary-key read
+ * either way). With a grace window the rotation must name it: its condition on
+ * `previous_refresh_hash` (no index) would otherwise have D1 scan every grant of the client.
+ */
+const familyOf = (db: Db, hash: Bound<string>) => {
+  const current = db.select({ id: tokenFamilies.id }).from(tokenFamilies).where(eq(tokenFamilies.refreshHash, hash))
+  const retired = db
+    .select({ id: retiredRefreshTokens.familyId })
+    .from(retiredRefreshTokens)
+    .where(eq(retiredRefreshTokens.hash, hash))
+  return sql<string>`coalesce((${current}), (${retired}))`
+}
+
 /** What the refresh grant's one D1 batch found and did. */
 export type ClaimedRotation = Rotation & {
   /** The client's row, for authenticating it (undefined: no such client_id). */
@@ -295,7 +309,10 @@ function prepareClaimedRotation(db: Db, claim: ClientClaim, grace: boolean) {
     graceSince: grace ? P('graceSince') : null,
     scopes: [],
   }
-  const owner = eq(tokenFamilies.applicationId, claimedApplicationId(db, claim, P('clientId'), P('secretHash')))
+  const owner = and(
+    eq(tokenFamilies.applicationId, claimedApplicationId(db, claim, P('clientId'), P('secretHash'))),
+    grace ? eq(tokenFamilies.id, familyOf(db, values.presentedHash)) : undefined,
+  )!
   const presented = issuedRefreshToken(db, values.presentedHash, values.now)
   const where = rotationWhere(db, owner, values)
   const granted = db.select({ uris: tokenFamilies.resources }).from(tokenFamilies).where(presented).limit(1)

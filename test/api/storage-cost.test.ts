@@ -220,4 +220,40 @@ describe('storage per refresh', () => {
       batches: [5],
     })
   })
+
+  it('with a retry grace window, the batch still finds the grant by index: no statement scans the client’s grants', async () => {
+    const setup = await passwordSetup()
+    const first = (await passwordToken(setup)).body
+    const { DB, calls: d1 } = recordingD1()
+    const refreshWith = (token: string) =>
+      callWith({ DB, REFRESH_TOKEN_GRACE_SECONDS: '30' }, '/o/token/', {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Authorization: basicAuth(setup.app.clientId, setup.app.clientSecret!),
+        },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString(),
+      })
+    expect((await refreshWith(first.refresh_token)).status).toBe(200)
+    // A retry within the window (the answer taken as lost) rotates again, in the same one batch.
+    expect((await refreshWith(first.refresh_token)).status).toBe(200)
+    expect(d1.batches).toEqual([5, 5])
+    // previous_refresh_hash has no index: a condition on it alone would have D1 read every grant of
+    // the client (application_id) in the batch's write transaction, on every refresh.
+    const plans = await Promise.all(
+      [...d1.sql]
+        .filter((sql) => sql.includes('"token_families"'))
+        .map(async (sql) => {
+          const params = Array.from({ length: sql.split('?').length - 1 }, () => null)
+          const { results } = await env.DB.prepare(`explain query plan ${sql}`)
+            .bind(...params)
+            .all<{ detail: string }>()
+          return results.map((r) => r.detail).join('; ')
+        }),
+    )
+    expect(plans).toHaveLength(4)
+    for (const plan of plans) {
+      expect(plan).not.toMatch(/token_families_app_idx|SCAN token_families/)
+    }
+  })
 })

@@ -132,6 +132,31 @@ describe('cleanup', () => {
     expect(await count('retired_refresh_tokens', `hash like '${tag}-%'`)).toBe(0)
   })
 
+  it('a revoked grant’s many rotated-out refresh tokens go in bounded statements before it, not in its cascade', async () => {
+    const tag = unique('many')
+    const app = await createApplication()
+    await env.DB.prepare(
+      'insert into token_families (id, application_id, scope, expires_at, revoked_at) values (?, ?, ?, ?, ?)',
+    )
+      .bind(`${tag}-grant`, app.id, 'read', now + 1000, now - RETENTION_SECONDS - 1)
+      .run()
+    await env.DB.batch(
+      Array.from({ length: CLEANUP_BATCH + 7 }, (_, i) =>
+        env.DB.prepare('insert into retired_refresh_tokens (hash, family_id, expires_at) values (?, ?, ?)').bind(
+          `${tag}-${i}`,
+          `${tag}-grant`,
+          now + 1000,
+        ),
+      ),
+    )
+    const deleted = await runCleanup(env.DB, now)
+    // Each counted by a statement of its own (at most CLEANUP_BATCH rows), none left to the cascade.
+    expect(deleted.retired_refresh_tokens).toBeGreaterThanOrEqual(CLEANUP_BATCH + 7)
+    expect(deleted.token_families).toBeGreaterThanOrEqual(1)
+    expect(await count('retired_refresh_tokens', `hash like '${tag}-%'`)).toBe(0)
+    expect(await count('token_families', `id = '${tag}-grant'`)).toBe(0)
+  })
+
   it('deletes self-registered clients unused for UNUSED_CLIENT_DAYS, never a manual one, and spent jtis', async () => {
     const day = 86_400
     const old = now - 8 * day
@@ -168,8 +193,8 @@ describe('cleanup', () => {
     expect(statements.map((s) => s.table)).toEqual([
       'applications',
       'authorization_codes',
-      'token_families',
       'retired_refresh_tokens',
+      'token_families',
       'sessions',
       'rate_limits',
       'client_assertions',

@@ -71,8 +71,8 @@ describe('storage faults', () => {
     expect(await countKeys('access:')).toBe(before)
   })
 
-  // The old access token is deleted before the new tokens are written (a failed delete would
-  // otherwise leave an undelivered new token valid), so a failed write costs the client only it.
+  // A refresh writes D1 (one batch) and then the new access token's record, the one KV call; if that
+  // fails, the rotation is moved back, so a failed write costs the client nothing it holds.
   it.each([
     ['the new access token cannot be stored', { TOKENS: faultyKV(['put']) }],
     ['the rotation in D1 fails', { DB: faultyD1(/^update "token_families"/) }],
