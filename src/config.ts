@@ -64,6 +64,8 @@ export type Settings = {
   /** RFC 7591 registration policy; null: decided by where the server runs (registrationPolicy in src/oauth). */
   clientRegistration: RegistrationPolicy | null
   unusedClientDays: number
+  /** The one log line per request (LOG_REQUESTS); the other events are logged either way. */
+  logRequests: boolean
 }
 
 /** Who may register a client dynamically (RFC 7591 §3): anyone, holders of an initial access token, or no one. */
@@ -110,5 +112,6 @@ function parseSettings(env: Partial<Env>): Settings {
         : 'off'
       : null,
     unusedClientDays: positiveInt(env.UNUSED_CLIENT_DAYS, 30),
+    logRequests: (env.LOG_REQUESTS ?? 'true').toLowerCase() !== 'false',
   }
 }

@@ -9,7 +9,7 @@ import { createDb } from './db/client'
 import { guardedEnv } from './storage/guard'
 import { BodyTooLarge } from './errors'
 import { log } from './log'
-import { MAX_BODY_BYTES } from './config'
+import { MAX_BODY_BYTES, readSettings } from './config'
 import { applicationCors } from './auth/cors'
 import { appendSlashLocation } from './http/same-origin'
 import type { Surface } from './http/surface'
@@ -29,7 +29,8 @@ app.use('*', async function requestContext(c, next) {
   await next()
   c.header('X-Request-Id', c.get('requestId'))
   c.header('X-Content-Type-Options', 'nosniff')
-  log(c, 'info', { event: 'request', status: c.res.status, ms: Date.now() - started })
+  if (readSettings(c.env).logRequests)
+    log(c, 'info', { event: 'request', status: c.res.status, ms: Date.now() - started })
 })
 
 // Every endpoint here takes small form or JSON bodies; anything bigger is refused unread.
