@@ -77,8 +77,11 @@ export function dotScenarios(dot: Dot, ours: Scenario[]): Scenario[] {
   })
   const bearer = { Authorization: `Bearer ${f.accessToken}` }
   const same = (name: string) => ours.find((s) => s.name === name)
+  const usersRead = at(`/users/${f.userPk}/`, { headers: bearer })
   const rows: Array<[string, WrkRequest]> = [
-    ['GET /users/<pk>/ (bearer)', at(`/users/${f.userPk}/`, { headers: bearer })],
+    ['GET /users/<pk>/ (bearer)', usersRead],
+    // The same read of django-oauth-toolkit's, beside ours with a JWT access token (no KV read).
+    ['GET /users/<pk>/ (JWT bearer)', usersRead],
     ['GET /groups/ (bearer, 50 groups)', at('/groups/', { headers: bearer })],
     [
       'POST /o/token/ client_credentials',
