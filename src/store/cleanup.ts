@@ -30,6 +30,14 @@ const batchDelete = (table: string, condition: string): CleanupStatement => ({
 /** A grant kept RETENTION_SECONDS past its expiry or revocation (`retired`: now minus that). */
 const grantGone = (retired: number) => `expires_at <= ${retired} or revoked_at <= ${retired}`
 
+/**
+ * Rotated-out refresh tokens kept per grant at most: with the default lifetimes (10 h access, 30
+ * days refresh) a client refreshing only when its access token expires rotates ~72 times in its
+ * refresh token's life, so this loses nothing for it, and a client refreshing in a loop cannot
+ * grow D1 by more than an hour's worth between two cleanups.
+ */
+export const MAX_RETIRED_PER_GRANT = 100
+
 /** Days a self-registered client (dynamic or metadata document) may go unused before it is deleted. */
 export const DEFAULT_UNUSED_CLIENT_DAYS = 30
 
@@ -61,6 +69,13 @@ export function cleanupStatements(
       'retired_refresh_tokens',
       `expires_at <= ${now} or family_id in (select id from token_families where ${grantGone(retired)})`,
     ),
+    // Beyond the newest MAX_RETIRED_PER_GRANT of a grant (rowids grow with each insert), a replay
+    // is no longer recognised as one (it is invalid_grant, nothing more); only grants over the cap
+    // are looked at, through the family_id index.
+    batchDelete(
+      'retired_refresh_tokens',
+      `family_id in (select family_id from retired_refresh_tokens group by family_id having count(*) > ${MAX_RETIRED_PER_GRANT}) and rowid < (select newer.rowid from retired_refresh_tokens newer where newer.family_id = retired_refresh_tokens.family_id order by newer.rowid desc limit 1 offset ${MAX_RETIRED_PER_GRANT - 1})`,
+    ),
     // A grant ends when its refresh token expires, or when it is revoked.
     batchDelete('token_families', grantGone(retired)),
     batchDelete('sessions', `expires_at <= ${now}`),
@@ -78,7 +93,7 @@ export async function runCleanup(
 ): Promise<Record<string, number>> {
   const deleted: Record<string, number> = {}
   for (const { table, sql } of cleanupStatements(now, unusedClientDays)) {
-    deleted[table] = 0
+    deleted[table] ??= 0
     for (;;) {
       const { meta } = await d1.prepare(sql).run()
       deleted[table] += meta.changes

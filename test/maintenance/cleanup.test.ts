@@ -3,7 +3,13 @@ import { createScheduledController } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import worker from '../../src'
-import { CLEANUP_BATCH, RETENTION_SECONDS, cleanupStatements, runCleanup } from '../../src/store/cleanup'
+import {
+  CLEANUP_BATCH,
+  MAX_RETIRED_PER_GRANT,
+  RETENTION_SECONDS,
+  cleanupStatements,
+  runCleanup,
+} from '../../src/store/cleanup'
 import { WINDOW_SECONDS } from '../../src/store/rate-limits'
 import { logged } from '../helpers/secrets'
 import { createApplication, createUser, PASSWORD, unique } from '../helpers/seed'
@@ -157,6 +163,37 @@ describe('cleanup', () => {
     expect(await count('token_families', `id = '${tag}-grant'`)).toBe(0)
   })
 
+  it(`keeps a live grant's newest ${MAX_RETIRED_PER_GRANT} rotated-out refresh tokens, and only those`, async () => {
+    const tag = unique('cap')
+    const app = await createApplication()
+    const grant = (id: string) =>
+      env.DB.prepare('insert into token_families (id, application_id, scope, expires_at) values (?, ?, ?, ?)').bind(
+        `${tag}-${id}`,
+        app.id,
+        'read',
+        now + 1000,
+      )
+    const retired = (grantId: string, i: number) =>
+      env.DB.prepare('insert into retired_refresh_tokens (hash, family_id, expires_at) values (?, ?, ?)').bind(
+        `${tag}-${grantId}-${String(i).padStart(3, '0')}`,
+        `${tag}-${grantId}`,
+        now + 1000,
+      )
+    const over = MAX_RETIRED_PER_GRANT + 5
+    await env.DB.batch([grant('busy'), grant('quiet')])
+    // Inserted oldest first, as rotations insert them.
+    await env.DB.batch(Array.from({ length: over }, (_, i) => retired('busy', i)))
+    await env.DB.batch(Array.from({ length: 3 }, (_, i) => retired('quiet', i)))
+    await runCleanup(env.DB, now)
+    const left = await env.DB.prepare('select hash from retired_refresh_tokens where family_id = ? order by hash')
+      .bind(`${tag}-busy`)
+      .all<{ hash: string }>()
+    expect(left.results.map((r) => r.hash)).toEqual(
+      Array.from({ length: MAX_RETIRED_PER_GRANT }, (_, i) => `${tag}-busy-${String(i + 5).padStart(3, '0')}`),
+    )
+    expect(await count('retired_refresh_tokens', `family_id = '${tag}-quiet'`)).toBe(3)
+  })
+
   it('deletes self-registered clients unused for UNUSED_CLIENT_DAYS, never a manual one, and spent jtis', async () => {
     const day = 86_400
     const old = now - 8 * day
@@ -193,6 +230,7 @@ describe('cleanup', () => {
     expect(statements.map((s) => s.table)).toEqual([
       'applications',
       'authorization_codes',
+      'retired_refresh_tokens',
       'retired_refresh_tokens',
       'token_families',
       'sessions',
