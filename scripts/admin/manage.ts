@@ -50,8 +50,8 @@ export async function groupNamed(runner: Runner, opts: Options) {
 }
 
 const KV_NOTE =
-  'note: this SQL revokes the grants in D1 only: their access tokens stay valid until their KV records expire; ' +
-  'run the command without --print-sql to delete them too'
+  'note: this SQL revokes the grants in D1 only, which every reader of their access tokens checks; the ' +
+  "tokens' KV records stay until they expire: run the command without --print-sql to delete them too"
 
 /** Revocation plans first in the batch (a delete's cascade would hide the grants from them), then `change`. */
 function withRevocation(

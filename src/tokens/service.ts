@@ -389,10 +389,10 @@ async function refuseRotation(
 
 /**
  * Revokes a grant: D1 first (so no refresh can succeed, and no reader honours its tokens), then its
- * access token's record in KV. With `accessHash`, only if that is still the grant's access token.
+ * access token's record in KV.
  */
-export async function revokeFamily(deps: TokenDeps, familyId: string, accessHash?: string): Promise<void> {
-  const revoked = await markFamilyRevoked(deps.db, familyId, deps.clock, accessHash)
+export async function revokeFamily(deps: TokenDeps, familyId: string): Promise<void> {
+  const revoked = await markFamilyRevoked(deps.db, familyId, deps.clock)
   if (revoked) await endGrantTokens(deps, revoked)
 }
 
@@ -412,6 +412,7 @@ export async function endGrantTokens(deps: TokenDeps, grant: { accessHash: strin
  */
 export async function revokeToken(deps: TokenDeps, found: FoundToken): Promise<void> {
   if (found.type === 'refresh_token') return revokeFamily(deps, found.info.familyId)
-  if (found.info.familyId) await revokeFamily(deps, found.info.familyId, found.hash)
+  // Only while it is the grant's access token, the one whose record is deleted next.
+  if (found.info.familyId) await markFamilyRevoked(deps.db, found.info.familyId, deps.clock, found.hash)
   await deps.accessTokens.revoke(found.hash)
 }
