@@ -42,6 +42,7 @@ export function preparedQuery<Q>(build: (db: Db) => Q): (db: Db) => Q {
     return query
   }
 }
+
 /**
  * Runs queries `.prepare()`d with placeholders (see preparedQuery) as one D1 batch, one round trip
  * and one transaction, as `db.batch` does with query builders, but without building their SQL

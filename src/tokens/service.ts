@@ -316,11 +316,9 @@ async function storeRotation(
   targetOf: TargetOf,
 ): Promise<TokenResponse> {
   const owner = family.userId === null ? null : { userId: family.userId, username: family.username ?? '' }
-  let granted: string
-  let target: AccessTarget
   try {
-    granted = request.scope ?? grantScopeWithinRegistration(family.scope, app)
-    target = await targetOf(family)
+    const granted = request.scope ?? grantScopeWithinRegistration(family.scope, app)
+    const target = await targetOf(family)
     const grant = { owner, scope: granted, familyId: family.id, target, authTime: family.authTime }
     const at = await newAccessToken(deps, app, grant, pair.access)
     await deps.accessTokens.store(at)
