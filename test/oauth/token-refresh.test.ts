@@ -54,6 +54,19 @@ describe('refresh_token grant', () => {
     expect((await refresh(app, current.refresh_token)).body).toEqual({ error: 'invalid_grant' })
   })
 
+  it('an old token replayed while the current one is being refreshed: whichever runs first, the grant ends revoked', async () => {
+    const { app, tokens: first } = await grant('password')
+    const current = (await refresh(app, first.refresh_token)).body
+    const results = await Promise.all([
+      refresh(app, current.refresh_token),
+      ...Array.from({ length: 5 }, () => refresh(app, first.refresh_token)),
+    ])
+    expect(results.slice(1).map((r) => r.body)).toEqual(Array(5).fill({ error: 'invalid_grant' }))
+    const won = results[0]!.status === 200 ? results[0]!.body : current
+    expect(await usersStatus(won.access_token)).toBe(401)
+    expect((await refresh(app, won.refresh_token)).body).toEqual({ error: 'invalid_grant' })
+  })
+
   it('a rotated-out refresh token past its own expiry is only invalid_grant: the grant lives on', async () => {
     const { app, tokens: first } = await grant('password')
     const second = (await refresh(app, first.refresh_token)).body
